@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// Loads and compiles a rule set, or throws with the diagnostics printed to standard error.
+func loadRules(_ dir: String) throws -> CompiledRules {
+  let result = RuleSetLoader.load(paths: [dir])
+  let renderer = DiagnosticRenderer(sources: result.sources)
+  let errors = result.diagnostics.filter { $0.severity == .error }
+  if !errors.isEmpty || result.ruleSet == nil {
+    var text = ""
+    for d in errors { text += renderer.text(d) }
+    Output.err(text)
+    throw CLIError("the rule set in `\(dir)` has \(errors.count) error\(errors.count == 1 ? "" : "s"); run `rules-check \(dir)`")
+  }
+  guard let ruleSet = result.ruleSet else { throw CLIError("no rule set") }
+  if ruleSet.levels.isEmpty { throw CLIError("the rule set in `\(dir)` declares no levels") }
+  do {
+    return try CompiledRules(ruleSet)
+  } catch {
+    throw CLIError("\(error)")
+  }
+}
+
+/// `ombuds classify`: one decision per case line.
+public struct ClassifyCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "classify",
+    abstract: "Classify case snapshots (JSON Lines) and print one decision per case.",
+    discussion: """
+      All cases given form the history that aggregates look at. A line that is not a valid case \
+      is reported on standard error as {"line": N, "error": "…"}; the rest are classified.
+      Exit status: 0 all lines classified, 1 some lines rejected, 2 bad usage or a rule set with errors.
+      """)
+
+  @Option(help: "The rule-set directory.")
+  public var rules: String = "rules"
+
+  @Option(help: "The evaluation time (RFC 3339); default: now.")
+  public var now: String?
+
+  @Option(help: "Worker threads (default: all cores).")
+  public var jobs: Int = 0
+
+  @Argument(help: "Case files (JSON Lines); standard input when none or `-`.")
+  public var files: [String] = []
+
+  public init() {}
+
+  public func validate() throws {
+    if let now, RFC3339.parse(now) == nil {
+      throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp such as 2025-10-20T12:00:00+08:00")
+    }
+    if jobs < 0 { throw ValidationError("--jobs must be positive") }
+  }
+
+  public func run() throws {
+    let compiled = try loadRules(rules)
+    let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+    var input: [UInt8] = []
+    let sources = files.isEmpty ? ["-"] : files
+    for (i, f) in sources.enumerated() {
+      var bytes = try Output.readAll(f)
+      if i < sources.count - 1, bytes.last != 0x0A { bytes.append(0x0A) }
+      input.append(contentsOf: bytes)
+    }
+    let batch = ClassifyBatch(rules: compiled, workers: jobs)
+    let (output, rejections) = batch.run(input, now: at)
+    Output.write(1, output)
+    if !rejections.isEmpty {
+      var text = ""
+      for r in rejections { text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n" }
+      Output.err(text)
+      throw ExitCode(1)
+    }
+  }
+}
+
+/// `ombuds`: the command-line front of the library.
+public struct OmbudsCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "ombuds",
+    abstract: "Classify complaints and reports by the policy in YAML rule files.",
+    subcommands: [ClassifyCommand.self])
+
+  public init() {}
+}

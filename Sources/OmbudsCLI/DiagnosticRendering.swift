@@ -1,0 +1,67 @@
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// Renders diagnostics as text (with the source line and a caret) or JSON.
+public struct DiagnosticRenderer {
+  public var sources: [String: SourceFile]
+
+  public init(sources: [String: SourceFile]) { self.sources = sources }
+
+  /// `path:line:col: error: message [code]`, the source line, a caret line, help and notes.
+  public func text(_ d: Diagnostic) -> String {
+    var out = "\(d.description)\n"
+    out += excerpt(d.location, length: d.length)
+    if let help = d.help { out += "  = help: \(help)\n" }
+    for r in d.related {
+      out += "\(r.location): note: \(r.message)\n"
+      out += excerpt(r.location, length: 1)
+    }
+    return out
+  }
+
+  func excerpt(_ location: SourceLocation, length: Int) -> String {
+    guard let source = sources[location.file], location.line >= 1, location.line <= source.lineStarts.count else {
+      return ""
+    }
+    let line = source.lineText(location.line)
+    let number = String(location.line)
+    let gutter = String(repeating: " ", count: number.count)
+    // Keep the caret under the right character: copy tabs, pad everything else with spaces.
+    var pad = ""
+    for (i, s) in line.unicodeScalars.enumerated() where i < location.column - 1 {
+      pad.unicodeScalars.append(s == "\t" ? "\t" : " ")
+      if s.properties.isEmojiPresentation || Self.isWide(s) { pad.unicodeScalars.append(" ") }
+    }
+    var marks = "^"
+    let visible = Array(line.unicodeScalars.dropFirst(location.column - 1).prefix(max(1, length)))
+    for (i, s) in visible.enumerated() {
+      if i > 0 { marks += "~" }
+      if Self.isWide(s) { marks += i == 0 ? "^" : "~" }
+    }
+    return " \(number) | \(line)\n \(gutter) | \(pad)\(marks)\n"
+  }
+
+  /// East Asian wide characters take two columns in a terminal.
+  static func isWide(_ s: Unicode.Scalar) -> Bool {
+    let v = s.value
+    return (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+      || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+      || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+  }
+
+  /// One diagnostic as a JSON object.
+  public static func json(_ d: Diagnostic) -> String {
+    var s =
+      "{\"file\":\(JSONText.quoted(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column),\"offset\":\(d.location.offset),\"length\":\(d.length),\"severity\":\"\(d.severity.rawValue)\",\"code\":\(JSONText.quoted(d.code)),\"message\":\(JSONText.quoted(d.message))"
+    if let h = d.help { s += ",\"help\":\(JSONText.quoted(h))" }
+    if !d.related.isEmpty {
+      s +=
+        ",\"related\":["
+        + d.related.map {
+          "{\"file\":\(JSONText.quoted($0.location.file)),\"line\":\($0.location.line),\"column\":\($0.location.column),\"message\":\(JSONText.quoted($0.message))}"
+        }.joined(separator: ",") + "]"
+    }
+    return s + "}"
+  }
+}

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// `rules-check [PATH ...]`: checks rule sets and reports diagnostics.
+public struct RulesCheckCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "rules-check",
+    abstract: "Check Ombuds rule files and report every problem with its position.",
+    discussion: """
+      Each directory is one rule set (its *.yaml files); files named together form one rule set.
+      Exit status: 0 clean (warnings allowed), 1 errors found, 2 bad usage.
+      """)
+
+  public enum Format: String, ExpressibleByArgument, Sendable { case text, json }
+
+  @Argument(help: "Rule files or directories (default: ./rules).")
+  public var paths: [String] = []
+
+  @Option(help: "Output format: text or json.")
+  public var format: Format = .text
+
+  @Flag(help: "Also run the rule tests in each rule set's tests/ directory.")
+  public var test = false
+
+  @Flag(help: "Print only diagnostics, no per-file summary.")
+  public var quiet = false
+
+  public init() {}
+
+  /// The rule sets the arguments name: one per directory, plus one for all files together.
+  func ruleSets() -> [[String]] {
+    let given = paths.isEmpty ? ["rules"] : paths
+    var sets: [[String]] = []
+    var files: [String] = []
+    for p in given {
+      var isDir: ObjCBool = false
+      if FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue {
+        sets.append([p])
+      } else {
+        files.append(p)
+      }
+    }
+    if !files.isEmpty { sets.append(files) }
+    return sets
+  }
+
+  public func run() throws {
+    var errors = 0
+    var warnings = 0
+    var jsonDiagnostics: [String] = []
+    var jsonFiles: [String] = []
+    var testsPassed = 0
+    var testsFailed = 0
+    for set in ruleSets() {
+      let result = RuleSetLoader.load(paths: set)
+      var diagnostics = result.diagnostics
+      var sources = result.sources
+      var fileList = result.files
+      if test, let ruleSet = result.ruleSet, set.count == 1 {
+        do {
+          let compiled = try CompiledRules(ruleSet)
+          let outcome = RuleTestRunner(rules: compiled).run(files: RuleTestRunner.testFiles(forRuleSet: set[0]))
+          testsPassed += outcome.passed
+          testsFailed += outcome.failed
+          diagnostics += outcome.diagnostics
+          sources.merge(outcome.sources) { a, _ in a }
+          fileList += outcome.files
+        } catch {
+          diagnostics.append(
+            .error("rules.compile", "\(error)", at: SourceLocation(file: set[0], line: 1, column: 1, offset: 0)))
+        }
+      }
+      diagnostics.sort()
+      errors += diagnostics.count { $0.severity == .error }
+      warnings += diagnostics.count { $0.severity == .warning }
+      switch format {
+      case .json:
+        jsonDiagnostics += diagnostics.map(DiagnosticRenderer.json)
+        for f in fileList {
+          let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
+          let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
+          jsonFiles.append(
+            "{\"path\":\(JSONText.quoted(f)),\"errors\":\(e),\"warnings\":\(w),\"status\":\"\(e == 0 ? "SUCCESS" : "FAILED")\"}")
+        }
+      case .text:
+        let renderer = DiagnosticRenderer(sources: sources)
+        var text = ""
+        for d in diagnostics { text += renderer.text(d) + "\n" }
+        Output.out(text)
+        if !quiet {
+          var summary = ""
+          let known = Set(fileList)
+          for f in fileList {
+            let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
+            let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
+            let counts = e + w == 0 ? "" : " (\(plural(e, "error")), \(plural(w, "warning")))"
+            summary += "\(f): \(e == 0 ? "SUCCESS" : "FAILED")\(counts)\n"
+          }
+          // Diagnostics about paths that are not files (a missing directory, say).
+          for d in diagnostics where !known.contains(d.location.file) && d.severity == .error {
+            summary += "\(d.location.file): FAILED\n"
+          }
+          Output.out(summary)
+        }
+      }
+    }
+    switch format {
+    case .json:
+      var s = "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
+      if test { s += ",\"tests\":{\"passed\":\(testsPassed),\"failed\":\(testsFailed)}" }
+      Output.out(s + "}\n")
+    case .text:
+      if !quiet { Output.out("\(plural(errors, "error")), \(plural(warnings, "warning"))\n") }
+      if test { Output.out("\(testsPassed) passed, \(testsFailed) failed\n") }
+    }
+    if errors > 0 { throw ExitCode(1) }
+  }
+
+  func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+}
+
+/// Runs a command and maps usage errors to exit status 2 (the contract), not 64.
+public func runMain<C: ParsableCommand>(_ type: C.Type, arguments: [String]? = nil) -> Never {
+  do {
+    var command = try type.parseAsRoot(arguments)
+    try command.run()
+    exit(0)
+  } catch let code as ExitCode {
+    exit(code.rawValue)
+  } catch let error as CLIError {
+    Output.err("error: \(error.message)\n")
+    exit(2)
+  } catch {
+    let code = type.exitCode(for: error)
+    if code == .success {
+      Output.out(type.fullMessage(for: error) + "\n")
+      exit(0)
+    }
+    Output.err(type.fullMessage(for: error) + "\n")
+    if code == .validationFailure { Output.err(type.helpMessage().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n") }
+    exit(code == .validationFailure ? 2 : code.rawValue)
+  }
+}

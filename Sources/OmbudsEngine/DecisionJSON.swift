@@ -1,0 +1,125 @@
+import OmbudsRules
+
+/// JSON text helpers.
+public enum JSONText {
+  /// Appends `s` as a JSON string literal.
+  public static func appendString(_ s: String, to out: inout [UInt8]) {
+    out.append(0x22)
+    for b in s.utf8 {
+      switch b {
+      case 0x22: out.append(contentsOf: [0x5C, 0x22])
+      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+      case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+      case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+      case 0x09: out.append(contentsOf: [0x5C, 0x74])
+      case 0..<0x20:
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+      default: out.append(b)
+      }
+    }
+    out.append(0x22)
+  }
+
+  public static func quoted(_ s: String) -> String {
+    var out: [UInt8] = []
+    appendString(s, to: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+}
+
+/// Renders decisions as the `ombuds classify` JSON line, with the static parts precomputed.
+public struct DecisionRenderer: Sendable {
+  let rules: CompiledRules
+  /// `"level":"hot"` prefix bytes per level.
+  let levelJSON: [[UInt8]]
+  /// Reason objects per level and item.
+  let reasonJSON: [[[UInt8]]]
+  let actionsJSON: [[UInt8]]
+  let approverJSON: [[UInt8]]
+  let deadlineKeys: [[UInt8]]
+  let hashJSON: [UInt8]
+
+  public init(rules: CompiledRules) {
+    self.rules = rules
+    let set = rules.ruleSet
+    levelJSON = set.levels.map { Array(JSONText.quoted($0.id).utf8) }
+    reasonJSON = set.levels.map { level in
+      level.items.map { item in
+        Array(
+          "{\"level\":\(JSONText.quoted(level.id)),\"condition\":\(JSONText.quoted(item.text)),\"source\":\(JSONText.quoted(item.location.description))}"
+            .utf8)
+      }
+    }
+    actionsJSON = set.levels.map { level in
+      let duties = set.duties[level.id] ?? LevelDuties()
+      var parts: [String] = []
+      func list(_ ids: [String]) -> String { "[" + ids.map(JSONText.quoted).joined(separator: ",") + "]" }
+      for d in duties.onEnter {
+        var s = "{\"kind\":\"notify\",\"on\":\"enter\",\"to\":\(list(d.notify)),\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")"
+        if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
+        parts.append(s + "}")
+      }
+      for d in duties.whileOpen {
+        var s = "{\"kind\":\"notify\",\"on\":\"while_open\",\"to\":\(list(d.notify))"
+        if let e = d.every { s += ",\"every\":\(JSONText.quoted(e.description))" }
+        if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
+        parts.append(s + "}")
+      }
+      for d in duties.onClose {
+        var s = "{\"kind\":\"report\",\"on\":\"close\""
+        if let r = d.report {
+          s += ",\"report\":\(JSONText.quoted(r))"
+          if let decl = set.reports.first(where: { $0.id == r }), !decl.parts.isEmpty {
+            s += ",\"parts\":\(list(decl.parts.map(\.id)))"
+          }
+        }
+        if !d.notify.isEmpty { s += ",\"to\":\(list(d.notify))" }
+        parts.append(s + "}")
+      }
+      return Array(("[" + parts.joined(separator: ",") + "]").utf8)
+    }
+    approverJSON = set.roles.map { Array(JSONText.quoted($0.id).utf8) }
+    deadlineKeys = set.deadlines.map { Array(JSONText.quoted($0.id).utf8) }
+    hashJSON = Array(JSONText.quoted(set.contentHash).utf8)
+  }
+
+  func appendTime(_ t: Millis?, _ out: inout [UInt8]) {
+    guard let t else {
+      out.append(contentsOf: "null".utf8)
+      return
+    }
+    out.append(0x22)
+    out.append(contentsOf: RFC3339.format(t, offsetSeconds: rules.calendar.clock.offset(at: t)).utf8)
+    out.append(0x22)
+  }
+
+  /// Appends one decision line (with a trailing newline).
+  public func append(_ d: Decision, for facts: CaseFacts, to out: inout [UInt8]) {
+    out.append(contentsOf: "{\"id\":".utf8)
+    JSONText.appendString(facts.id, to: &out)
+    out.append(contentsOf: ",\"level\":".utf8)
+    out.append(contentsOf: levelJSON[d.level])
+    out.append(contentsOf: ",\"reasons\":[".utf8)
+    for (i, r) in d.reasons.enumerated() {
+      if i > 0 { out.append(0x2C) }
+      out.append(contentsOf: reasonJSON[Int(r.level)][Int(r.item)])
+    }
+    out.append(contentsOf: "],\"categories\":[],\"matches\":[],\"refund_approver\":".utf8)
+    if let a = d.refundApprover { out.append(contentsOf: approverJSON[a]) } else { out.append(contentsOf: "null".utf8) }
+    out.append(contentsOf: ",\"deadlines\":{".utf8)
+    for (i, key) in deadlineKeys.enumerated() {
+      if i > 0 { out.append(0x2C) }
+      out.append(contentsOf: key)
+      out.append(0x3A)
+      appendTime(i < d.deadlines.count ? d.deadlines[i] : nil, &out)
+    }
+    out.append(contentsOf: "},\"actions\":".utf8)
+    out.append(contentsOf: actionsJSON[d.level])
+    out.append(contentsOf: ",\"next_review_at\":".utf8)
+    appendTime(d.nextReviewAt, &out)
+    out.append(contentsOf: ",\"rule_set\":".utf8)
+    out.append(contentsOf: hashJSON)
+    out.append(contentsOf: "}\n".utf8)
+  }
+}

@@ -1,0 +1,71 @@
+import OmbudsRules
+
+/// What the evaluator asks about other cases. The evaluator stays pure: `ombuds classify`
+/// answers from the cases it was given, the case store from its tables.
+public protocol CaseHistory: Sendable {
+  /// The largest number of distinct complainants among cases with the same `issue_key` as
+  /// `facts` received inside one window of length `window` that contains `facts.receivedAt`,
+  /// counting only cases received at or before `asOf`. The case itself counts.
+  func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int
+}
+
+/// A history of one batch of cases held in memory, with every answer precomputed so that it
+/// can be shared by many threads.
+public struct InMemoryHistory: CaseHistory {
+  /// window description → count per ordinal.
+  let counts: [RuleDuration: [Int32]]
+
+  /// - Parameters:
+  ///   - cases: the batch; `ordinal` must be each case's index in it.
+  ///   - windows: the aggregate windows the rules use (`CompiledRules.aggregateWindows`).
+  public init(cases: [CaseFacts], windows: [RuleDuration], asOf: Millis, calendar: BusinessCalendar) {
+    var groups: [String: [Int]] = [:]
+    for (i, c) in cases.enumerated() {
+      guard let key = c.issueKey, c.receivedAt <= asOf else { continue }
+      groups[key, default: []].append(i)
+    }
+    var counts: [RuleDuration: [Int32]] = [:]
+    for w in windows {
+      var out = [Int32](repeating: 1, count: cases.count)
+      for (_, members) in groups {
+        let sorted = members.sorted { cases[$0].receivedAt < cases[$1].receivedAt }
+        let times = sorted.map { cases[$0].receivedAt }
+        let who = sorted.map { cases[$0].complainantID ?? "\u{0}case:" + cases[$0].id }
+        let ends = times.map { w.added(to: $0, calendar: calendar) }
+        // distinct[i]: distinct complainants in [times[i], ends[i]).
+        var distinct = [Int32](repeating: 0, count: sorted.count)
+        var inWindow: [String: Int] = [:]
+        var hi = 0
+        for lo in 0..<sorted.count {
+          while hi < sorted.count, times[hi] < ends[lo] {
+            inWindow[who[hi], default: 0] += 1
+            hi += 1
+          }
+          distinct[lo] = Int32(inWindow.count)
+          if let n = inWindow[who[lo]] {
+            if n == 1 { inWindow[who[lo]] = nil } else { inWindow[who[lo]] = n - 1 }
+          }
+        }
+        // A case at t is covered by windows starting at receipts s <= t with end(s) > t.
+        var first = 0
+        for k in 0..<sorted.count {
+          while ends[first] <= times[k] { first += 1 }
+          var best: Int32 = 1
+          var s = first
+          while s < sorted.count, times[s] <= times[k] {
+            best = max(best, distinct[s])
+            s += 1
+          }
+          out[sorted[k]] = best
+        }
+      }
+      counts[w] = out
+    }
+    self.counts = counts
+  }
+
+  public func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
+    guard facts.ordinal >= 0, let c = counts[window], facts.ordinal < c.count else { return 1 }
+    return Int(c[facts.ordinal])
+  }
+}

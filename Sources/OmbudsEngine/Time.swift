@@ -1,0 +1,219 @@
+import Foundation
+import OmbudsRules
+
+/// Timestamps are milliseconds since 1970-01-01T00:00:00Z.
+public typealias Millis = Int64
+
+/// RFC 3339 timestamps: parsing (offset required) and formatting in a zone.
+public enum RFC3339 {
+  /// Parses `2025-10-01T09:30:00+08:00`, `…Z`, with optional fractional seconds (kept to ms).
+  public static func parse(_ text: String) -> Millis? {
+    var t = text
+    return t.withUTF8 { parse(UnsafeBufferPointer(rebasing: $0[...])) }
+  }
+
+  public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> Millis? {
+    let n = b.count
+    guard n >= 20 else { return nil }
+    func digits(_ i: Int, _ count: Int) -> Int? {
+      var v = 0
+      for k in i..<(i + count) {
+        let c = b[k]
+        guard c >= 0x30, c <= 0x39 else { return nil }
+        v = v * 10 + Int(c - 0x30)
+      }
+      return v
+    }
+    guard let y = digits(0, 4), b[4] == UInt8(ascii: "-"), let mo = digits(5, 2), b[7] == UInt8(ascii: "-"),
+      let d = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t") || b[10] == 0x20,
+      let h = digits(11, 2), b[13] == UInt8(ascii: ":"), let mi = digits(14, 2), b[16] == UInt8(ascii: ":"),
+      let s = digits(17, 2)
+    else { return nil }
+    guard mo >= 1, mo <= 12, d >= 1, d <= CivilDate.daysIn(year: y, month: mo), h <= 23, mi <= 59, s <= 60 else {
+      return nil
+    }
+    var i = 19
+    var ms = 0
+    if i < n, b[i] == UInt8(ascii: ".") {
+      i += 1
+      var scale = 100
+      let start = i
+      while i < n, b[i] >= 0x30, b[i] <= 0x39 {
+        ms += Int(b[i] - 0x30) * scale
+        scale /= 10
+        i += 1
+      }
+      if i == start { return nil }
+    }
+    guard i < n else { return nil }
+    var offset = 0
+    if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+      i += 1
+    } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+      guard i + 6 == n, let oh = digits(i + 1, 2), b[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2),
+        oh <= 23, om <= 59
+      else { return nil }
+      offset = (oh * 3600 + om * 60) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
+      i += 6
+    } else {
+      return nil
+    }
+    guard i == n else { return nil }
+    let days = CivilDate(year: y, month: mo, day: d).dayNumber
+    let seconds = Int64(days) * 86_400 + Int64(h * 3600 + mi * 60 + min(s, 59)) - Int64(offset)
+    return seconds * 1000 + Int64(ms)
+  }
+
+  /// `2025-10-16T23:59:59+08:00` (milliseconds shown only when not zero).
+  public static func format(_ t: Millis, offsetSeconds: Int) -> String {
+    let local = t + Int64(offsetSeconds) * 1000
+    let seconds = local >= 0 ? local / 1000 : (local - 999) / 1000
+    let ms = Int(local - seconds * 1000)
+    let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+    let sod = Int(seconds - Int64(days) * 86_400)
+    let date = CivilDate(dayNumber: days)
+    func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    var out = "\(date)T\(two(sod / 3600)):\(two(sod / 60 % 60)):\(two(sod % 60))"
+    if ms != 0 {
+      let m = String(ms)
+      out += "." + String(repeating: "0", count: 3 - m.count) + m
+    }
+    if offsetSeconds == 0 { return out + "Z" }
+    let sign = offsetSeconds < 0 ? "-" : "+"
+    let a = abs(offsetSeconds)
+    return out + "\(sign)\(two(a / 3600)):\(two(a / 60 % 60))"
+  }
+}
+
+/// Civil-time arithmetic in one time zone, with a fast path for zones without daylight saving.
+public struct ZoneClock: Sendable {
+  public let identifier: String
+  let fixedOffset: Int?
+  let zone: TimeZone
+
+  public init?(identifier: String) {
+    guard let zone = TimeZone(identifier: identifier) else { return nil }
+    self.identifier = identifier
+    self.zone = zone
+    // Zones with no transition since 2000 use one offset (Asia/Shanghai has had none since 1991).
+    let y2000 = Date(timeIntervalSince1970: 946_684_800)
+    if zone.nextDaylightSavingTimeTransition(after: y2000) == nil {
+      fixedOffset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: 1_735_689_600))
+    } else {
+      fixedOffset = nil
+    }
+  }
+
+  /// Seconds east of UTC at instant `t`.
+  public func offset(at t: Millis) -> Int {
+    if let f = fixedOffset { return f }
+    return zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(t) / 1000))
+  }
+
+  /// Local day number and milliseconds into that day.
+  public func local(_ t: Millis) -> (day: Int, msOfDay: Int64) {
+    let l = t + Int64(offset(at: t)) * 1000
+    let day = l >= 0 ? l / 86_400_000 : (l - 86_399_999) / 86_400_000
+    return (Int(day), l - day * 86_400_000)
+  }
+
+  /// The instant of local day `day` at `msOfDay`.
+  public func instant(day: Int, msOfDay: Int64) -> Millis {
+    let l = Int64(day) * 86_400_000 + msOfDay
+    if let f = fixedOffset { return l - Int64(f) * 1000 }
+    var guess = l - Int64(offset(at: l)) * 1000
+    guess = l - Int64(offset(at: guess)) * 1000
+    return guess
+  }
+
+  /// `t` plus `months` calendar months, the day clamped to the month's end (Jan 31 + 1 month = Feb 28).
+  public func adding(months: Int, to t: Millis) -> Millis {
+    let (day, ms) = local(t)
+    let d = CivilDate(dayNumber: day)
+    let total = d.year * 12 + (d.month - 1) + months
+    let y = total >= 0 ? total / 12 : (total - 11) / 12
+    let m = total - y * 12 + 1
+    let dd = min(d.day, CivilDate.daysIn(year: y, month: m))
+    return instant(day: CivilDate(year: y, month: m, day: dd).dayNumber, msOfDay: ms)
+  }
+
+  /// `t` plus `days` local calendar days at the same local time.
+  public func adding(days: Int, to t: Millis) -> Millis {
+    if fixedOffset != nil { return t + Int64(days) * 86_400_000 }
+    let (day, ms) = local(t)
+    return instant(day: day + days, msOfDay: ms)
+  }
+}
+
+/// A compiled business calendar: weekends, holidays, make-up working days, in a zone.
+public struct BusinessCalendar: Sendable {
+  public let id: String
+  public let clock: ZoneClock
+  let weekend: [Bool]
+  let holidays: Set<Int>
+  let workingDays: Set<Int>
+  public let covers: [Int]
+
+  public init?(_ decl: CalendarDecl) {
+    guard let clock = ZoneClock(identifier: decl.timeZone) else { return nil }
+    self.id = decl.id
+    self.clock = clock
+    self.weekend = (0..<7).map { decl.weekend.contains($0) }
+    self.holidays = Set(decl.holidays.keys.map(\.dayNumber))
+    self.workingDays = Set(decl.workingDays.map(\.dayNumber))
+    self.covers = decl.covers
+  }
+
+  /// Is local day `day` (a day number) a working day?
+  public func isWorkingDay(_ day: Int) -> Bool {
+    if workingDays.contains(day) { return true }
+    if holidays.contains(day) { return false }
+    return !weekend[((day % 7) + 7 + 3) % 7]
+  }
+
+  /// 23:59:59 local time of the `n`th working day after the local date of `t` (that date never counts).
+  public func adding(workingDays n: Int, to t: Millis) -> Millis {
+    var day = clock.local(t).day
+    var left = n
+    var guardDays = 0
+    while left > 0, guardDays < 3660 {
+      day += 1
+      guardDays += 1
+      if isWorkingDay(day) { left -= 1 }
+    }
+    return clock.instant(day: day, msOfDay: 86_399_000)
+  }
+
+  /// Whether a local day lies in the years this calendar lists holidays for.
+  public func covers(day: Int) -> Bool {
+    covers.isEmpty || covers.contains(CivilDate(dayNumber: day).year)
+  }
+
+  /// The start (09:00 local) of the first working day at or after `t`'s local date when `t`
+  /// is outside working hours on a non-working day; `t` itself on a working day.
+  public func nextWorkingMorning(after t: Millis, openingMs: Int64 = 9 * 3_600_000) -> Millis {
+    var (day, ms) = clock.local(t)
+    if isWorkingDay(day), ms < 18 * 3_600_000 { return max(t, clock.instant(day: day, msOfDay: openingMs)) }
+    var guardDays = 0
+    repeat {
+      day += 1
+      guardDays += 1
+    } while !isWorkingDay(day) && guardDays < 3660
+    ms = openingMs
+    return clock.instant(day: day, msOfDay: ms)
+  }
+}
+
+extension RuleDuration {
+  /// `t + self` on the calendar.
+  public func added(to t: Millis, calendar: BusinessCalendar) -> Millis {
+    switch unit {
+    case .minutes: t + Int64(amount) * 60_000
+    case .hours: t + Int64(amount) * 3_600_000
+    case .days: calendar.clock.adding(days: amount, to: t)
+    case .weeks: calendar.clock.adding(days: amount * 7, to: t)
+    case .months: calendar.clock.adding(months: amount, to: t)
+    case .workingDays: calendar.adding(workingDays: amount, to: t)
+    }
+  }
+}

@@ -1,0 +1,190 @@
+import OmbudsSyntax
+
+/// Typed access to YAML nodes that reports every mismatch as a diagnostic.
+struct Reader {
+  var bag = DiagnosticBag()
+
+  mutating func error(
+    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    related: [Diagnostic.Related] = [], help: String? = nil
+  ) {
+    bag.add(.error(code, message, at: location, length: length, related: related, help: help))
+  }
+
+  mutating func warning(
+    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    related: [Diagnostic.Related] = [], help: String? = nil
+  ) {
+    bag.add(.warning(code, message, at: location, length: length, related: related, help: help))
+  }
+
+  mutating func typeError(_ node: YAMLNode, expected: String, in context: String) {
+    let length = node.scalarText.map { $0.unicodeScalars.count } ?? 1
+    error("rules.type", "\(context): expected \(expected), found \(describe(node))", at: node.location, length: length)
+  }
+
+  func describe(_ node: YAMLNode) -> String {
+    switch node {
+    case .scalar(let s, _): s.value.isEmpty ? "nothing" : "`\(s.value)`"
+    default: node.kindName
+    }
+  }
+
+  /// The pairs of a mapping, checking its keys: unknown ones are errors with "did you mean",
+  /// missing required ones are errors at the mapping.
+  mutating func mapping(
+    _ node: YAMLNode, _ context: String, allowed: [String], required: [String] = []
+  ) -> [String: YAMLNode.Pair]? {
+    guard let pairs = node.pairs else {
+      typeError(node, expected: "a mapping", in: context)
+      return nil
+    }
+    var result: [String: YAMLNode.Pair] = [:]
+    for pair in pairs {
+      let key = pair.key.value
+      if !allowed.contains(key) {
+        error(
+          "rules.unknown-key", "unknown key `\(key)` in \(context)", at: pair.key.location,
+          length: key.unicodeScalars.count, help: Suggest.help(for: key, in: allowed) ?? "allowed here: \(allowed.joined(separator: ", "))")
+        continue
+      }
+      if result[key] == nil { result[key] = pair }
+    }
+    for key in required where result[key] == nil {
+      error("rules.missing-key", "\(context) needs `\(key)`", at: node.location)
+    }
+    return result
+  }
+
+  mutating func string(_ node: YAMLNode?, _ context: String) -> String? {
+    guard let node else { return nil }
+    guard case .scalar(let s, _) = node, !node.isNull else {
+      typeError(node, expected: "text", in: context)
+      return nil
+    }
+    return s.value
+  }
+
+  /// An identifier: letters, digits and `_`, starting with a letter.
+  mutating func identifier(_ node: YAMLNode?, _ context: String) -> Located<String>? {
+    guard let node else { return nil }
+    guard case .scalar(let s, _) = node, isIdentifier(s.value) else {
+      typeError(node, expected: "an id (letters, digits, _)", in: context)
+      return nil
+    }
+    return s
+  }
+
+  func isIdentifier(_ s: String) -> Bool {
+    guard let first = s.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
+    return s.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+  }
+
+  mutating func bool(_ node: YAMLNode?, _ context: String) -> Bool? {
+    guard let node else { return nil }
+    if case .scalar(let s, .plain) = node {
+      switch s.value {
+      case "true", "True", "TRUE", "yes": return true
+      case "false", "False", "FALSE", "no": return false
+      default: break
+      }
+    }
+    typeError(node, expected: "true or false", in: context)
+    return nil
+  }
+
+  mutating func integer(_ node: YAMLNode?, _ context: String) -> Int64? {
+    guard let node else { return nil }
+    if case .scalar(let s, .plain) = node, let v = Int64(s.value) { return v }
+    typeError(node, expected: "a whole number", in: context)
+    return nil
+  }
+
+  mutating func list(_ node: YAMLNode?, _ context: String) -> [YAMLNode]? {
+    guard let node else { return nil }
+    if let items = node.items { return items }
+    if node.isNull { return [] }
+    typeError(node, expected: "a list", in: context)
+    return nil
+  }
+
+  /// A list of ids, or a single id.
+  mutating func identifiers(_ node: YAMLNode?, _ context: String) -> [Located<String>]? {
+    guard let node else { return nil }
+    if case .scalar = node { return identifier(node, context).map { [$0] } }
+    guard let items = list(node, context) else { return nil }
+    return items.compactMap { identifier($0, context) }
+  }
+
+  mutating func date(_ node: YAMLNode, _ context: String) -> CivilDate? {
+    guard case .scalar(let s, _) = node else {
+      typeError(node, expected: "a date (YYYY-MM-DD)", in: context)
+      return nil
+    }
+    guard let d = CivilDate(s.value) else {
+      error(
+        "rules.invalid-date", "`\(s.value)` is not a valid date", at: s.location,
+        length: s.value.unicodeScalars.count, help: "write dates as YYYY-MM-DD, e.g. 2025-10-01")
+      return nil
+    }
+    return d
+  }
+
+  /// Parses a scalar as one expression.
+  mutating func expression(_ node: YAMLNode, _ context: String) -> Expr? {
+    guard case .scalar = node, !node.isNull else {
+      typeError(node, expected: "a condition", in: context)
+      return nil
+    }
+    var parser = ExprParser(node: node)
+    switch parser.parse() {
+    case .success(let e): return e
+    case .failure(let d):
+      bag.add(d)
+      return nil
+    }
+  }
+
+  /// A duration scalar (`7 days`, `24h`, `10 working days`), checked positive.
+  mutating func duration(_ node: YAMLNode?, _ context: String) -> RuleDuration? {
+    guard let node else { return nil }
+    guard let e = expression(node, context) else { return nil }
+    guard case .duration(let d, let span) = e else {
+      typeError(node, expected: "a duration such as `7 days` or `10 working days`", in: context)
+      return nil
+    }
+    return positive(d, span)
+  }
+
+  mutating func positive(_ d: RuleDuration, _ span: Span) -> RuleDuration? {
+    if d.amount <= 0 {
+      error(
+        "rules.non-positive-duration", "duration `\(d)` must be longer than zero", at: span.location,
+        length: span.length)
+      return nil
+    }
+    return d
+  }
+
+  /// A money scalar (`500 CNY`) or a bare number in `currency`.
+  mutating func money(_ node: YAMLNode?, _ context: String, currency: String) -> Int64? {
+    guard let node else { return nil }
+    guard case .scalar(let s, _) = node else {
+      typeError(node, expected: "an amount such as `500 CNY`", in: context)
+      return nil
+    }
+    if let units = Money.parseUnits(Substring(s.value)) { return units }
+    guard let e = expression(node, context) else { return nil }
+    guard case .money(let m, let span) = e else {
+      typeError(node, expected: "an amount such as `500 CNY`", in: context)
+      return nil
+    }
+    if m.currency != currency {
+      error(
+        "rules.tier-currency", "amount is in \(m.currency) but this policy compares in \(currency)",
+        at: span.location, length: span.length, help: "write the amount in \(currency)")
+      return nil
+    }
+    return m.units
+  }
+}

@@ -1,0 +1,154 @@
+/// How serious a diagnostic is.
+public enum Severity: String, Sendable, Hashable, Comparable, Codable {
+  case error
+  case warning
+  case note
+
+  private var rank: Int {
+    switch self {
+    case .error: 0
+    case .warning: 1
+    case .note: 2
+    }
+  }
+
+  public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A finding about a rule file: a stable code, a severity, a message, where, and how to fix it.
+///
+/// Codes are stable (`rules.unknown-key`): tools and tests match on them, never on message text.
+public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringConvertible {
+  /// A second place that explains the first ("first defined here").
+  public struct Related: Sendable, Hashable {
+    public var location: SourceLocation
+    public var message: String
+    public init(_ message: String, at location: SourceLocation) {
+      self.location = location
+      self.message = message
+    }
+  }
+
+  public var code: String
+  public var severity: Severity
+  public var message: String
+  public var location: SourceLocation
+  /// How many columns to underline from `location` (at least 1).
+  public var length: Int
+  public var related: [Related]
+  /// A suggestion, such as "did you mean `major`?".
+  public var help: String?
+
+  public init(
+    _ severity: Severity, _ code: String, _ message: String, at location: SourceLocation,
+    length: Int = 1, related: [Related] = [], help: String? = nil
+  ) {
+    self.code = code
+    self.severity = severity
+    self.message = message
+    self.location = location
+    self.length = max(1, length)
+    self.related = related
+    self.help = help
+  }
+
+  public static func error(
+    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    related: [Related] = [], help: String? = nil
+  ) -> Diagnostic {
+    Diagnostic(.error, code, message, at: location, length: length, related: related, help: help)
+  }
+
+  public static func warning(
+    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    related: [Related] = [], help: String? = nil
+  ) -> Diagnostic {
+    Diagnostic(.warning, code, message, at: location, length: length, related: related, help: help)
+  }
+
+  /// `path:line:column: severity: message [code]`.
+  public var description: String {
+    "\(location): \(severity.rawValue): \(message) [\(code)]"
+  }
+
+  public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {
+    if lhs.location != rhs.location { return lhs.location < rhs.location }
+    if lhs.severity != rhs.severity { return lhs.severity < rhs.severity }
+    if lhs.code != rhs.code { return lhs.code < rhs.code }
+    return lhs.message < rhs.message
+  }
+}
+
+/// Collects diagnostics up to a cap; past the cap, one last error says how many were dropped.
+public struct DiagnosticBag: Sendable {
+  public private(set) var diagnostics: [Diagnostic] = []
+  public let cap: Int
+  public private(set) var dropped = 0
+
+  public init(cap: Int = 500) { self.cap = cap }
+
+  public mutating func add(_ diagnostic: Diagnostic) {
+    if diagnostics.count < cap { diagnostics.append(diagnostic) } else { dropped += 1 }
+  }
+
+  public mutating func add(contentsOf other: [Diagnostic]) {
+    for d in other { add(d) }
+  }
+
+  public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+  public var errorCount: Int { diagnostics.count { $0.severity == .error } }
+  public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
+
+  /// Sorted diagnostics, deduplicated.
+  public var sorted: [Diagnostic] {
+    var seen = Set<Diagnostic>()
+    return diagnostics.sorted().filter { seen.insert($0).inserted }
+  }
+}
+
+/// Suggestions for misspelt names: "did you mean …?".
+public enum Suggest {
+  /// The candidate closest to `name` by edit distance, if close enough to be a likely typo.
+  public static func closest<S: Sequence>(to name: String, in candidates: S) -> String?
+  where S.Element == String {
+    let a = Array(name.lowercased().unicodeScalars)
+    var best: (String, Int)?
+    for candidate in candidates {
+      let b = Array(candidate.lowercased().unicodeScalars)
+      let d = distance(a, b)
+      let limit = max(1, min(3, (max(a.count, b.count) + 2) / 3))
+      if d <= limit, d < (best?.1 ?? Int.max) {
+        best = (candidate, d)
+      }
+    }
+    return best?.0
+  }
+
+  /// "did you mean `x`?" or nil.
+  public static func help<S: Sequence>(for name: String, in candidates: S) -> String?
+  where S.Element == String {
+    closest(to: name, in: candidates).map { "did you mean `\($0)`?" }
+  }
+
+  /// Optimal-string-alignment distance: insertions, deletions, substitutions, transpositions.
+  static func distance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var twoBack = [Int](repeating: 0, count: b.count + 1)
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+      current[0] = i
+      for j in 1...b.count {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        var d = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+          d = min(d, twoBack[j - 2] + 1)
+        }
+        current[j] = d
+      }
+      (twoBack, previous, current) = (previous, current, twoBack)
+    }
+    return previous[b.count]
+  }
+}

@@ -1,0 +1,3 @@
+import OmbudsCLI
+
+runMain(OmbudsCommand.self)

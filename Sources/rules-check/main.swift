@@ -1,0 +1,3 @@
+import OmbudsCLI
+
+runMain(RulesCheckCommand.self)
