@@ -39,7 +39,7 @@ let package = Package(
     .testTarget(
       name: "OmbudsTests",
       dependencies: ["OmbudsEngine", "OmbudsCLI", "rules-check", "ombuds"],
-      resources: []
+      exclude: ["Golden", "Fixtures"]
     ),
   ],
   swiftLanguageModes: [.v6]

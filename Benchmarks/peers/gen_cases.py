@@ -18,7 +18,7 @@ Shape of the data (roughly, for the default --now):
   ten takes days and carries a delay cause (ours / complainant / third_party); a few
   stay open.  Lawsuits, media, large collective complaints, reopenings and
   external support each occur in a few percent or less, so a few percent of cases are
-  hot and well under one percent major.
+  hot and about one percent major.
 * About 70% of cases carry an issue_key; keys are shared by small groups of cases
   received close together (sometimes by the same complainant twice), so the "3 or
   more different complainants within one month" rule fires for a few percent.
@@ -273,7 +273,9 @@ def generate(count: int, seed: int, now: datetime, line_bytes: int = 0):
             else:
                 cents = randint(1, 200000)
             compensation = {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "CNY"}
-            m_ts = ts + randint(1800, 6 * 86400)
+            # the materials are complete before the case is resolved
+            upper = min(6 * 86400, duration) if resolved_at is not None else 6 * 86400
+            m_ts = ts + randint(min(1800, upper), upper)
             if m_ts <= now_ts and rnd() < 0.88:
                 materials = fmt(m_ts)
 

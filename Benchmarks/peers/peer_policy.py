@@ -32,9 +32,11 @@ What every peer computes, per case (DESIGN.md "Semantics the default policy must
 
 `same_issue_complainants` (the windowed aggregate) is computed once, in plain Python,
 before any timing, and handed to every peer as an input field: for a case with an
-issue_key, the largest number of distinct non-null complainant_ids among the cases with
-the same issue_key received no later than --now inside one window [s, s + 1 calendar
-month] (both ends included) that contains the case's received_at; 0 without issue_key.
+issue_key, the largest number of distinct complainant_ids among the cases with the same
+issue_key received no later than --now inside one half-open window [s, s + 1 calendar
+month) that contains the case's received_at; 0 without issue_key.  A null complainant_id
+is not counted by default (--anonymous ignore: the brief says "distinct complainant_id
+values"); --anonymous distinct counts each anonymous case as a complainant of its own.
 
 Each peer gets the same per-case input: the policy fields of the case (timestamps as the
 RFC 3339 strings of the file, compensation as {"amount": "650.00", "currency": "CNY"} or
@@ -106,27 +108,36 @@ def add_month(value: datetime) -> datetime:
 
 # ------------------------------------------------------------- windowed aggregate
 
-def same_issue_complainants(cases: list[dict], now: datetime) -> list[int]:
-    """Per case: max distinct complainants in a one-calendar-month window around it."""
+def same_issue_complainants(cases: list[dict], now: datetime, anonymous: str = "ignore") -> list[int]:
+    """Per case: max distinct complainants in a one-calendar-month window around it.
+
+    Windows are half-open, [s, s + 1 calendar month): a case received exactly one month
+    after another is no longer "within one month" of it (一个月后 = a full month has
+    elapsed, as for open_for >= 1 month).  anonymous="ignore" counts only non-null
+    complainant_id values; "distinct" counts every anonymous case as a complainant of its own.
+    """
     groups: dict[str, list[tuple[datetime, str | None, int]]] = defaultdict(list)
     received = [parse_time(c["received_at"]) for c in cases]
     for index, case in enumerate(cases):
         key = case.get("issue_key")
         if key is not None and received[index] <= now:
-            groups[key].append((received[index], case.get("complainant_id"), index))
+            who = case.get("complainant_id")
+            if who is None and anonymous == "distinct":
+                who = "\0case:" + str(case["id"])
+            groups[key].append((received[index], who, index))
     result = [0] * len(cases)
     for members in groups.values():
         members.sort(key=lambda m: m[0])
         times = [m[0] for m in members]
         ends = [add_month(t) for t in times]
         n = len(members)
-        # window_count[s]: distinct complainants in [times[s], ends[s]] (two pointers;
+        # window_count[s]: distinct complainants in [times[s], ends[s]) (two pointers;
         # the best window around a case can always start at some case's receipt)
         window_count = [0] * n
         seen: dict[str, int] = defaultdict(int)
         hi = 0
         for s in range(n):
-            while hi < n and times[hi] <= ends[s]:
+            while hi < n and times[hi] < ends[s]:
                 who = members[hi][1]
                 if who is not None:
                     seen[who] += 1
@@ -137,7 +148,7 @@ def same_issue_complainants(cases: list[dict], now: datetime) -> list[int]:
                 seen[who] -= 1
                 if seen[who] == 0:
                     del seen[who]
-        # for case j: max window_count[s] over s with times[s] <= times[j] <= ends[s]
+        # for case j: max window_count[s] over s with times[s] <= times[j] < ends[s]
         # (a contiguous range of s ending at the last s with times[s] <= times[j])
         best: deque[int] = deque()  # indices with decreasing window_count
         lo = 0
@@ -148,7 +159,7 @@ def same_issue_complainants(cases: list[dict], now: datetime) -> list[int]:
                     best.pop()
                 best.append(s_next)
                 s_next += 1
-            while lo < s_next and ends[lo] < times[j]:
+            while lo < s_next and ends[lo] <= times[j]:
                 lo += 1
             while best and best[0] < lo:
                 best.popleft()
@@ -544,7 +555,7 @@ def peer_input(case: dict, now_text: str, same_issue: int) -> dict:
     return item
 
 
-def check_ombuds(path: str, ids: list[str], want_all: list) -> dict:
+def check_ombuds(path: str, ids: list[str], want_all: list, same_issue: list[int]) -> dict:
     """Compare `ombuds classify` output (level, refund_approver) with the baseline."""
     index = {case_id: k for k, case_id in enumerate(ids)}
     seen = mismatches = unknown = 0
@@ -563,7 +574,8 @@ def check_ombuds(path: str, ids: list[str], want_all: list) -> dict:
             if got != want_all[k]:
                 mismatches += 1
                 if len(examples) < 5:
-                    examples.append(f"{ids[k]}: ombuds {got}, baseline {want_all[k]}")
+                    examples.append(f"{ids[k]}: ombuds {got}, baseline {want_all[k]} "
+                                    f"(same_issue_complainants {same_issue[k]})")
     return {"engine": "ombuds classify (check)", "decisions": seen, "mismatches": mismatches,
             "missing": len(ids) - seen, "unknown_ids": unknown, "mismatch_examples": examples}
 
@@ -577,6 +589,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"evaluate at most N cases per peer (default {DEFAULT_LIMIT}; 0 = all)")
     parser.add_argument("--peers", default=",".join(ALL_PEERS),
                         help=f"comma-separated subset of {','.join(ALL_PEERS)} (baseline always runs)")
+    parser.add_argument("--anonymous", choices=("ignore", "distinct"), default="ignore",
+                        help="same-issue rule: ignore null complainant_id (default) or count each "
+                             "anonymous case as a distinct complainant")
     parser.add_argument("--zen-context", choices=("json", "dict"), default="json",
                         help="hand zen-engine its context as JSON text (default, faster) or as a dict")
     parser.add_argument("--decisions-out", metavar="FILE",
@@ -599,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # ---- untimed preparation: the windowed aggregate and the peers' inputs -------
     prep_started = time.perf_counter()
-    same_issue = same_issue_complainants(cases, now)
+    same_issue = same_issue_complainants(cases, now, args.anonymous)
     ids = [c["id"] for c in cases]
     need_all = bool(args.decisions_out or args.check_ombuds)
     limit = len(cases) if args.limit <= 0 else min(args.limit, len(cases))
@@ -641,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
                                    ensure_ascii=False) + "\n")
     ombuds_check = None
     if args.check_ombuds:
-        ombuds_check = check_ombuds(args.check_ombuds, ids, want_all)
+        ombuds_check = check_ombuds(args.check_ombuds, ids, want_all, same_issue)
         print(json.dumps(ombuds_check, ensure_ascii=False), flush=True)
 
     if not args.no_table:

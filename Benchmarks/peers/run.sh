@@ -21,6 +21,8 @@
 #                            DESIGN.md; 0 = one short sentence per case, ~92 MB)
 #   OMBUDS_BENCH_PEER_LIMIT  cases evaluated per peer (default 20000; 0 = all)
 #   OMBUDS_BENCH_GOAL        whole-process classify goal in seconds (default 3)
+#   OMBUDS_BENCH_ANONYMOUS   same-issue rule in the Python policy: "ignore" null complainant_id
+#                            (default) or count each anonymous case as "distinct"
 #   OMBUDS_BENCH_STRICT      1 = exit 1 when a peer or `ombuds classify` disagrees with the
 #                            Python policy (default: report it loudly, exit 0)
 #   PYTHON                   python interpreter (default python3)
@@ -47,6 +49,7 @@ LINE_BYTES=${OMBUDS_BENCH_LINE_BYTES:-1015}
 PEER_LIMIT=${OMBUDS_BENCH_PEER_LIMIT:-20000}
 GOAL=${OMBUDS_BENCH_GOAL:-3}
 STRICT=${OMBUDS_BENCH_STRICT:-0}
+ANONYMOUS=${OMBUDS_BENCH_ANONYMOUS:-ignore}
 
 say() { printf '\n== %s\n' "$*" >&2; }
 fail() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -115,7 +118,7 @@ esac
 
 if command -v hyperfine >/dev/null 2>&1; then
     printf -v classify_cmd '%q classify --rules rules --now %q %q' "$OMBUDS_BIN" "$NOW" "$CASES"
-    hyperfine_flags=(--warmup 1 --runs 3 --style basic --export-json "$WORK/hyperfine.json")
+    hyperfine_flags=(--shell=bash --warmup 1 --runs 3 --style basic --export-json "$WORK/hyperfine.json")
     [[ $classify_rc -eq 1 ]] && hyperfine_flags+=(--ignore-failure)
     hyperfine "${hyperfine_flags[@]}" "$classify_cmd" >&2 || fail "hyperfine failed"
     "$PYTHON" - "$WORK/hyperfine.json" >"$WORK/classify-time.json" <<'EOF'
@@ -145,7 +148,7 @@ cat "$WORK/classify-time.json" >&2
 say "(e) peers on the same cases (at most $PEER_LIMIT per peer)"
 peers_rc=0
 "$PYTHON" Benchmarks/peers/peer_policy.py --cases "$CASES" --now "$NOW" --limit "$PEER_LIMIT" \
-    --check-ombuds "$WORK/classify.jsonl" >"$WORK/peers.out" || peers_rc=$?
+    --anonymous "$ANONYMOUS" --check-ombuds "$WORK/classify.jsonl" >"$WORK/peers.out" || peers_rc=$?
 cat "$WORK/peers.out" >&2
 case $peers_rc in
     0|1) ;;

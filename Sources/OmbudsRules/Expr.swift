@@ -56,6 +56,25 @@ public indirect enum Expr: Sendable {
   case membership(negated: Bool, Expr, Expr, Span)
   case plus(Expr, Expr, Span)
 
+  /// The expression as it reads, for messages.
+  public var text: String {
+    switch self {
+    case .name(let n, _): n
+    case .number(_, let t, _): t
+    case .money(let m, _): m.description
+    case .duration(let d, _): d.description
+    case .string(let s, _): "\"\(s)\""
+    case .list(let items, _): "[" + items.map(\.text).joined(separator: ", ") + "]"
+    case .call(let n, _, _): "\(n)(…)"
+    case .not(let e, _): "not \(e.text)"
+    case .and(let a, let b, _): "\(a.text) and \(b.text)"
+    case .or(let a, let b, _): "\(a.text) or \(b.text)"
+    case .compare(let op, let a, let b, _): "\(a.text) \(op.rawValue) \(b.text)"
+    case .membership(let n, let a, let b, _): "\(a.text) \(n ? "not in" : "in") \(b.text)"
+    case .plus(let a, let b, _): "\(a.text) + \(b.text)"
+    }
+  }
+
   public var span: Span {
     switch self {
     case .name(_, let s), .number(_, _, let s), .money(_, let s), .duration(_, let s),
@@ -347,9 +366,12 @@ public struct ExprParser {
           }
           return .money(Money(units: units, currency: w), span(from: span(of: t), to: span(of: last)))
         }
-        throw syntax(
-          "unknown unit `\(w)` after \(text)", at: current,
-          help: Suggest.help(for: w, in: Array(Self.unitWords.keys) + ["working days", "CNY"]))
+        // Not a unit: a misspelt one is worth a word, anything else (`and`) is the next token.
+        if let near = Suggest.closest(to: w, in: Array(Self.unitWords.keys.filter { $0.count > 2 }) + ["working"]),
+          !["and", "or", "not", "in"].contains(w)
+        {
+          throw syntax("unknown unit `\(w)` after \(text)", at: current, help: "did you mean `\(near)`?")
+        }
       }
       guard let units = Money.parseUnits(Substring(text)) else {
         throw syntax("number `\(text)` has more than \(Money.scaleDigits) decimal places or is too large", at: t)

@@ -319,7 +319,8 @@ struct TypeChecker {
   func mismatch(_ e: Expr, expected: String, about: String, _ reader: inout Reader) -> Cond? {
     let s = e.span
     reader.error(
-      "rules.type-mismatch", "`\(about)` is compared with \(expected)", at: s.location, length: s.length)
+      "rules.type-mismatch", "`\(about)` cannot be compared with `\(e.text)`", at: s.location, length: s.length,
+      help: "compare `\(about)` with \(expected)")
     return nil
   }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// End-to-end: the real executables, their output and exit statuses.
+@Suite(.serialized) struct CLITests {
+  let now = "2025-10-20T12:00:00+08:00"
+
+  @Test func classifyFollowsTheContract() throws {
+    let input = """
+      {"id":"C-1","received_at":"2025-10-01T09:00:00+08:00","collective_size":3,"state":"resolved","resolved_at":"2025-10-01T10:00:00+08:00"}
+
+      {"id":"C-2","received_at":"2025-09-26T15:00:00+08:00","compensation":{"amount":"650.00","currency":"CNY"},"materials_complete_at":"2025-09-26T15:00:00+08:00","state":"resolved","resolved_at":"2025-09-27T10:00:00+08:00"}
+      {"id":"C-3","received_at":"2025-10-01T09:00:00+08:00","colour":"red"}
+      not json
+      {"id":"C-4","received_at":"2025-10-19T09:00:00+08:00","compensation":{"amount":"500.00","currency":"CNY"}}
+      """
+    let run = try Support.run("ombuds", ["classify", "--now", now], stdin: input)
+    #expect(run.status == 1)
+    let lines = run.stdout.split(separator: "\n").map(String.init)
+    #expect(lines.count == 3)
+    let decisions = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    #expect(decisions.map { $0["id"] as? String } == ["C-1", "C-2", "C-4"])
+    #expect(decisions.map { $0["level"] as? String } == ["hot", "ordinary", "ordinary"])
+    #expect(decisions[0]["refund_approver"] is NSNull)
+    #expect(decisions[1]["refund_approver"] as? String == "general_manager")
+    #expect(decisions[2]["refund_approver"] as? String == "market_management")
+    #expect(decisions.map { $0["categories"] as? [String] } == [[], [], []])
+    let deadlines = decisions.map { ($0["deadlines"] as? [String: Any])?["resolve_by"] }
+    #expect(deadlines[0] as? String == "2025-10-02T09:00:00+08:00")
+    #expect(deadlines[1] as? String == "2025-10-16T23:59:59+08:00")
+    #expect(deadlines[2] is NSNull)  // compensation, but the materials are not complete yet
+    let reasons = try #require(decisions[0]["reasons"] as? [[String: Any]])
+    #expect(reasons.first?["condition"] as? String == "collective_size >= 3")
+    #expect(reasons.first?["source"] as? String == "rules/severity.yaml:16:9")
+    #expect((decisions[0]["rule_set"] as? String)?.hasPrefix("sha256:") == true)
+    let errors = run.stderr.split(separator: "\n").map(String.init)
+    #expect(errors.count == 2)
+    #expect(errors[0] == #"{"line":4,"error":"unknown field `colour`"}"#)
+    #expect(errors[1].hasPrefix(#"{"line":5,"error":"#))
+  }
+
+  @Test func classifyExitsZeroWhenEveryLineIsGood() throws {
+    let run = try Support.run("ombuds", ["classify", "--now", now, "Examples/cases.jsonl"])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.split(separator: "\n").count >= 30)
+    #expect(run.stderr.isEmpty)
+  }
+
+  @Test func classifyBadUsageAndBadRulesExitTwo() throws {
+    #expect(try Support.run("ombuds", ["classify", "--now", "yesterday"], stdin: "").status == 2)
+    #expect(try Support.run("ombuds", ["classify", "--bogus"], stdin: "").status == 2)
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "levels:\n  major: {any: [colective_size >= 10]}\n".write(
+      to: dir.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+    let run = try Support.run("ombuds", ["classify", "--rules", dir.path, "--now", now], stdin: "")
+    #expect(run.status == 2)
+    #expect(run.stderr.contains("bad.yaml:2:17: error: unknown field `colective_size` [rules.unknown-field]"))
+  }
+
+  @Test func rulesCheckCleanDefaultRules() throws {
+    let run = try Support.run("rules-check", [])
+    #expect(run.status == 0, "\(run.stdout)")
+    #expect(run.stdout.contains("rules/severity.yaml: SUCCESS"))
+    #expect(run.stdout.hasSuffix("0 errors, 0 warnings\n"))
+  }
+
+  @Test func rulesCheckRunsRuleTests() throws {
+    let run = try Support.run("rules-check", ["--test", "rules"])
+    #expect(run.status == 0, "\(run.stdout)")
+    #expect(run.stdout.contains(" passed, 0 failed\n"))
+  }
+
+  @Test func rulesCheckReportsWithCaretAndHelp() throws {
+    let path = "Tests/OmbudsTests/Golden/rules-unknown-key.yaml"
+    let run = try Support.run("rules-check", [path])
+    #expect(run.status == 1)
+    #expect(
+      run.stdout.contains(
+        """
+        \(path):8:5: error: unknown key `lable` in level `major` [rules.unknown-key]
+         8 |     lable: 重大投诉
+           |     ^~~~~
+          = help: did you mean `label`?
+        """))
+    #expect(run.stdout.contains("\(path): FAILED (1 error, 0 warnings)"))
+  }
+
+  @Test func rulesCheckJSON() throws {
+    let run = try Support.run("rules-check", ["--format", "json", "Tests/OmbudsTests/Golden/rules-tier-gap.yaml"])
+    #expect(run.status == 1)
+    let obj = try #require(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    let diags = try #require(obj["diagnostics"] as? [[String: Any]])
+    #expect(diags.first?["code"] as? String == "rules.tier-gap")
+    #expect(diags.first?["line"] as? Int == 8)
+    #expect(obj["errors"] as? Int == 1)
+  }
+
+  @Test func rulesCheckBadUsageExitsTwo() throws {
+    #expect(try Support.run("rules-check", ["--format", "xml"]).status == 2)
+    let missing = try Support.run("rules-check", ["no/such/dir"])
+    #expect(missing.status == 1)
+    #expect(missing.stdout.contains("no/such/dir:1:1: error: cannot read `no/such/dir`"))
+  }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import OmbudsRules
+import OmbudsSyntax
+import Testing
+
+/// Golden diagnostics: each `Golden/NAME.yaml` is checked alone as a rule set and its
+/// diagnostics compared with `Golden/NAME.expected` by code, position, message and the
+/// underlined text. `OMBUDS_REGENERATE_GOLDEN=1 swift test` rewrites the expected files.
+@Suite struct GoldenDiagnosticsTests {
+  static let directory = Support.tests.appendingPathComponent("Golden")
+
+  static var inputs: [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+  }
+
+  /// One line per diagnostic: `line:column severity code "underlined" message`, then its
+  /// related notes and help indented.
+  static func render(_ diagnostics: [Diagnostic], _ sources: [String: SourceFile]) -> String {
+    var out = ""
+    for d in diagnostics {
+      var underlined = ""
+      if let source = sources[d.location.file] {
+        underlined = String(source.lineText(d.location.line).unicodeScalars.dropFirst(d.location.column - 1).prefix(d.length).map(Character.init))
+      }
+      let file = (d.location.file as NSString).lastPathComponent
+      out += "\(file):\(d.location.line):\(d.location.column) \(d.severity.rawValue) \(d.code) \"\(underlined)\" \(d.message)\n"
+      for r in d.related { out += "  note \(r.location.line):\(r.location.column) \(r.message)\n" }
+      if let h = d.help { out += "  help \(h)\n" }
+    }
+    return out
+  }
+
+  @Test(arguments: inputs)
+  func golden(_ name: String) throws {
+    let input = Self.directory.appendingPathComponent("\(name).yaml")
+    let expectedURL = Self.directory.appendingPathComponent("\(name).expected")
+    let result = RuleSetLoader.load(paths: [input.path])
+    let got = Self.render(result.diagnostics, result.sources)
+    if ProcessInfo.processInfo.environment["OMBUDS_REGENERATE_GOLDEN"] == "1" {
+      try got.write(to: expectedURL, atomically: true, encoding: .utf8)
+      return
+    }
+    let expected = try String(contentsOf: expectedURL, encoding: .utf8)
+    #expect(got == expected, "diagnostics of \(name).yaml changed")
+    // Every golden input exists to show one kind of diagnostic.
+    let code = try #require(Self.codes[name], "add \(name) to GoldenDiagnosticsTests.codes")
+    #expect(result.diagnostics.contains { $0.code == code }, "\(name).yaml shows no \(code) diagnostic")
+  }
+
+  static let codes: [String: String] = [
+    "yaml-syntax": "yaml.syntax", "yaml-duplicate-key": "yaml.duplicate-key", "yaml-alias": "yaml.alias",
+    "yaml-tab": "yaml.tab", "yaml-multiple-documents": "yaml.multiple-documents", "yaml-too-deep": "yaml.too-deep",
+    "yaml-invalid-utf8": "yaml.invalid-utf8", "rules-unknown-section": "rules.unknown-key",
+    "rules-unknown-key": "rules.unknown-key", "rules-missing-key": "rules.missing-key", "rules-type": "rules.type",
+    "rules-duplicate-definition": "rules.duplicate-definition", "rules-expr-syntax": "rules.expr-syntax",
+    "rules-expr-single-equals": "rules.expr-syntax", "rules-unknown-field": "rules.unknown-field",
+    "rules-unknown-value": "rules.unknown-value", "rules-type-mismatch": "rules.type-mismatch",
+    "rules-unknown-function": "rules.unknown-function", "rules-undefined-level": "rules.undefined-level",
+    "rules-undefined-role": "rules.undefined-role", "rules-undefined-calendar": "rules.undefined-calendar",
+    "rules-undefined-report": "rules.undefined-report", "rules-level-inversion": "rules.level-inversion",
+    "rules-level-inversion-duration": "rules.level-inversion", "rules-shadowed-condition": "rules.shadowed-condition",
+    "rules-unreachable-level": "rules.unreachable-level", "rules-no-fallback-level": "rules.no-fallback-level",
+    "rules-tier-gap": "rules.tier-gap", "rules-tier-overlap": "rules.tier-overlap",
+    "rules-tier-open-top": "rules.tier-gap", "rules-tier-currency": "rules.tier-currency",
+    "rules-undefined-approver": "rules.undefined-role", "rules-non-positive-duration": "rules.non-positive-duration",
+    "rules-invalid-date": "rules.invalid-date", "rules-holiday-conflict": "rules.holiday-conflict",
+    "rules-date-range": "rules.date-range", "rules-unknown-time-zone": "rules.unknown-time-zone",
+    "rules-level-in-level-condition": "rules.level-in-level-condition",
+    "rules-calendar-coverage": "rules.calendar-coverage", "rules-deadline-not-timestamp": "rules.type-mismatch",
+  ]
+}

@@ -1,0 +1,95 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import Testing
+
+/// The shipped policy, through its own table-driven rule tests and through code.
+@Suite struct PolicyTests {
+  /// Every rule set that ships: the default policy and each example.
+  static var ruleSets: [String] {
+    let examples = Support.root.appendingPathComponent("rules/examples")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: examples.path)) ?? []
+    return ["rules"] + names.sorted().map { "rules/examples/\($0)" }
+  }
+
+  @Test(arguments: ruleSets)
+  func shippedRuleSetIsCleanAndItsTestsPass(_ dir: String) throws {
+    let path = Support.root.appendingPathComponent(dir).path
+    let result = RuleSetLoader.load(paths: [path])
+    #expect(result.diagnostics.filter { $0.severity == .error }.isEmpty, "\(result.diagnostics.map(\.description))")
+    let set = try #require(result.ruleSet)
+    let outcome = RuleTestRunner(rules: try CompiledRules(set)).run(files: RuleTestRunner.testFiles(forRuleSet: path))
+    #expect(outcome.failed == 0, "\(outcome.diagnostics.map(\.description).joined(separator: "\n"))")
+    #expect(outcome.passed >= 3, "\(dir) ships too few rule tests")
+  }
+
+  @Test func defaultPolicyTestsCoverEveryBoundary() throws {
+    let rules = try Support.defaultRules()
+    let outcome = RuleTestRunner(rules: rules).run(files: RuleTestRunner.testFiles(forRuleSet: Support.rulesDir))
+    #expect(outcome.failed == 0)
+    #expect(outcome.passed >= 40)
+  }
+
+  /// Proof that policy lives in YAML: copy `rules/`, raise major's collective size from 10 to
+  /// 12, and a complaint by 10 people is hot instead of major.
+  @Test func changingAThresholdInYAMLChangesTheDecision() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let copy = dir.appendingPathComponent("rules")
+    try FileManager.default.copyItem(at: URL(fileURLWithPath: Support.rulesDir), to: copy)
+    let severity = copy.appendingPathComponent("severity.yaml")
+    let text = try String(contentsOf: severity, encoding: .utf8)
+    #expect(text.contains("collective_size >= 10"))
+    try text.replacingOccurrences(of: "collective_size >= 10", with: "collective_size >= 12")
+      .write(to: severity, atomically: true, encoding: .utf8)
+
+    let json = #"{"id":"T","received_at":"2025-10-20T09:00:00+08:00","collective_size":10}"#
+    let now = Support.time("2025-10-20T10:00:00+08:00")
+    let before = try Support.defaultRules()
+    #expect(before.levels[before.evaluate(try Support.facts(before, json), at: now).level].id == "major")
+    let after = try CompiledRules(try #require(RuleSetLoader.load(paths: [copy.path]).ruleSet))
+    let decision = after.evaluate(try Support.facts(after, json), at: now)
+    #expect(after.levels[decision.level].id == "hot")
+    #expect(after.ruleSet.contentHash != before.ruleSet.contentHash)
+  }
+
+  @Test func reasonsNameTheRuleLines() throws {
+    let rules = try Support.defaultRules()
+    let f = try Support.facts(
+      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","collective_size":12,"media":"exposed"}"#)
+    let d = rules.evaluate(f, at: Support.time("2025-10-01T10:00:00+08:00"))
+    let items = d.reasons.map { rules.levels[Int($0.level)].items[Int($0.item)] }
+    #expect(items.map(\.text) == ["media == exposed", "collective_size >= 10"])
+    #expect(items.map { "\(($0.location.file as NSString).lastPathComponent):\($0.location.line):\($0.location.column)" }
+      == ["severity.yaml:8:9", "severity.yaml:9:9"])
+  }
+
+  @Test func ratchetFloorKeepsALevel() throws {
+    let rules = try Support.defaultRules()
+    let f = try Support.facts(rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00"}"#)
+    let now = Support.time("2025-10-01T10:00:00+08:00")
+    #expect(rules.levels[rules.evaluate(f, at: now).level].id == "ordinary")
+    let hot = try #require(rules.levels.firstIndex { $0.id == "hot" })
+    #expect(rules.levels[rules.evaluate(f, at: now, floor: hot).level].id == "hot")
+  }
+
+  /// A case turning one week old for reasons on our side is due for review exactly then.
+  @Test func nextReviewIsWhenTheCaseTurnsOneWeekOld() throws {
+    let rules = try Support.defaultRules()
+    let f = try Support.facts(
+      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"50.00","currency":"CNY"}}"#)
+    let d = rules.evaluate(f, at: Support.time("2025-10-02T10:00:00+08:00"))
+    #expect(Support.format(d.nextReviewAt) == "2025-10-08T09:00:00+08:00")
+    let resolved = try Support.facts(
+      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","state":"closed","resolved_at":"2025-10-01T12:00:00+08:00"}"#)
+    #expect(rules.evaluate(resolved, at: Support.time("2025-10-02T10:00:00+08:00")).nextReviewAt == nil)
+  }
+
+  @Test func foreignCurrencyNeedsAnEquivalent() throws {
+    let rules = try Support.defaultRules()
+    #expect(throws: CaseError.self) {
+      try Support.facts(
+        rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"80.00","currency":"USD"}}"#)
+    }
+  }
+}

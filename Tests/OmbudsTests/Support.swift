@@ -1,0 +1,101 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// Paths and helpers shared by the tests.
+enum Support {
+  /// The package root.
+  static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let tests: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  static var rulesDir: String { root.appendingPathComponent("rules").path }
+
+  /// The shipped default rule set, compiled.
+  static func defaultRules() throws -> CompiledRules {
+    let result = RuleSetLoader.load(paths: [rulesDir])
+    guard let set = result.ruleSet else {
+      throw CaseError("default rules have errors: \(result.diagnostics.map(\.description))")
+    }
+    return try CompiledRules(set)
+  }
+
+  static func compile(_ yaml: String, path: String = "test.yaml") throws -> CompiledRules {
+    let result = RuleSetLoader.check(sources: [SourceFile(path: path, text: yaml)])
+    guard let set = result.ruleSet else {
+      throw CaseError("rules have errors: \(result.diagnostics.map(\.description))")
+    }
+    return try CompiledRules(set)
+  }
+
+  static func facts(_ rules: CompiledRules, _ json: String) throws -> CaseFacts {
+    var bytes = Array(json.utf8)
+    return try bytes.withUnsafeMutableBufferPointer { b in
+      try rules.reader.read(UnsafeBufferPointer(b))
+    }
+  }
+
+  static func time(_ s: String) -> Millis {
+    RFC3339.parse(s) ?? Millis.min
+  }
+
+  static func format(_ t: Millis?) -> String? {
+    t.map { RFC3339.format($0, offsetSeconds: 8 * 3600) }
+  }
+
+  /// A fresh temporary directory.
+  static func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ombuds-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// The directory holding the built executables.
+  static func productsDirectory() -> URL? {
+    var candidates = [Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+    if let arg0 = CommandLine.arguments.first {
+      candidates.append(URL(fileURLWithPath: arg0).deletingLastPathComponent())
+    }
+    candidates.append(root.appendingPathComponent(".build/debug"))
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("rules-check").path) }
+  }
+
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Runs one of the package's executables to the end.
+  static func run(_ tool: String, _ arguments: [String], stdin: String? = nil, in directory: URL? = nil) throws -> Run {
+    guard let products = productsDirectory() else { throw CaseError("built executables not found") }
+    let process = Process()
+    process.executableURL = products.appendingPathComponent(tool)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory ?? root
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    // Read both pipes to the end before waiting, so a full pipe cannot block the child.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+      outData = out.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return Run(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      stderr: String(decoding: errData, as: UTF8.self))
+  }
+}
