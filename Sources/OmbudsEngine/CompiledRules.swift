@@ -121,7 +121,8 @@ public final class CompiledRules: Sendable {
       }
       return op.holds(end - start, d.added(to: start, calendar: calendar) - start)
     case .sameIssueComplainants(let w, let op, let k):
-      let n = facts.issueKey == nil ? 1 : (history?.sameIssueComplainants(of: facts, window: w, asOf: now) ?? 1)
+      let own = facts.complainantID == nil ? 0 : 1
+      let n = facts.issueKey == nil ? own : (history?.sameIssueComplainants(of: facts, window: w, asOf: now) ?? own)
       return op.holds(Int64(n), k)
     case .level(let op, let rank):
       return op.holds(Int64(levels.count - 1 - level), Int64(rank))

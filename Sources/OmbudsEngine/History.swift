@@ -22,15 +22,16 @@ public struct InMemoryHistory: CaseHistory {
     var groups: [String: [Int]] = [:]
     for (i, c) in cases.enumerated() {
       guard let key = c.issueKey, c.receivedAt <= asOf else { continue }
+      // Anonymous cases cannot be told apart from other complainants: they are not counted.
       groups[key, default: []].append(i)
     }
     var counts: [RuleDuration: [Int32]] = [:]
     for w in windows {
-      var out = [Int32](repeating: 1, count: cases.count)
+      var out = cases.map { Int32($0.complainantID == nil ? 0 : 1) }
       for (_, members) in groups {
         let sorted = members.sorted { cases[$0].receivedAt < cases[$1].receivedAt }
         let times = sorted.map { cases[$0].receivedAt }
-        let who = sorted.map { cases[$0].complainantID ?? "\u{0}case:" + cases[$0].id }
+        let who = sorted.map { cases[$0].complainantID }
         let ends = times.map { w.added(to: $0, calendar: calendar) }
         // distinct[i]: distinct complainants in [times[i], ends[i]).
         var distinct = [Int32](repeating: 0, count: sorted.count)
@@ -38,19 +39,19 @@ public struct InMemoryHistory: CaseHistory {
         var hi = 0
         for lo in 0..<sorted.count {
           while hi < sorted.count, times[hi] < ends[lo] {
-            inWindow[who[hi], default: 0] += 1
+            if let w = who[hi] { inWindow[w, default: 0] += 1 }
             hi += 1
           }
           distinct[lo] = Int32(inWindow.count)
-          if let n = inWindow[who[lo]] {
-            if n == 1 { inWindow[who[lo]] = nil } else { inWindow[who[lo]] = n - 1 }
+          if let w = who[lo], let n = inWindow[w] {
+            if n == 1 { inWindow[w] = nil } else { inWindow[w] = n - 1 }
           }
         }
         // A case at t is covered by windows starting at receipts s <= t with end(s) > t.
         var first = 0
         for k in 0..<sorted.count {
           while ends[first] <= times[k] { first += 1 }
-          var best: Int32 = 1
+          var best: Int32 = who[k] == nil ? 0 : 1
           var s = first
           while s < sorted.count, times[s] <= times[k] {
             best = max(best, distinct[s])
@@ -65,7 +66,9 @@ public struct InMemoryHistory: CaseHistory {
   }
 
   public func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
-    guard facts.ordinal >= 0, let c = counts[window], facts.ordinal < c.count else { return 1 }
+    guard facts.ordinal >= 0, let c = counts[window], facts.ordinal < c.count else {
+      return facts.complainantID == nil ? 0 : 1
+    }
     return Int(c[facts.ordinal])
   }
 }

@@ -174,3 +174,18 @@ import Testing
     #expect(levels["A"] == "ordinary")
   }
 }
+
+@Suite struct AnonymousComplainantTests {
+  /// Anonymous cases (no complainant_id) cannot be shown to come from different people.
+  @Test func anonymousCasesDoNotCountAsDistinctComplainants() throws {
+    let rules = try Support.defaultRules()
+    let lines = [
+      #"{"id":"A","received_at":"2025-09-01T09:00:00+08:00","complainant_id":"P1","issue_key":"K","state":"closed","resolved_at":"2025-09-01T10:00:00+08:00"}"#,
+      #"{"id":"B","received_at":"2025-09-02T09:00:00+08:00","complainant_id":"P2","issue_key":"K","state":"closed","resolved_at":"2025-09-02T10:00:00+08:00"}"#,
+      #"{"id":"C","received_at":"2025-09-03T09:00:00+08:00","issue_key":"K","state":"closed","resolved_at":"2025-09-03T10:00:00+08:00"}"#,
+    ]
+    let (out, _) = ClassifyBatch(rules: rules).run(Array(lines.joined(separator: "\n").utf8), now: Support.time("2025-09-10T00:00:00+08:00"))
+    let text = String(decoding: out, as: UTF8.self)
+    #expect(!text.contains(#""level":"hot""#))
+  }
+}
