@@ -31,9 +31,20 @@ public final class CompiledRules: Sendable {
   public let reader: SnapshotReader
   /// The windows `same_issue_complainants` is asked about.
   public let aggregateWindows: [RuleDuration]
+
+  let program: Program
   let refundSlot: Int?
-  let levelConds: [[Cond]]
-  let timeDependent: [[Bool]]
+  /// Per level: how it decides, and the program roots of its items.
+  let levelModes: [LevelDecl.Mode]
+  let levelRoots: [[Int32]]
+  let levelTimeDependent: [[Bool]]
+  /// Refund tiers as (above, up to, role index).
+  let tiers: [(above: Int64, upTo: Int64, role: Int?)]
+  /// Per deadline: its calendar and its rules as (when root or -1, base slot, duration).
+  let deadlineCalendars: [BusinessCalendar]
+  let deadlineRules: [[(when: Int32, base: Int, add: RuleDuration)]]
+  /// Per level: the repeat intervals of its while-open duties.
+  let repeats: [[RuleDuration]]
 
   public var contentHash: String { ruleSet.contentHash }
 
@@ -54,21 +65,22 @@ public final class CompiledRules: Sendable {
       guard let c = BusinessCalendar(decl) else { throw CompileError.noCalendar(decl.id) }
       cals[decl.id] = c
     }
+    let main: BusinessCalendar
     if let c = cals[ruleSet.defaultCalendar] {
-      self.calendar = c
+      main = c
     } else {
       // No calendar declared: weekends only, in the policy's zone.
       let plain = CalendarDecl(
         id: "weekends", label: nil, timeZone: ruleSet.timeZone, weekend: [5, 6], holidays: [:], workingDays: [],
         covers: [], location: SourceLocation(file: "", line: 1, column: 1, offset: 0))
       guard let c = BusinessCalendar(plain) else { throw CompileError.noCalendar(ruleSet.timeZone) }
-      self.calendar = c
+      main = c
     }
+    self.calendar = main
     self.calendars = cals
     self.reader = SnapshotReader(rules: ruleSet)
     self.refundSlot = (ruleSet.field("compensation") ?? ruleSet.fields.first { $0.type == .money })?.slot
-    self.levelConds = ruleSet.levels.map { $0.items.map(\.cond) }
-    self.timeDependent = ruleSet.levels.map { $0.items.map { CompiledRules.dependsOnTime($0.cond) } }
+
     var windows = Set<RuleDuration>()
     func collect(_ c: Cond) {
       switch c {
@@ -80,87 +92,186 @@ public final class CompiledRules: Sendable {
     }
     for l in ruleSet.levels { l.items.forEach { collect($0.cond) } }
     for d in ruleSet.deadlines { d.rules.forEach { $0.when.map { collect($0.cond) } } }
-    self.aggregateWindows = windows.sorted { $0.description < $1.description }
-  }
+    let windowList = windows.sorted { $0.description < $1.description }
+    self.aggregateWindows = windowList
 
-  static func dependsOnTime(_ c: Cond) -> Bool {
-    switch c {
-    case .openFor: true
-    case .and(let cs), .or(let cs): cs.contains(where: dependsOnTime)
-    case .not(let x): dependsOnTime(x)
-    default: false
+    // Flatten every condition into one program: level items first, then deadline whens.
+    var conds: [Cond] = []
+    for l in ruleSet.levels { conds += l.items.map(\.cond) }
+    for d in ruleSet.deadlines { for r in d.rules { if let w = r.when { conds.append(w.cond) } } }
+    var roots: [Int32] = []
+    let program = Program(conds, windows: windowList, roots: &roots)
+    self.program = program
+    var next = 0
+    var levelRoots: [[Int32]] = []
+    for l in ruleSet.levels {
+      levelRoots.append(Array(roots[next..<(next + l.items.count)]))
+      next += l.items.count
+    }
+    self.levelRoots = levelRoots
+    self.levelModes = ruleSet.levels.map(\.mode)
+    self.levelTimeDependent = levelRoots.map { $0.map { program.nodes[Int($0)].timeDependent } }
+    var deadlineRules: [[(when: Int32, base: Int, add: RuleDuration)]] = []
+    for d in ruleSet.deadlines {
+      var rs: [(when: Int32, base: Int, add: RuleDuration)] = []
+      for r in d.rules {
+        var when: Int32 = -1
+        if r.when != nil {
+          when = roots[next]
+          next += 1
+        }
+        rs.append((when, r.baseSlot, r.add))
+      }
+      deadlineRules.append(rs)
+    }
+    self.deadlineRules = deadlineRules
+    self.deadlineCalendars = ruleSet.deadlines.map { cals[$0.calendar] ?? main }
+    self.tiers = (ruleSet.refund?.tiers ?? []).map { tier in
+      (tier.above, tier.upTo ?? Int64.max, ruleSet.roles.firstIndex { $0.id == tier.approver })
+    }
+    self.repeats = ruleSet.levels.map { level in
+      (ruleSet.duties[level.id]?.whileOpen ?? []).compactMap(\.every)
     }
   }
 
   // MARK: evaluation
 
-  /// Does `cond` hold for `facts` at `now`?
-  func holds(_ cond: Cond, _ facts: CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ level: Int) -> Bool {
-    switch cond {
-    case .constant(let b):
-      return b
-    case .flag(let slot):
-      return facts.numbers[slot] == 1
-    case .compare(let slot, let op, let k):
-      let v = facts.numbers[slot]
-      return v != CaseFacts.null && op.holds(v, k)
-    case .isNull(let slot):
-      return facts.numbers[slot] == CaseFacts.null
-    case .oneOf(let slot, let mask):
-      let v = facts.numbers[slot]
-      return v >= 0 && v < 64 && mask & (1 << UInt64(v)) != 0
-    case .stringEquals(let slot, let s):
-      return facts.strings[slot] == s
-    case .stringIsNull(let slot):
-      return facts.strings[slot] == nil
-    case .openFor(let op, let d):
-      let start = facts.receivedAt
-      let end = min(facts.resolvedAt ?? now, now)
-      if let seconds = d.fixedSeconds {
-        return op.holds(end - start, seconds * 1000)
-      }
-      return op.holds(end - start, d.added(to: start, calendar: calendar) - start)
-    case .sameIssueComplainants(let w, let op, let k):
-      let own = facts.complainantID == nil ? 0 : 1
-      let n = facts.issueKey == nil ? own : (history?.sameIssueComplainants(of: facts, window: w, asOf: now) ?? own)
-      return op.holds(Int64(n), k)
-    case .level(let op, let rank):
-      return op.holds(Int64(levels.count - 1 - level), Int64(rank))
-    case .and(let cs):
-      for c in cs where !holds(c, facts, now, history, level) { return false }
-      return true
-    case .or(let cs):
-      for c in cs where holds(c, facts, now, history, level) { return true }
-      return false
-    case .not(let c):
-      return !holds(c, facts, now, history, level)
+  /// `start + durations[index]` on the calendar. Calendar arithmetic (months, working days)
+  /// is the costliest leaf; the last answer per duration is remembered per thread.
+  @inline(__always)
+  func threshold(_ index: Int, _ start: Millis) -> Millis {
+    program.durations[index].added(to: start, calendar: calendar)
+  }
+
+  /// Does node `i` hold for `facts` at `now`? Leaves are evaluated in line; only nested
+  /// `and`/`or`/`not` recurse.
+  @inline(__always)
+  func holds(_ i: Int32, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+    -> Bool
+  {
+    let node = program.nodes[Int(i)]
+    switch node.kind {
+    case .and, .or, .not:
+      return branch(node, facts, now, history, level)
+    default:
+      return leaf(node, facts, now, history, level)
     }
   }
 
-  /// Evaluates one case at `now` into `decision`, reusing its storage (no allocation once warm).
+  @inline(never)
+  func branch(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+    -> Bool
+  {
+    let first = Int(node.first)
+    switch node.kind {
+    case .and:
+      for c in first..<(first + Int(node.count)) where !holds(program.children[c], facts, now, history, level) {
+        return false
+      }
+      return true
+    case .or:
+      for c in first..<(first + Int(node.count)) where holds(program.children[c], facts, now, history, level) {
+        return true
+      }
+      return false
+    default:
+      return !holds(program.children[first], facts, now, history, level)
+    }
+  }
+
+  @inline(__always)
+  func leaf(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+    -> Bool
+  {
+    switch node.kind {
+    case .compare:
+      let v = facts.numbers[Int(node.slot)]
+      return v != CaseFacts.null && node.op.holds(v, node.k)
+    case .flag:
+      return facts.numbers[Int(node.slot)] == 1
+    case .constant:
+      return node.k != 0
+    case .isNull:
+      return facts.numbers[Int(node.slot)] == CaseFacts.null
+    case .oneOf:
+      let v = facts.numbers[Int(node.slot)]
+      return v >= 0 && v < 64 && UInt64(bitPattern: node.k) & (1 << UInt64(v)) != 0
+    case .openForFixed:
+      let start = facts.receivedAt
+      return node.op.holds(min(facts.resolvedAt ?? now, now) - start, node.k)
+    case .openForCalendar:
+      let start = facts.receivedAt
+      let end = min(facts.resolvedAt ?? now, now)
+      return node.op.holds(end - start, threshold(Int(node.first), start) - start)
+    case .level:
+      return node.op.holds(Int64(levelModes.count - 1 - level), node.k)
+    default:
+      return rareLeaf(node, facts, now, history)
+    }
+  }
+
+  @inline(never)
+  func rareLeaf(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?) -> Bool {
+    switch node.kind {
+    case .stringEquals:
+      return facts.strings[Int(node.slot)] == program.strings[Int(node.first)]
+    case .stringIsNull:
+      return facts.strings[Int(node.slot)] == nil
+    case .sameIssue:
+      let own = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
+      let n: Int
+      if facts.strings[BuiltinFields.issueKey] == nil {
+        n = own
+      } else {
+        n = history?.sameIssueComplainants(of: facts, window: program.windows[Int(node.first)], asOf: now) ?? own
+      }
+      return node.op.holds(Int64(n), node.k)
+    default:
+      return false
+    }
+  }
+
+  /// Evaluates one case at `now` into `decision`, reusing its storage (no allocation once warm):
+  /// level, reasons, refund approver, deadlines and the next review time.
   ///
   /// - Parameter floor: the lowest level index the case may take (the ratchet: a case's
   ///   current level from the store); nil in stateless classification.
   public func evaluate(
-    _ facts: CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil,
+    _ facts: borrowing CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil,
+    into decision: inout Decision
+  ) {
+    classify(facts, at: now, history: history, floor: floor, into: &decision)
+    evaluateDeadlines(facts, now, history, &decision)
+    decision.nextReviewAt = nextReview(facts, now, history, decision)
+  }
+
+  /// The level, its reasons and the refund approver only (no deadlines, no next review):
+  /// what a caller needs that only asks "how serious is it, and who approves?".
+  public func classify(
+    _ facts: borrowing CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil,
     into decision: inout Decision
   ) {
     decision.reasons.removeAll(keepingCapacity: true)
-    var chosen = levels.count - 1
-    search: for (li, conds) in levelConds.enumerated() {
-      let mode = levels[li].mode
-      switch mode {
+    var chosen = levelModes.count - 1
+    search: for li in 0..<levelModes.count {
+      let roots = levelRoots[li]
+      switch levelModes[li] {
       case .otherwise:
         decision.reasons.append(ReasonRef(level: Int32(li), item: 0))
         chosen = li
         break search
       case .any:
-        for (ii, c) in conds.enumerated() where holds(c, facts, now, history, li) {
+        for ii in 0..<roots.count where holds(roots[ii], facts, now, history, li) {
           decision.reasons.append(ReasonRef(level: Int32(li), item: Int32(ii)))
         }
       case .all:
-        if conds.allSatisfy({ holds($0, facts, now, history, li) }) {
-          for ii in conds.indices { decision.reasons.append(ReasonRef(level: Int32(li), item: Int32(ii))) }
+        var all = !roots.isEmpty
+        for r in roots where !holds(r, facts, now, history, li) {
+          all = false
+          break
+        }
+        if all {
+          for ii in 0..<roots.count { decision.reasons.append(ReasonRef(level: Int32(li), item: Int32(ii))) }
         }
       }
       if !decision.reasons.isEmpty {
@@ -171,93 +282,96 @@ public final class CompiledRules: Sendable {
     if let floor, floor < chosen { chosen = floor }
     decision.level = chosen
     decision.refundApprover = refundApprover(facts)
-    evaluateDeadlines(facts, now, history, &decision)
-    decision.nextReviewAt = nextReview(facts, now, history, decision)
   }
 
   /// Convenience form of `evaluate(_:at:history:floor:into:)`.
   public func evaluate(
-    _ facts: CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil
+    _ facts: borrowing CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil
   ) -> Decision {
     var d = Decision()
     evaluate(facts, at: now, history: history, floor: floor, into: &d)
     return d
   }
 
-  func refundApprover(_ facts: CaseFacts) -> Int? {
-    guard let slot = refundSlot, let policy = ruleSet.refund else { return nil }
+  func refundApprover(_ facts: borrowing CaseFacts) -> Int? {
+    guard let slot = refundSlot else { return nil }
     let amount = facts.numbers[slot]
     if amount == CaseFacts.null { return nil }
-    for tier in policy.tiers where amount > tier.above && (tier.upTo.map { amount <= $0 } ?? true) {
-      return ruleSet.roles.firstIndex { $0.id == tier.approver }
-    }
+    for tier in tiers where amount > tier.above && amount <= tier.upTo { return tier.role }
     return nil
   }
 
-  func evaluateDeadlines(_ facts: CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: inout Decision) {
-    let decls = ruleSet.deadlines
-    if d.deadlines.count != decls.count { d.deadlines = [Millis?](repeating: nil, count: decls.count) }
-    for (i, decl) in decls.enumerated() {
+  func evaluateDeadlines(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: inout Decision) {
+    let count = deadlineRules.count
+    if d.deadlines.count != count { d.deadlines = [Millis?](repeating: nil, count: count) }
+    for i in 0..<count {
       d.deadlines[i] = nil
-      let cal = calendars[decl.calendar] ?? calendar
-      for rule in decl.rules {
-        if let w = rule.when, !holds(w.cond, facts, now, history, d.level) { continue }
-        let base = facts.numbers[rule.baseSlot]
-        if base != CaseFacts.null { d.deadlines[i] = rule.add.added(to: base, calendar: cal) }
+      for rule in deadlineRules[i] {
+        if rule.when >= 0, !holds(rule.when, facts, now, history, d.level) { continue }
+        let base = facts.numbers[rule.base]
+        if base != CaseFacts.null { d.deadlines[i] = rule.add.added(to: base, calendar: deadlineCalendars[i]) }
         break
       }
     }
   }
 
-  /// The earliest instant after `now` at which `cond` could change value on its own (time passing).
-  func nextChange(_ cond: Cond, _ facts: CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ level: Int)
+  /// The earliest instant after `now` at which node `i` could change value as time passes.
+  func nextChange(_ i: Int32, _ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ level: Int)
     -> Millis?
   {
-    switch cond {
-    case .openFor(let op, let d):
+    let node = program.nodes[Int(i)]
+    guard node.timeDependent else { return nil }
+    switch node.kind {
+    case .openForFixed, .openForCalendar:
       guard facts.resolvedAt == nil else { return nil }
-      let t = d.added(to: facts.receivedAt, calendar: calendar)
-      let flip = op == .gt || op == .le ? t + 1 : t
+      let t =
+        node.kind == .openForFixed
+        ? facts.receivedAt + node.k
+        : threshold(Int(node.first), facts.receivedAt)
+      let flip = node.op == .gt || node.op == .le ? t + 1 : t
       return flip > now ? flip : nil
-    case .and(let cs):
-      // A false part that time cannot change keeps the whole false.
-      if cs.contains(where: { !CompiledRules.dependsOnTime($0) && !holds($0, facts, now, history, level) }) {
-        return nil
+    case .and, .or:
+      var best: Millis?
+      for c in 0..<Int(node.count) {
+        let child = program.children[Int(node.first) + c]
+        // In a conjunction, a false part that time cannot change keeps the whole false.
+        if node.kind == .and, !program.nodes[Int(child)].timeDependent, !holds(child, facts, now, history, level) {
+          return nil
+        }
+        if let t = nextChange(child, facts, now, history, level), best.map({ t < $0 }) ?? true { best = t }
       }
-      return cs.compactMap { nextChange($0, facts, now, history, level) }.min()
-    case .or(let cs):
-      return cs.compactMap { nextChange($0, facts, now, history, level) }.min()
-    case .not(let c):
-      return nextChange(c, facts, now, history, level)
+      return best
+    case .not:
+      return nextChange(program.children[Int(node.first)], facts, now, history, level)
     default:
       return nil
     }
   }
 
-  func nextReview(_ facts: CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis? {
+  func nextReview(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis? {
     if facts.numbers[BuiltinFields.state] != 0 { return nil }  // only open cases change on their own
-    var best: Millis?
-    func consider(_ t: Millis?) {
-      if let t, t > now, best.map({ t < $0 }) ?? true { best = t }
-    }
-    for li in 0..<d.level where levels[li].mode != .otherwise {
-      for (ii, c) in levelConds[li].enumerated() where timeDependent[li][ii] {
-        consider(nextChange(c, facts, now, history, li))
+    var best = Millis.max
+    for li in 0..<d.level where levelModes[li] != .otherwise {
+      let roots = levelRoots[li]
+      for ii in 0..<roots.count where levelTimeDependent[li][ii] {
+        if let t = nextChange(roots[ii], facts, now, history, li), t > now, t < best { best = t }
       }
     }
-    for t in d.deadlines { consider(t) }
-    if let duties = ruleSet.duties[levels[d.level].id] {
-      for w in duties.whileOpen {
-        guard let every = w.every else { continue }
-        var t = facts.receivedAt
-        var guardSteps = 0
-        while t <= now, guardSteps < 10_000 {
+    for t in d.deadlines { if let t, t > now, t < best { best = t } }
+    for every in repeats[d.level] {
+      // The next repeat after now, counted from receipt.
+      var t = facts.receivedAt
+      if let step = every.fixedSeconds.map({ $0 * 1000 }), step > 0 {
+        if t <= now { t += ((now - t) / step + 1) * step }
+      } else {
+        var steps = 0
+        while t <= now, steps < 100_000 {
           t = every.added(to: t, calendar: calendar)
-          guardSteps += 1
+          steps += 1
         }
-        consider(t)
       }
+      if t > now, t < best { best = t }
     }
-    return best
+    return best == Millis.max ? nil : best
   }
 }

@@ -11,9 +11,10 @@ public protocol CaseHistory: Sendable {
 
 /// A history of one batch of cases held in memory, with every answer precomputed so that it
 /// can be shared by many threads.
-public struct InMemoryHistory: CaseHistory {
-  /// window description → count per ordinal.
-  let counts: [RuleDuration: [Int32]]
+public final class InMemoryHistory: CaseHistory {
+  /// The windows asked about, and per window the count per ordinal.
+  let windows: [RuleDuration]
+  let counts: [[Int32]]
 
   /// - Parameters:
   ///   - cases: the batch; `ordinal` must be each case's index in it.
@@ -25,7 +26,7 @@ public struct InMemoryHistory: CaseHistory {
       // Anonymous cases cannot be told apart from other complainants: they are not counted.
       groups[key, default: []].append(i)
     }
-    var counts: [RuleDuration: [Int32]] = [:]
+    var counts: [[Int32]] = []
     for w in windows {
       var out = cases.map { Int32($0.complainantID == nil ? 0 : 1) }
       for (_, members) in groups {
@@ -60,15 +61,16 @@ public struct InMemoryHistory: CaseHistory {
           out[sorted[k]] = best
         }
       }
-      counts[w] = out
+      counts.append(out)
     }
+    self.windows = windows
     self.counts = counts
   }
 
   public func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
-    guard facts.ordinal >= 0, let c = counts[window], facts.ordinal < c.count else {
+    guard facts.ordinal >= 0, let w = windows.firstIndex(of: window), facts.ordinal < counts[w].count else {
       return facts.complainantID == nil ? 0 : 1
     }
-    return Int(c[facts.ordinal])
+    return Int(counts[w][facts.ordinal])
   }
 }

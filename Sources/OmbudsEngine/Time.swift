@@ -146,13 +146,18 @@ public struct ZoneClock: Sendable {
 }
 
 /// A compiled business calendar: weekends, holidays, make-up working days, in a zone.
-public struct BusinessCalendar: Sendable {
+public final class BusinessCalendar: Sendable {
   public let id: String
   public let clock: ZoneClock
   let weekend: [Bool]
   let holidays: Set<Int>
   let workingDays: Set<Int>
   public let covers: [Int]
+  /// A precomputed span of days: `prefix[i]` counts working days in [tableStart, tableStart + i),
+  /// `workingList[k]` is the offset of the k-th working day in the span.
+  let tableStart: Int
+  let prefix: [Int32]
+  let workingList: [Int32]
 
   public init?(_ decl: CalendarDecl) {
     guard let clock = ZoneClock(identifier: decl.timeZone) else { return nil }
@@ -162,6 +167,24 @@ public struct BusinessCalendar: Sendable {
     self.holidays = Set(decl.holidays.keys.map(\.dayNumber))
     self.workingDays = Set(decl.workingDays.map(\.dayNumber))
     self.covers = decl.covers
+    // The table spans the calendar's years and one year either side (2000–2100 when empty).
+    let years = decl.covers + decl.holidays.keys.map(\.year) + decl.workingDays.map(\.year)
+    let first = CivilDate(year: (years.min() ?? 2001) - 1, month: 1, day: 1).dayNumber
+    let last = CivilDate(year: (years.max() ?? 2099) + 2, month: 1, day: 1).dayNumber
+    var prefix: [Int32] = [0]
+    var list: [Int32] = []
+    prefix.reserveCapacity(last - first + 1)
+    let weekend = self.weekend
+    let holidays = self.holidays
+    let working = self.workingDays
+    for day in first..<last {
+      let isWorking = working.contains(day) || (!holidays.contains(day) && !weekend[((day % 7) + 7 + 3) % 7])
+      if isWorking { list.append(Int32(day - first)) }
+      prefix.append(Int32(list.count))
+    }
+    self.tableStart = first
+    self.prefix = prefix
+    self.workingList = list
   }
 
   /// Is local day `day` (a day number) a working day?
@@ -174,6 +197,14 @@ public struct BusinessCalendar: Sendable {
   /// 23:59:59 local time of the `n`th working day after the local date of `t` (that date never counts).
   public func adding(workingDays n: Int, to t: Millis) -> Millis {
     var day = clock.local(t).day
+    // Inside the table: the n-th working day after `day` by index, no day-by-day walk.
+    let offset = day + 1 - tableStart
+    if n > 0, offset >= 0, offset < prefix.count {
+      let k = Int(prefix[offset]) + n - 1
+      if k < workingList.count {
+        return clock.instant(day: tableStart + Int(workingList[k]), msOfDay: 86_399_000)
+      }
+    }
     var left = n
     var guardDays = 0
     while left > 0, guardDays < 3660 {
