@@ -67,8 +67,7 @@ public struct ClassifyCommand: ParsableCommand {
       input.append(contentsOf: bytes)
     }
     let batch = ClassifyBatch(rules: compiled, workers: jobs)
-    let (output, rejections) = batch.run(input, now: at)
-    Output.write(1, output)
+    let rejections = batch.run(input, now: at) { Output.write(1, $0) }
     if !rejections.isEmpty {
       var text = ""
       for r in rejections { text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n" }

@@ -14,8 +14,14 @@ public struct ClassifyBatch {
   public let renderer: DecisionRenderer
   public var workers: Int
 
+  /// The reader used for input lines (text is not kept: nothing in the rules reads it yet).
+  let reader: SnapshotReader
+
   public init(rules: CompiledRules, workers: Int = 0) {
     self.rules = rules
+    var reader = rules.reader
+    reader.keepText = false
+    self.reader = reader
     self.renderer = DecisionRenderer(rules: rules)
     self.workers = workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount)
   }
@@ -47,6 +53,14 @@ public struct ClassifyBatch {
   /// Classifies every case in `input` at `now`. Returns the output bytes (decisions in input
   /// order) and the rejected lines.
   public func run(_ input: [UInt8], now: Millis) -> (output: [UInt8], rejections: [Rejection]) {
+    var output: [UInt8] = []
+    let rejections = run(input, now: now) { output.append(contentsOf: $0) }
+    return (output, rejections)
+  }
+
+  /// Classifies every case in `input` at `now`, handing the decisions to `sink` in input
+  /// order, chunk by chunk. Returns the rejected lines.
+  public func run(_ input: [UInt8], now: Millis, sink: ([UInt8]) -> Void) -> [Rejection] {
     input.withUnsafeBufferPointer { buffer in
       let spans = Self.lines(buffer)
       let count = spans.count
@@ -54,7 +68,7 @@ public struct ClassifyBatch {
       var errors = [String?](repeating: nil, count: count)
       let chunk = max(256, (count + workers * 4 - 1) / max(1, workers * 4))
       let chunks = (count + chunk - 1) / chunk
-      let reader = rules.reader
+      let reader = self.reader
       let input = UnsafeSendable(buffer)
       facts.withUnsafeMutableBufferPointer { fp in
         errors.withUnsafeMutableBufferPointer { ep in
@@ -118,14 +132,12 @@ public struct ClassifyBatch {
           o.value[c] = out
         }
       }
-      var output: [UInt8] = []
-      output.reserveCapacity(outputs.reduce(0) { $0 + $1.count })
-      for o in outputs { output.append(contentsOf: o) }
+      for o in outputs { sink(o) }
       var rejections: [Rejection] = []
       for i in 0..<count {
         if let m = errors[i] { rejections.append(Rejection(line: spans[i].number, message: m)) }
       }
-      return (output, rejections)
+      return rejections
     }
   }
 }

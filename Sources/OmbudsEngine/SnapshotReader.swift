@@ -1,21 +1,39 @@
+import Foundation
 import OmbudsRules
 
 /// Reads one case snapshot (a JSON object) straight from UTF-8 bytes into `CaseFacts`,
 /// specialised to the rule set's declared fields: no intermediate dictionary, no `Data` copy.
 public struct SnapshotReader: Sendable {
-  struct Slot: Sendable {
-    var key: [UInt8]
-    var field: FieldDecl?
-    var kind: Kind
+  /// One known key, with what the reader needs of its field (shared, never copied per line).
+  final class Slot: Sendable {
     enum Kind: Sendable { case id, field }
+    let key: [UInt8]
+    let field: FieldDecl?
+    let kind: Kind
+    /// Enum values as UTF-8, for comparing without building strings.
+    let enumValues: [[UInt8]]
+    init(key: [UInt8], field: FieldDecl?, kind: Kind) {
+      self.key = key
+      self.field = field
+      self.kind = kind
+      if case .enumeration(let values) = field?.type {
+        enumValues = values.map { Array($0.utf8) }
+      } else {
+        enumValues = []
+      }
+    }
   }
 
   let slots: [Slot]
+  /// Slot indices by (key length, first byte, last byte) bucket.
+  let buckets: [[Int]]
   let template: [Int64]
   let stringTemplate: [String?]
   let baseCurrency: String
   let equivalents: [String: Int64]
   let requiredNumeric: [FieldDecl]
+  /// When false the `text` field is checked but not kept (nothing in the rules reads it).
+  public var keepText = true
 
   public init(rules: RuleSet) {
     var slots = [Slot(key: Array("id".utf8), field: nil, kind: .id)]
@@ -31,12 +49,22 @@ public struct SnapshotReader: Sendable {
         if !f.optional, f.defaultSlot == nil { required.append(f) }
       }
     }
+    var buckets = [[Int]](repeating: [], count: 256)
+    for (i, s) in slots.enumerated() { buckets[Self.bucket(s.key)].append(i) }
     self.slots = slots
+    self.buckets = buckets
     self.template = template
     self.stringTemplate = strings
     self.baseCurrency = rules.refund?.currency ?? rules.currency
     self.equivalents = rules.refund?.equivalents ?? [rules.currency: Money.scale]
     self.requiredNumeric = required
+  }
+
+  @inline(__always)
+  static func bucket<C: Collection>(_ key: C) -> Int where C.Element == UInt8, C.Index == Int {
+    guard let first = key.first else { return 0 }
+    let last = key[key.endIndex - 1]
+    return (key.count &* 31 &+ Int(first) &* 7 &+ Int(last)) & 255
   }
 
   /// Parses one JSON object. Blank input is the caller's business.
@@ -67,7 +95,7 @@ public struct SnapshotReader: Sendable {
           facts.id = s
           haveID = true
         case .field:
-          if let f = slot.field { try readField(f, &p, &facts) }
+          if let f = slot.field { try readField(f, slot, &p, &facts) }
         }
         p.skipSpace()
         if p.consume(UInt8(ascii: ",")) { continue }
@@ -85,13 +113,14 @@ public struct SnapshotReader: Sendable {
   }
 
   func match(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
-    for (i, s) in slots.enumerated() where s.key.count == key.count {
-      if s.key.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return i }
+    for i in buckets[Self.bucket(key)] {
+      let k = slots[i].key
+      if k.count == key.count, k.withUnsafeBufferPointer({ $0.elementsEqual(key) }) { return i }
     }
     return nil
   }
 
-  func readField(_ f: FieldDecl, _ p: inout JSONCursor, _ facts: inout CaseFacts) throws(CaseError) {
+  func readField(_ f: FieldDecl, _ slot: Slot, _ p: inout JSONCursor, _ facts: inout CaseFacts) throws(CaseError) {
     if p.consumeLiteral("null") {
       guard f.optional else { throw CaseError("field `\(f.id)` cannot be null") }
       if f.type == .string { facts.strings[f.slot] = nil } else { facts.numbers[f.slot] = CaseFacts.null }
@@ -99,6 +128,10 @@ public struct SnapshotReader: Sendable {
     }
     switch f.type {
     case .string:
+      if !keepText, f.slot == BuiltinFields.text, f.builtin {
+        guard try p.skipString() else { throw CaseError("field `\(f.id)`: expected a string") }
+        return
+      }
       guard let s = try p.string() else { throw CaseError("field `\(f.id)`: expected a string") }
       facts.strings[f.slot] = s
     case .bool:
@@ -125,7 +158,7 @@ public struct SnapshotReader: Sendable {
       guard let raw = try p.rawString() else {
         throw CaseError("field `\(f.id)`: expected one of \(values.joined(separator: ", "))")
       }
-      guard let i = values.firstIndex(where: { $0.utf8.elementsEqual(raw) }) else {
+      guard let i = slot.enumValues.firstIndex(where: { $0.elementsEqual(raw) }) else {
         throw CaseError(
           "field `\(f.id)`: `\(String(decoding: raw, as: UTF8.self))` is not one of \(values.joined(separator: ", "))")
       }
@@ -258,6 +291,22 @@ struct JSONCursor {
       }
       if c < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
       j += 1
+    }
+    throw CaseError("unterminated string")
+  }
+
+  /// Skips a string value, checking escapes and control characters; false if not a string.
+  mutating func skipString() throws(CaseError) -> Bool {
+    guard i < b.count, b[i] == UInt8(ascii: "\"") else { return false }
+    var j = i + 1
+    while j < b.count {
+      let c = b[j]
+      if c == UInt8(ascii: "\"") {
+        i = j + 1
+        return true
+      }
+      if c < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
+      j += c == UInt8(ascii: "\\") ? 2 : 1
     }
     throw CaseError("unterminated string")
   }
