@@ -11,7 +11,21 @@ public struct ReasonRef: Sendable, Hashable {
 public struct Decision: Sendable {
   /// Index into `CompiledRules.levels` (0 = highest).
   public var level: Int = 0
-  public var reasons: [ReasonRef] = []
+  /// The level whose conditions held (the decided level, unless a ratchet floor kept a higher one).
+  public var reasonLevel: Int = 0
+  /// Bit i set: condition item i of `reasonLevel` held (a level has at most 64 items).
+  public var reasonItems: UInt64 = 0
+
+  /// The conditions that made the decision, in rule order.
+  public var reasons: [ReasonRef] {
+    var out: [ReasonRef] = []
+    var bits = reasonItems
+    while bits != 0 {
+      out.append(ReasonRef(level: Int32(reasonLevel), item: Int32(bits.trailingZeroBitCount)))
+      bits &= bits - 1
+    }
+    return out
+  }
   /// Index into `CompiledRules.roles`, or nil for no approver.
   public var refundApprover: Int?
   /// Per deadline declaration, in order; nil = no deadline (yet).
@@ -33,6 +47,7 @@ public final class CompiledRules: Sendable {
   public let aggregateWindows: [RuleDuration]
 
   let program: Program
+  let fast: FastLevels
   let refundSlot: Int?
   /// Per level: how it decides, and the program roots of its items.
   let levelModes: [LevelDecl.Mode]
@@ -109,6 +124,7 @@ public final class CompiledRules: Sendable {
       next += l.items.count
     }
     self.levelRoots = levelRoots
+    self.fast = FastLevels(levels: ruleSet.levels, roots: levelRoots, windows: windowList)
     self.levelModes = ruleSet.levels.map(\.mode)
     self.levelTimeDependent = levelRoots.map { $0.map { program.nodes[Int($0)].timeDependent } }
     var deadlineRules: [[(when: Int32, base: Int, add: RuleDuration)]] = []
@@ -245,40 +261,185 @@ public final class CompiledRules: Sendable {
     decision.nextReviewAt = nextReview(facts, now, history, decision)
   }
 
+  /// Values the uniform leaves read besides the slots, computed at most once per evaluation.
+  struct Derived {
+    var elapsed: Int64
+    var end: Millis
+    var now: Millis
+    var sameIssue: Int64
+    var calendar: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+    var haveCalendar: UInt8 = 0
+  }
+
+  @inline(__always)
+  func value(_ source: Int32, _ facts: borrowing CaseFacts, _ d: inout Derived) -> Int64 {
+    if source >= 0 { return facts.numbers[Int(source)] }
+    if source == UniformLeaf.elapsed { return d.elapsed }
+    if source == UniformLeaf.sameIssue { return d.sameIssue }
+    let j = Int(UniformLeaf.calendarBase - source)
+    let bit = UInt8(1) << UInt8(j)
+    if d.haveCalendar & bit == 0 {
+      d.haveCalendar |= bit
+      let v = d.end - fast.calendarDurations[j].added(to: facts.receivedAt, calendar: calendar)
+      switch j {
+      case 0: d.calendar.0 = v
+      case 1: d.calendar.1 = v
+      case 2: d.calendar.2 = v
+      default: d.calendar.3 = v
+      }
+    }
+    switch j {
+    case 0: return d.calendar.0
+    case 1: return d.calendar.1
+    case 2: return d.calendar.2
+    default: return d.calendar.3
+    }
+  }
+
+  /// Every non-calendar leaf at once, as a bit mask (the bitmask layout only).
+  @inline(__always)
+  func leafMask(_ facts: borrowing CaseFacts, _ d: Derived) -> UInt64 {
+    var mask: UInt64 = 0
+    let leaves = fast.leaves
+    facts.numbers.withUnsafeBufferPointer { numbers in
+      for l in 0..<fast.slotLeaves {
+        let leaf = leaves[l]
+        mask |= leaf.bit(numbers[Int(leaf.source)]) << UInt64(l)
+      }
+    }
+    for l in fast.slotLeaves..<fast.timeLeaves {
+      let leaf = leaves[l]
+      mask |= leaf.bit(leaf.source == UniformLeaf.elapsed ? d.elapsed : d.sameIssue) << UInt64(l)
+    }
+    return mask
+  }
+
+  /// Does item `index` hold, given the leaf mask? One-term items without calendar leaves are
+  /// a single mask test; the rest go the longer way.
+  @inline(__always)
+  func itemByMask(
+    _ index: Int, _ level: Int, _ facts: borrowing CaseFacts, _ d: inout Derived, _ mask: inout UInt64,
+    _ history: borrowing (any CaseHistory)?
+  ) -> Bool {
+    let m = fast.itemMask[index]
+    if fast.itemSimple[index] { return mask & m == m }
+    if fast.itemSingleTerm[index], mask & m != m { return false }
+    return itemByMaskSlow(index, level, facts, &d, &mask, history)
+  }
+
+  /// Calendar leaves are computed only for terms whose other leaves all hold.
+  @inline(never)
+  func itemByMaskSlow(
+    _ index: Int, _ level: Int, _ facts: borrowing CaseFacts, _ d: inout Derived, _ mask: inout UInt64,
+    _ history: borrowing (any CaseHistory)?
+  ) -> Bool {
+    let it = fast.items[index]
+    if it.start < 0 { return complexItem(it.root, level, facts, d, history) }
+    for t in Int(it.start)..<Int(it.end) {
+      let cheap = fast.termCheap[t]
+      guard mask & cheap == cheap else { continue }
+      let cal = fast.termCalendar[t]
+      if cal == 0 { return true }
+      var bits = cal
+      var all = true
+      while bits != 0 {
+        let l = bits.trailingZeroBitCount
+        bits &= bits - 1
+        let leaf = fast.leaves[l]
+        if !leaf.test(value(leaf.source, facts, &d)) {
+          all = false
+          break
+        }
+      }
+      if all { return true }
+    }
+    return false
+  }
+
+  /// Does item `index` (over all levels) hold?
+  @inline(__always)
+  func item(
+    _ index: Int, _ level: Int, _ facts: borrowing CaseFacts, _ d: inout Derived, _ history: borrowing (any CaseHistory)?
+  ) -> Bool {
+    let it = fast.items[index]
+    if it.start < 0 { return complexItem(it.root, level, facts, d, history) }
+    for t in Int(it.start)..<Int(it.end) {
+      let term = fast.terms[t]
+      var all = true
+      for l in Int(term.start)..<Int(term.end) {
+        let leaf = fast.leaves[l]
+        if !leaf.test(value(leaf.source, facts, &d)) {
+          all = false
+          break
+        }
+      }
+      if all { return true }
+    }
+    return false
+  }
+
+  @inline(never)
+  func complexItem(_ root: Int32, _ level: Int, _ facts: borrowing CaseFacts, _ d: Derived, _ history: (any CaseHistory)?)
+    -> Bool
+  {
+    holds(root, facts, d.now, history, level)
+  }
+
   /// The level, its reasons and the refund approver only (no deadlines, no next review):
   /// what a caller needs that only asks "how serious is it, and who approves?".
   public func classify(
     _ facts: borrowing CaseFacts, at now: Millis, history: (any CaseHistory)? = nil, floor: Int? = nil,
     into decision: inout Decision
   ) {
-    decision.reasons.removeAll(keepingCapacity: true)
-    var chosen = levelModes.count - 1
-    search: for li in 0..<levelModes.count {
-      let roots = levelRoots[li]
-      switch levelModes[li] {
-      case .otherwise:
-        decision.reasons.append(ReasonRef(level: Int32(li), item: 0))
+    var found: UInt64 = 0
+    let end = min(facts.resolvedAt ?? now, now)
+    var sameIssue: Int64 = 0
+    if fast.usesSameIssue {
+      if let history {
+        sameIssue = Int64(history.sameIssueComplainants(of: facts, window: aggregateWindows[0], asOf: now))
+      } else {
+        sameIssue = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
+      }
+    }
+    var derived = Derived(elapsed: end - facts.receivedAt, end: end, now: now, sameIssue: sameIssue)
+    var chosen = fast.levelCount - 1
+    var mask: UInt64 = fast.bitmask ? leafMask(facts, derived) : 0
+    search: for li in 0..<fast.levelCount {
+      let level = fast.levels[li]
+      let first = Int(level.start)
+      switch level.mode {
+      case 2:
+        found = 1
         chosen = li
         break search
-      case .any:
-        for ii in 0..<roots.count where holds(roots[ii], facts, now, history, li) {
-          decision.reasons.append(ReasonRef(level: Int32(li), item: Int32(ii)))
+      case 0:
+        if fast.bitmask {
+          for i in first..<Int(level.end) where itemByMask(i, li, facts, &derived, &mask, history) {
+            found |= 1 << UInt64(i - first)
+          }
+        } else {
+          for i in first..<Int(level.end) where item(i, li, facts, &derived, history) {
+            found |= 1 << UInt64(i - first)
+          }
         }
-      case .all:
-        var all = !roots.isEmpty
-        for r in roots where !holds(r, facts, now, history, li) {
+      default:
+        var all = level.end > level.start
+        for i in first..<Int(level.end)
+        where !(fast.bitmask ? itemByMask(i, li, facts, &derived, &mask, history) : item(i, li, facts, &derived, history)) {
           all = false
           break
         }
         if all {
-          for ii in 0..<roots.count { decision.reasons.append(ReasonRef(level: Int32(li), item: Int32(ii))) }
+          found = level.end - level.start >= 64 ? .max : (1 << UInt64(level.end - level.start)) - 1
         }
       }
-      if !decision.reasons.isEmpty {
+      if found != 0 {
         chosen = li
         break search
       }
     }
+    decision.reasonLevel = chosen
+    decision.reasonItems = found
     if let floor, floor < chosen { chosen = floor }
     decision.level = chosen
     decision.refundApprover = refundApprover(facts)

@@ -101,9 +101,13 @@ public struct DecisionRenderer: Sendable {
     out.append(contentsOf: ",\"level\":".utf8)
     out.append(contentsOf: levelJSON[d.level])
     out.append(contentsOf: ",\"reasons\":[".utf8)
-    for (i, r) in d.reasons.enumerated() {
-      if i > 0 { out.append(0x2C) }
-      out.append(contentsOf: reasonJSON[Int(r.level)][Int(r.item)])
+    var bits = d.reasonItems
+    var firstReason = true
+    while bits != 0 {
+      if !firstReason { out.append(0x2C) }
+      firstReason = false
+      out.append(contentsOf: reasonJSON[d.reasonLevel][bits.trailingZeroBitCount])
+      bits &= bits - 1
     }
     out.append(contentsOf: "],\"categories\":[],\"matches\":[],\"refund_approver\":".utf8)
     if let a = d.refundApprover { out.append(contentsOf: approverJSON[a]) } else { out.append(contentsOf: "null".utf8) }

@@ -2,7 +2,7 @@ import OmbudsRules
 
 /// What the evaluator asks about other cases. The evaluator stays pure: `ombuds classify`
 /// answers from the cases it was given, the case store from its tables.
-public protocol CaseHistory: Sendable {
+public protocol CaseHistory: AnyObject, Sendable {
   /// The largest number of distinct complainants among cases with the same `issue_key` as
   /// `facts` received inside one window of length `window` that contains `facts.receivedAt`,
   /// counting only cases received at or before `asOf`. The case itself counts.
@@ -12,9 +12,10 @@ public protocol CaseHistory: Sendable {
 /// A history of one batch of cases held in memory, with every answer precomputed so that it
 /// can be shared by many threads.
 public final class InMemoryHistory: CaseHistory {
-  /// The windows asked about, and per window the count per ordinal.
+  /// The windows asked about, and the counts: `counts[w * caseCount + ordinal]`.
   let windows: [RuleDuration]
-  let counts: [[Int32]]
+  let counts: [Int32]
+  let caseCount: Int
 
   /// - Parameters:
   ///   - cases: the batch; `ordinal` must be each case's index in it.
@@ -26,7 +27,8 @@ public final class InMemoryHistory: CaseHistory {
       // Anonymous cases cannot be told apart from other complainants: they are not counted.
       groups[key, default: []].append(i)
     }
-    var counts: [[Int32]] = []
+    var counts: [Int32] = []
+    counts.reserveCapacity(windows.count * cases.count)
     for w in windows {
       var out = cases.map { Int32($0.complainantID == nil ? 0 : 1) }
       for (_, members) in groups {
@@ -61,16 +63,18 @@ public final class InMemoryHistory: CaseHistory {
           out[sorted[k]] = best
         }
       }
-      counts.append(out)
+      counts.append(contentsOf: out)
     }
     self.windows = windows
     self.counts = counts
+    self.caseCount = cases.count
   }
 
   public func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
-    guard facts.ordinal >= 0, let w = windows.firstIndex(of: window), facts.ordinal < counts[w].count else {
-      return facts.complainantID == nil ? 0 : 1
+    let w = windows.count == 1 && windows[0] == window ? 0 : (windows.firstIndex(of: window) ?? -1)
+    guard facts.ordinal >= 0, w >= 0, facts.ordinal < caseCount else {
+      return facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
     }
-    return Int(counts[w][facts.ordinal])
+    return Int(counts[w * caseCount + facts.ordinal])
   }
 }

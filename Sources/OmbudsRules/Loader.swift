@@ -633,6 +633,11 @@ struct Builder {
           reader.error("rules.type", "\(context) `\(mode)` needs at least one condition", at: node.location)
         }
         levels[index].items = items.compactMap { item($0, .level) }
+        if items.count > 64 {
+          reader.error(
+            "rules.too-many-conditions", "\(context) lists \(items.count) conditions; a level holds at most 64",
+            at: node.location, help: "group related conditions under one `any:` item")
+        }
       default:
         levels[index].mode = .any
         let wrapped: YAMLNode =

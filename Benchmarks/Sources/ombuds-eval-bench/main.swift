@@ -71,7 +71,7 @@ for (i, f) in cases.enumerated() {
   if level != decision.level || approver != decision.refundApprover { mismatches += 1 }
 }
 @inline(never)
-func compiledPass(_ all: UnsafeBufferPointer<CaseFacts>, _ decision: inout Decision) -> Int {
+func compiledPass(_ all: [CaseFacts], _ decision: inout Decision) -> Int {
   var sum = 0
   for i in 0..<all.count {
     rules.evaluate(all[i], at: now, history: history, into: &decision)
@@ -81,7 +81,7 @@ func compiledPass(_ all: UnsafeBufferPointer<CaseFacts>, _ decision: inout Decis
 }
 
 @inline(never)
-func classifyPass(_ all: UnsafeBufferPointer<CaseFacts>, _ decision: inout Decision) -> Int {
+func classifyPass(_ all: [CaseFacts], _ decision: inout Decision) -> Int {
   var sum = 0
   for i in 0..<all.count {
     rules.classify(all[i], at: now, history: history, into: &decision)
@@ -91,17 +91,44 @@ func classifyPass(_ all: UnsafeBufferPointer<CaseFacts>, _ decision: inout Decis
 }
 
 @inline(never)
-func handPass(_ all: UnsafeBufferPointer<CaseFacts>, _ counts: UnsafeBufferPointer<Int>) -> Int {
+func classifyNoHistoryPass(_ all: [CaseFacts], _ decision: inout Decision) -> Int {
+  var sum = 0
+  for i in 0..<all.count {
+    rules.classify(all[i], at: now, history: nil, into: &decision)
+    sum &+= decision.level
+  }
+  return sum
+}
+
+@inline(never)
+func handPass(_ all: [CaseFacts], _ counts: UnsafeBufferPointer<Int>) -> Int {
   var sum = 0
   for i in 0..<all.count { sum &+= hand.decide(all[i], now: now, sameIssueComplainants: counts[i]).0 }
   return sum
 }
 
-let (compiledNs, c1) = cases.withUnsafeBufferPointer { all in time { compiledPass(all, &decision) } }
-let (levelNs, c3) = cases.withUnsafeBufferPointer { all in time { classifyPass(all, &decision) } }
-let (handNs, c2) = cases.withUnsafeBufferPointer { all in
-  counts.withUnsafeBufferPointer { c in time { handPass(all, c) } }
+let (compiledNs, c1) = time { compiledPass(cases, &decision) }
+let (levelNs, c3) = time { classifyPass(cases, &decision) }
+if CommandLine.arguments.contains("--classify-only") {
+  print("classify: \(levelNs) ns")
+  exit(0)
 }
+@inline(never)
+func singlePass(_ all: [CaseFacts], _ decision: inout Decision) -> Int {
+  var sum = 0
+  let one = all[0]
+  for _ in 0..<all.count {
+    rules.classify(one, at: now, history: nil, into: &decision)
+    sum &+= decision.level
+  }
+  return sum
+}
+let (singleNs, _) = time { singlePass(cases, &decision) }
+FileHandle.standardError.write(Data("classify one case repeatedly: \(singleNs) ns\n".utf8))
+if CommandLine.arguments.contains("--single-only") { exit(0) }
+let (noHistoryNs, _) = time { classifyNoHistoryPass(cases, &decision) }
+FileHandle.standardError.write(Data("classify without history: \(noHistoryNs) ns\n".utf8))
+let (handNs, c2) = counts.withUnsafeBufferPointer { c in time { handPass(cases, c) } }
 let ratio = levelNs / handNs
 print(
   "{\"decisions\":\(cases.count),\"ns_per_decision\":\(String(format: "%.1f", levelNs)),\"full_decision_ns\":\(String(format: "%.1f", compiledNs)),\"handwritten_ns_per_decision\":\(String(format: "%.1f", handNs)),\"ratio_to_handwritten\":\(String(format: "%.2f", ratio)),\"seconds\":\(String(format: "%.6f", compiledNs * Double(cases.count) / 1e9)),\"mismatches_with_handwritten\":\(mismatches),\"checksum\":\(c1 &+ c2 &+ c3)}"
