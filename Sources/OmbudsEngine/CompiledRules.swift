@@ -48,6 +48,52 @@ public final class CompiledRules: Sendable {
 
   let program: Program
   let fast: FastLevels
+  let tables: Tables
+
+  /// Deadline rules, time-dependent items and repeats, flattened for the hot path.
+  final class Tables: @unchecked Sendable {
+    // @unchecked: written only in init, freed in deinit, read-only in between.
+    struct DeadlineRule {
+      var deadline: Int32
+      var when: Int32
+      var base: Int32
+      var calendar: Int32  // -1: the rule set's calendar
+      var add: RuleDuration
+    }
+    let deadlineRules: UnsafeMutableBufferPointer<DeadlineRule>
+    let deadlineCount: Int
+    /// (level, program root) of every time-dependent level item, in level order.
+    let timeItems: UnsafeMutableBufferPointer<(level: Int32, root: Int32)>
+    /// Per level: range into `repeatList`.
+    let repeatRanges: UnsafeMutableBufferPointer<(start: Int32, end: Int32)>
+    let repeatList: UnsafeMutableBufferPointer<RuleDuration>
+    let otherCalendars: [BusinessCalendar]
+
+    init(
+      deadlines: [DeadlineRule], deadlineCount: Int, timeItems: [(level: Int32, root: Int32)],
+      repeats: [[RuleDuration]], otherCalendars: [BusinessCalendar]
+    ) {
+      self.deadlineRules = makeBuffer(deadlines)
+      self.deadlineCount = deadlineCount
+      self.timeItems = makeBuffer(timeItems)
+      var ranges: [(start: Int32, end: Int32)] = []
+      var list: [RuleDuration] = []
+      for r in repeats {
+        ranges.append((Int32(list.count), Int32(list.count + r.count)))
+        list += r
+      }
+      self.repeatRanges = makeBuffer(ranges)
+      self.repeatList = makeBuffer(list)
+      self.otherCalendars = otherCalendars
+    }
+
+    deinit {
+      deadlineRules.deallocate()
+      timeItems.deallocate()
+      repeatRanges.deallocate()
+      repeatList.deallocate()
+    }
+  }
   let refundSlot: Int?
   /// Per level: how it decides, and the program roots of its items.
   let levelModes: [LevelDecl.Mode]
@@ -148,6 +194,30 @@ public final class CompiledRules: Sendable {
     self.repeats = ruleSet.levels.map { level in
       (ruleSet.duties[level.id]?.whileOpen ?? []).compactMap(\.every)
     }
+    var flatDeadlines: [Tables.DeadlineRule] = []
+    var others: [BusinessCalendar] = []
+    for (i, rules) in deadlineRules.enumerated() {
+      var calendarIndex: Int32 = -1
+      let cal = deadlineCalendars[i]
+      if cal !== main {
+        calendarIndex = Int32(others.count)
+        others.append(cal)
+      }
+      for r in rules {
+        flatDeadlines.append(
+          Tables.DeadlineRule(deadline: Int32(i), when: r.when, base: Int32(r.base), calendar: calendarIndex, add: r.add))
+      }
+    }
+    var timeItems: [(level: Int32, root: Int32)] = []
+    for (li, roots) in levelRoots.enumerated() where ruleSet.levels[li].mode != .otherwise {
+      for (ii, root) in roots.enumerated() where program.nodes[Int(root)].timeDependent {
+        _ = ii
+        timeItems.append((Int32(li), root))
+      }
+    }
+    self.tables = Tables(
+      deadlines: flatDeadlines, deadlineCount: ruleSet.deadlines.count, timeItems: timeItems, repeats: repeats,
+      otherCalendars: others)
   }
 
   // MARK: evaluation
@@ -463,15 +533,19 @@ public final class CompiledRules: Sendable {
   }
 
   func evaluateDeadlines(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: inout Decision) {
-    let count = deadlineRules.count
+    let count = tables.deadlineCount
     if d.deadlines.count != count { d.deadlines = [Millis?](repeating: nil, count: count) }
-    for i in 0..<count {
-      d.deadlines[i] = nil
-      for rule in deadlineRules[i] {
-        if rule.when >= 0, !holds(rule.when, facts, now, history, d.level) { continue }
-        let base = facts.numbers[rule.base]
-        if base != CaseFacts.null { d.deadlines[i] = rule.add.added(to: base, calendar: deadlineCalendars[i]) }
-        break
+    for i in 0..<count { d.deadlines[i] = nil }
+    var decided = -1
+    for rule in tables.deadlineRules {
+      let i = Int(rule.deadline)
+      if i == decided { continue }  // an earlier rule of this deadline already applied
+      if rule.when >= 0, !holds(rule.when, facts, now, history, d.level) { continue }
+      decided = i
+      let base = facts.numbers[Int(rule.base)]
+      if base != CaseFacts.null {
+        let cal = rule.calendar < 0 ? calendar : tables.otherCalendars[Int(rule.calendar)]
+        d.deadlines[i] = rule.add.added(to: base, calendar: cal)
       }
     }
   }
@@ -512,17 +586,18 @@ public final class CompiledRules: Sendable {
   func nextReview(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis? {
     if facts.numbers[BuiltinFields.state] != 0 { return nil }  // only open cases change on their own
     var best = Millis.max
-    for li in 0..<d.level where levelModes[li] != .otherwise {
-      let roots = levelRoots[li]
-      for ii in 0..<roots.count where levelTimeDependent[li][ii] {
-        if let t = nextChange(roots[ii], facts, now, history, li), t > now, t < best { best = t }
-      }
+    for item in tables.timeItems {
+      if Int(item.level) >= d.level { break }
+      if let t = nextChange(item.root, facts, now, history, Int(item.level)), t > now, t < best { best = t }
     }
     for t in d.deadlines { if let t, t > now, t < best { best = t } }
-    for every in repeats[d.level] {
+    let range = tables.repeatRanges[d.level]
+    for r in Int(range.start)..<Int(range.end) {
+      let every = tables.repeatList[r]
       // The next repeat after now, counted from receipt.
       var t = facts.receivedAt
-      if let step = every.fixedSeconds.map({ $0 * 1000 }), step > 0 {
+      if let seconds = every.fixedSeconds, seconds > 0 {
+        let step = seconds * 1000
         if t <= now { t += ((now - t) / step + 1) * step }
       } else {
         var steps = 0
@@ -535,4 +610,5 @@ public final class CompiledRules: Sendable {
     }
     return best == Millis.max ? nil : best
   }
+
 }

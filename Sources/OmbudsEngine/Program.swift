@@ -79,10 +79,8 @@ final class Program: @unchecked Sendable {
       }
     }
     roots = conds.map(add)
-    self.nodes = .allocate(capacity: max(1, nodes.count))
-    _ = self.nodes.initialize(from: nodes)
-    self.children = .allocate(capacity: max(1, children.count))
-    _ = self.children.initialize(from: children)
+    self.nodes = makeBuffer(nodes)
+    self.children = makeBuffer(children)
     self.strings = strings
     self.durations = durations
     self.windows = windows
@@ -92,4 +90,11 @@ final class Program: @unchecked Sendable {
     nodes.deallocate()
     children.deallocate()
   }
+}
+
+/// A buffer holding exactly the elements of `a` (count may be zero), freed with `.deallocate()`.
+func makeBuffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+  let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
+  _ = b.initialize(from: a)
+  return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
 }

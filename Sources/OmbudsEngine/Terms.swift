@@ -208,11 +208,6 @@ final class FastLevels: @unchecked Sendable {
         }
       levels.append((start, Int32(items.count), mode))
     }
-    func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
-      let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
-      _ = b.initialize(from: a)
-      return b
-    }
     // Order the leaves by source group, remembering where each went.
     func group(_ l: UniformLeaf) -> Int {
       l.source >= 0 ? 0 : (l.source == UniformLeaf.elapsed || l.source == UniformLeaf.sameIssue) ? 1 : 2
@@ -235,19 +230,19 @@ final class FastLevels: @unchecked Sendable {
       cheap.append(c)
       cal.append(k)
     }
-    self.termCheap = buffer(cheap)
-    self.termCalendar = buffer(cal)
+    self.termCheap = makeBuffer(cheap)
+    self.termCalendar = makeBuffer(cal)
     let useMask = sorted.count <= 64
     let simple = items.map { it in
       useMask && it.start >= 0 && it.end == it.start + 1 && cal[Int(it.start)] == 0
     }
-    self.itemSimple = buffer(simple)
-    self.itemSingleTerm = buffer(items.map { it in useMask && it.start >= 0 && it.end == it.start + 1 })
-    self.itemMask = buffer(items.map { it in it.start >= 0 && it.end > it.start ? cheap[Int(it.start)] : 0 })
-    self.leaves = buffer(bitmask ? sorted : table.leaves)
-    self.terms = buffer(table.terms)
-    self.items = buffer(items)
-    self.levels = buffer(levels)
+    self.itemSimple = makeBuffer(simple)
+    self.itemSingleTerm = makeBuffer(items.map { it in useMask && it.start >= 0 && it.end == it.start + 1 })
+    self.itemMask = makeBuffer(items.map { it in it.start >= 0 && it.end > it.start ? cheap[Int(it.start)] : 0 })
+    self.leaves = makeBuffer(bitmask ? sorted : table.leaves)
+    self.terms = makeBuffer(table.terms)
+    self.items = makeBuffer(items)
+    self.levels = makeBuffer(levels)
     self.levelCount = levels.count
     self.calendarDurations = table.calendarDurations
     self.usesSameIssue = table.usesSameIssue

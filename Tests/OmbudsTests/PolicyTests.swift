@@ -93,3 +93,24 @@ import Testing
     }
   }
 }
+
+/// Regression: a rule set with no deadlines, duties or time conditions read past empty tables.
+@Suite struct MinimalRuleSetTests {
+  @Test func aRuleSetWithOnlyLevelsEvaluates() throws {
+    let rules = try Support.compile(
+      """
+      fields:
+        size: {type: integer, default: 1}
+      levels:
+        big: {any: [size >= 5]}
+        small: {otherwise: true}
+      """)
+    let now = Support.time("2025-10-01T00:00:00Z")
+    let small = rules.evaluate(try Support.facts(rules, #"{"id":"a","received_at":"2025-09-01T00:00:00Z"}"#), at: now)
+    #expect(rules.levels[small.level].id == "small")
+    #expect(small.deadlines.isEmpty && small.nextReviewAt == nil && small.refundApprover == nil)
+    let big = rules.evaluate(try Support.facts(rules, #"{"id":"b","received_at":"2025-09-01T00:00:00Z","size":7}"#), at: now)
+    #expect(rules.levels[big.level].id == "big")
+    #expect(big.reasons.map(\.item) == [0])
+  }
+}
