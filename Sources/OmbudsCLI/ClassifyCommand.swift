@@ -13,7 +13,8 @@ func loadRules(_ dir: String) throws -> CompiledRules {
     var text = ""
     for d in errors { text += renderer.text(d) }
     Output.err(text)
-    throw CLIError("the rule set in `\(dir)` has \(errors.count) error\(errors.count == 1 ? "" : "s"); run `rules-check \(dir)`")
+    throw CLIError(
+      "the rule set in `\(dir)` has \(errors.count) error\(errors.count == 1 ? "" : "s"); run `rules-check \(dir)`")
   }
   guard let ruleSet = result.ruleSet else { throw CLIError("no rule set") }
   if ruleSet.levels.isEmpty { throw CLIError("the rule set in `\(dir)` declares no levels") }
@@ -61,16 +62,30 @@ public struct ClassifyCommand: ParsableCommand {
     let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
     var input: [UInt8] = []
     let sources = files.isEmpty ? ["-"] : files
+    // Where each file starts, in lines of the joined input, to report rejections per file.
+    var firstLines: [(file: String, line: Int)] = []
+    var linesSoFar = 0
     for (i, f) in sources.enumerated() {
       var bytes = try Output.readAll(f)
-      if i < sources.count - 1, bytes.last != 0x0A { bytes.append(0x0A) }
+      if i < sources.count - 1, !bytes.isEmpty, bytes.last != 0x0A { bytes.append(0x0A) }
+      firstLines.append((f, linesSoFar))
+      linesSoFar += bytes.count { $0 == 0x0A }
       input.append(contentsOf: bytes)
     }
     let batch = ClassifyBatch(rules: compiled, workers: jobs)
     let rejections = batch.run(input, now: at) { Output.write(1, $0) }
     if !rejections.isEmpty {
       var text = ""
-      for r in rejections { text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n" }
+      for r in rejections {
+        if sources.count == 1 {
+          text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n"
+        } else {
+          // Several files: the line within its file, and which file.
+          let origin = firstLines.last { $0.line < r.line } ?? firstLines[0]
+          text +=
+            "{\"line\":\(r.line - origin.line),\"error\":\(JSONText.quoted(r.message)),\"file\":\(JSONText.quoted(origin.file))}\n"
+        }
+      }
       Output.err(text)
       throw ExitCode(1)
     }

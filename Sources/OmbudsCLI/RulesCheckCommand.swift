@@ -83,7 +83,8 @@ public struct RulesCheckCommand: ParsableCommand {
           let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
           let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
           jsonFiles.append(
-            "{\"path\":\(JSONText.quoted(f)),\"errors\":\(e),\"warnings\":\(w),\"status\":\"\(e == 0 ? "SUCCESS" : "FAILED")\"}")
+            "{\"path\":\(JSONText.quoted(f)),\"errors\":\(e),\"warnings\":\(w),\"status\":\"\(e == 0 ? "SUCCESS" : "FAILED")\"}"
+          )
         }
       case .text:
         let renderer = DiagnosticRenderer(sources: sources)
@@ -109,7 +110,8 @@ public struct RulesCheckCommand: ParsableCommand {
     }
     switch format {
     case .json:
-      var s = "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
+      var s =
+        "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
       if test { s += ",\"tests\":{\"passed\":\(testsPassed),\"failed\":\(testsFailed)}" }
       Output.out(s + "}\n")
     case .text:
@@ -140,7 +142,9 @@ public func runMain<C: ParsableCommand>(_ type: C.Type, arguments: [String]? = n
       exit(0)
     }
     Output.err(type.fullMessage(for: error) + "\n")
-    if code == .validationFailure { Output.err(type.helpMessage().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n") }
+    if code == .validationFailure {
+      Output.err(type.helpMessage().split(separator: "\n").prefix(3).joined(separator: "\n") + "\n")
+    }
     exit(code == .validationFailure ? 2 : code.rawValue)
   }
 }

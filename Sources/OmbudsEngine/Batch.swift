@@ -103,7 +103,8 @@ public struct ClassifyBatch {
         // History ordinals index `valid`.
         var renumbered = valid
         for k in renumbered.indices { renumbered[k].ordinal = k }
-        history = InMemoryHistory(cases: renumbered, windows: rules.aggregateWindows, asOf: now, calendar: rules.calendar)
+        history = InMemoryHistory(
+          cases: renumbered, windows: rules.aggregateWindows, asOf: now, calendar: rules.calendar)
       }
       var outputs = [[UInt8]](repeating: [], count: chunks)
       var validIndex = [Int](repeating: -1, count: count)
@@ -147,4 +148,3 @@ struct UnsafeSendable<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }
 }
-

@@ -151,8 +151,12 @@ public final class CompiledRules: Sendable {
       default: break
       }
     }
-    for l in ruleSet.levels { l.items.forEach { collect($0.cond) } }
-    for d in ruleSet.deadlines { d.rules.forEach { $0.when.map { collect($0.cond) } } }
+    for level in ruleSet.levels {
+      for item in level.items { collect(item.cond) }
+    }
+    for deadline in ruleSet.deadlines {
+      for rule in deadline.rules { if let when = rule.when { collect(when.cond) } }
+    }
     let windowList = windows.sorted { $0.description < $1.description }
     self.aggregateWindows = windowList
 
@@ -205,7 +209,8 @@ public final class CompiledRules: Sendable {
       }
       for r in rules {
         flatDeadlines.append(
-          Tables.DeadlineRule(deadline: Int32(i), when: r.when, base: Int32(r.base), calendar: calendarIndex, add: r.add))
+          Tables.DeadlineRule(
+            deadline: Int32(i), when: r.when, base: Int32(r.base), calendar: calendarIndex, add: r.add))
       }
     }
     var timeItems: [(level: Int32, root: Int32)] = []
@@ -232,7 +237,9 @@ public final class CompiledRules: Sendable {
   /// Does node `i` hold for `facts` at `now`? Leaves are evaluated in line; only nested
   /// `and`/`or`/`not` recurse.
   @inline(__always)
-  func holds(_ i: Int32, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+  func holds(
+    _ i: Int32, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int
+  )
     -> Bool
   {
     let node = program.nodes[Int(i)]
@@ -245,7 +252,9 @@ public final class CompiledRules: Sendable {
   }
 
   @inline(never)
-  func branch(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+  func branch(
+    _ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int
+  )
     -> Bool
   {
     let first = Int(node.first)
@@ -266,7 +275,9 @@ public final class CompiledRules: Sendable {
   }
 
   @inline(__always)
-  func leaf(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int)
+  func leaf(
+    _ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: borrowing (any CaseHistory)?, _ level: Int
+  )
     -> Bool
   {
     switch node.kind {
@@ -429,7 +440,8 @@ public final class CompiledRules: Sendable {
   /// Does item `index` (over all levels) hold?
   @inline(__always)
   func item(
-    _ index: Int, _ level: Int, _ facts: borrowing CaseFacts, _ d: inout Derived, _ history: borrowing (any CaseHistory)?
+    _ index: Int, _ level: Int, _ facts: borrowing CaseFacts, _ d: inout Derived,
+    _ history: borrowing (any CaseHistory)?
   ) -> Bool {
     let it = fast.items[index]
     if it.start < 0 { return complexItem(it.root, level, facts, d, history) }
@@ -449,7 +461,9 @@ public final class CompiledRules: Sendable {
   }
 
   @inline(never)
-  func complexItem(_ root: Int32, _ level: Int, _ facts: borrowing CaseFacts, _ d: Derived, _ history: (any CaseHistory)?)
+  func complexItem(
+    _ root: Int32, _ level: Int, _ facts: borrowing CaseFacts, _ d: Derived, _ history: (any CaseHistory)?
+  )
     -> Bool
   {
     holds(root, facts, d.now, history, level)
@@ -495,7 +509,9 @@ public final class CompiledRules: Sendable {
       default:
         var all = level.end > level.start
         for i in first..<Int(level.end)
-        where !(fast.bitmask ? itemByMask(i, li, facts, &derived, &mask, history) : item(i, li, facts, &derived, history)) {
+        where
+          !(fast.bitmask ? itemByMask(i, li, facts, &derived, &mask, history) : item(i, li, facts, &derived, history))
+        {
           all = false
           break
         }
@@ -532,7 +548,9 @@ public final class CompiledRules: Sendable {
     return nil
   }
 
-  func evaluateDeadlines(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: inout Decision) {
+  func evaluateDeadlines(
+    _ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: inout Decision
+  ) {
     let count = tables.deadlineCount
     if d.deadlines.count != count { d.deadlines = [Millis?](repeating: nil, count: count) }
     for i in 0..<count { d.deadlines[i] = nil }
@@ -583,7 +601,8 @@ public final class CompiledRules: Sendable {
     }
   }
 
-  func nextReview(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis? {
+  func nextReview(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis?
+  {
     if facts.numbers[BuiltinFields.state] != 0 { return nil }  // only open cases change on their own
     var best = Millis.max
     for item in tables.timeItems {

@@ -56,7 +56,8 @@ public struct DecisionRenderer: Sendable {
       var parts: [String] = []
       func list(_ ids: [String]) -> String { "[" + ids.map(JSONText.quoted).joined(separator: ",") + "]" }
       for d in duties.onEnter {
-        var s = "{\"kind\":\"notify\",\"on\":\"enter\",\"to\":\(list(d.notify)),\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")"
+        var s =
+          "{\"kind\":\"notify\",\"on\":\"enter\",\"to\":\(list(d.notify)),\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")"
         if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
         parts.append(s + "}")
       }

@@ -35,10 +35,13 @@ final class Program: @unchecked Sendable {
     var strings: [String] = []
     var durations: [RuleDuration] = []
     func add(_ c: Cond) -> Int32 {
-      func leaf(_ kind: Node.Kind, _ op: CompareOp = .eq, slot: Int = 0, first: Int = 0, k: Int64 = 0, time: Bool = false)
+      func leaf(
+        _ kind: Node.Kind, _ op: CompareOp = .eq, slot: Int = 0, first: Int = 0, k: Int64 = 0, time: Bool = false
+      )
         -> Int32
       {
-        nodes.append(Node(kind: kind, op: op, slot: Int32(slot), first: Int32(first), count: 0, k: k, timeDependent: time))
+        nodes.append(
+          Node(kind: kind, op: op, slot: Int32(slot), first: Int32(first), count: 0, k: k, timeDependent: time))
         return Int32(nodes.count - 1)
       }
       switch c {
@@ -64,9 +67,12 @@ final class Program: @unchecked Sendable {
         children.append(contentsOf: kids)
         let time = kids.contains { nodes[Int($0)].timeDependent }
         if case .and = c {
-          nodes.append(Node(kind: .and, op: .eq, slot: 0, first: Int32(start), count: Int32(kids.count), k: 0, timeDependent: time))
+          nodes.append(
+            Node(kind: .and, op: .eq, slot: 0, first: Int32(start), count: Int32(kids.count), k: 0, timeDependent: time)
+          )
         } else {
-          nodes.append(Node(kind: .or, op: .eq, slot: 0, first: Int32(start), count: Int32(kids.count), k: 0, timeDependent: time))
+          nodes.append(
+            Node(kind: .or, op: .eq, slot: 0, first: Int32(start), count: Int32(kids.count), k: 0, timeDependent: time))
         }
         return Int32(nodes.count - 1)
       case .not(let x):
@@ -74,7 +80,9 @@ final class Program: @unchecked Sendable {
         let start = children.count
         children.append(kid)
         nodes.append(
-          Node(kind: .not, op: .eq, slot: 0, first: Int32(start), count: 1, k: 0, timeDependent: nodes[Int(kid)].timeDependent))
+          Node(
+            kind: .not, op: .eq, slot: 0, first: Int32(start), count: 1, k: 0,
+            timeDependent: nodes[Int(kid)].timeDependent))
         return Int32(nodes.count - 1)
       }
     }

@@ -29,7 +29,8 @@ public struct RuleTestRunner {
     for path in files {
       guard let data = FileManager.default.contents(atPath: path) else {
         outcome.diagnostics.append(
-          .error("test.invalid", "cannot read `\(path)`", at: SourceLocation(file: path, line: 1, column: 1, offset: 0)))
+          .error("test.invalid", "cannot read `\(path)`", at: SourceLocation(file: path, line: 1, column: 1, offset: 0))
+        )
         outcome.failed += 1
         continue
       }

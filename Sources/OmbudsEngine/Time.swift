@@ -220,19 +220,6 @@ public final class BusinessCalendar: Sendable {
     covers.isEmpty || covers.contains(CivilDate(dayNumber: day).year)
   }
 
-  /// The start (09:00 local) of the first working day at or after `t`'s local date when `t`
-  /// is outside working hours on a non-working day; `t` itself on a working day.
-  public func nextWorkingMorning(after t: Millis, openingMs: Int64 = 9 * 3_600_000) -> Millis {
-    var (day, ms) = clock.local(t)
-    if isWorkingDay(day), ms < 18 * 3_600_000 { return max(t, clock.instant(day: day, msOfDay: openingMs)) }
-    var guardDays = 0
-    repeat {
-      day += 1
-      guardDays += 1
-    } while !isWorkingDay(day) && guardDays < 3660
-    ms = openingMs
-    return clock.instant(day: day, msOfDay: ms)
-  }
 }
 
 extension RuleDuration {

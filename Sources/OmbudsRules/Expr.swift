@@ -13,7 +13,12 @@ public struct Span: Sendable, Hashable {
 
 /// Comparison operators.
 public enum CompareOp: String, Sendable, Hashable {
-  case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+  case eq = "=="
+  case ne = "!="
+  case lt = "<"
+  case le = "<="
+  case gt = ">"
+  case ge = ">="
 
   /// The same comparison with its operands swapped (`3 <= x` is `x >= 3`).
   public var flipped: CompareOp {
@@ -89,7 +94,11 @@ public indirect enum Expr: Sendable {
 public struct ExprParser {
   struct Token {
     enum Kind: Equatable {
-      case word(String), number(String), string(String), symbol(String), end
+      case word(String)
+      case number(String)
+      case string(String)
+      case symbol(String)
+      case end
     }
     var kind: Kind
     var scalarStart: Int
@@ -195,7 +204,8 @@ public struct ExprParser {
           byte += 1
           i += 1
         }
-        tokens.append(Token(kind: .number(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
+        tokens.append(
+          Token(kind: .number(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
         continue
       }
       if Self.isWordStart(c) {
@@ -205,7 +215,8 @@ public struct ExprParser {
           byte += width(scalars[i])
           i += 1
         }
-        tokens.append(Token(kind: .word(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
+        tokens.append(
+          Token(kind: .word(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
         continue
       }
       if c == "\"" {
@@ -228,13 +239,17 @@ public struct ExprParser {
           let t = Token(kind: .end, scalarStart: startScalar, byteStart: startByte, scalarLength: 1)
           throw syntax("unterminated string", at: t, help: "close it with \"")
         }
-        tokens.append(Token(kind: .string(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
+        tokens.append(
+          Token(kind: .string(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
         continue
       }
       let two = i + 1 < scalars.count ? String(String.UnicodeScalarView([c, scalars[i + 1]])) : ""
       if ["==", "!=", "<=", ">=", "&&", "||"].contains(two) {
         let sym = two == "&&" ? "and" : two == "||" ? "or" : two
-        tokens.append(Token(kind: two.count == 2 && (sym == "and" || sym == "or") ? .word(sym) : .symbol(sym), scalarStart: i, byteStart: byte, scalarLength: 2))
+        tokens.append(
+          Token(
+            kind: two.count == 2 && (sym == "and" || sym == "or") ? .word(sym) : .symbol(sym), scalarStart: i,
+            byteStart: byte, scalarLength: 2))
         i += 2
         byte += 2
         continue
@@ -423,7 +438,8 @@ public struct ExprParser {
         switch inner {
         case .number(let v, let text, let s): return .number(-v, text: "-" + text, span(from: span(of: t), to: s))
         case .duration(let d, let s): return .duration(RuleDuration(-d.amount, d.unit), span(from: span(of: t), to: s))
-        case .money(let m, let s): return .money(Money(units: -m.units, currency: m.currency), span(from: span(of: t), to: s))
+        case .money(let m, let s):
+          return .money(Money(units: -m.units, currency: m.currency), span(from: span(of: t), to: s))
         default: return inner
         }
       }

@@ -152,7 +152,8 @@ struct LevelAnalysis {
       }
       if !lower.items.isEmpty, dead == lower.items.count, lower.mode == .any {
         reader.error(
-          "rules.unreachable-level", "no case can reach level `\(lower.id)`: every condition of it is decided by a level above or can never hold",
+          "rules.unreachable-level",
+          "no case can reach level `\(lower.id)`: every condition of it is decided by a level above or can never hold",
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
       if lower.mode == .all, let d = conjunction(.and(lower.items.map(\.cond))), unsatisfiable(d) {

@@ -43,7 +43,9 @@ public enum RuleSetLoader {
         files.append(contentsOf: try ruleFiles(at: path))
       } catch {
         diagnostics.append(
-          .error("rules.io", "cannot read `\(path)`: no such file or directory", at: SourceLocation(file: path, line: 1, column: 1, offset: 0)))
+          .error(
+            "rules.io", "cannot read `\(path)`: no such file or directory",
+            at: SourceLocation(file: path, line: 1, column: 1, offset: 0)))
       }
     }
     var sources: [SourceFile] = []
@@ -56,10 +58,11 @@ public enum RuleSetLoader {
       sources.append(SourceFile(path: file, bytes: [UInt8](data)))
     }
     if files.isEmpty, diagnostics.isEmpty {
-      let where_ = paths.first ?? "."
+      let place = paths.first ?? "."
       diagnostics.append(
         .error(
-          "rules.empty", "no rule files (*.yaml) in `\(where_)`", at: SourceLocation(file: where_, line: 1, column: 1, offset: 0)))
+          "rules.empty", "no rule files (*.yaml) in `\(place)`",
+          at: SourceLocation(file: place, line: 1, column: 1, offset: 0)))
     }
     var result = check(sources: sources)
     result.diagnostics = (diagnostics + result.diagnostics).sorted()
@@ -231,7 +234,8 @@ struct Builder {
         if TimeZone(identifier: id) == nil {
           reader.error(
             "rules.unknown-time-zone", "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
-            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers) ?? "use an IANA name such as Asia/Shanghai")
+            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
+              ?? "use an IANA name such as Asia/Shanghai")
         } else {
           timeZone = id
         }
@@ -262,7 +266,8 @@ struct Builder {
       let context = "field `\(id)`"
       guard
         let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "type", "values", "default", "optional", "min", "max", "description"],
+          pair.value, context,
+          allowed: ["label", "type", "values", "default", "optional", "min", "max", "description"],
           required: ["type"])
       else { continue }
       guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, "\(context) type") else {
@@ -305,7 +310,8 @@ struct Builder {
           help: Suggest.help(for: typeName, in: kinds) ?? "types: \(kinds.joined(separator: ", "))")
         continue
       }
-      if keys["values"] != nil, case .enumeration = type {} else if let v = keys["values"] {
+      if keys["values"] != nil, case .enumeration = type {
+      } else if let v = keys["values"] {
         reader.error("rules.unknown-key", "`values` applies to enum fields only", at: v.key.location)
       }
       let optional = keys["optional"].flatMap { reader.bool($0.value, "\(context) optional") } ?? false
@@ -361,8 +367,12 @@ struct Builder {
           "rules.missing-key", "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
       }
       if let d = decl.defaultSlot {
-        if let lo = decl.minimum, d < lo { reader.error("rules.type", "\(context) default is below its min", at: pair.value.location) }
-        if let hi = decl.maximum, d > hi { reader.error("rules.type", "\(context) default is above its max", at: pair.value.location) }
+        if let lo = decl.minimum, d < lo {
+          reader.error("rules.type", "\(context) default is below its min", at: pair.value.location)
+        }
+        if let hi = decl.maximum, d > hi {
+          reader.error("rules.type", "\(context) default is above its max", at: pair.value.location)
+        }
       }
       fields.append(decl)
     }
@@ -447,7 +457,8 @@ struct Builder {
           reader.error(
             "rules.unknown-time-zone", "unknown time zone `\(id)`", at: node.location,
             length: id.unicodeScalars.count,
-            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers) ?? "use an IANA name such as Asia/Shanghai")
+            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
+              ?? "use an IANA name such as Asia/Shanghai")
         } else {
           tz = id
         }
@@ -509,7 +520,8 @@ struct Builder {
           if holidayLocations[d] == nil { holidayLocations[d] = loc }
           if !covers.isEmpty, !covers.contains(d.year) {
             reader.warning(
-              "rules.calendar-coverage", "holiday \(d) is outside the years this calendar covers (\(covers.map(String.init).joined(separator: ", ")))",
+              "rules.calendar-coverage",
+              "holiday \(d) is outside the years this calendar covers (\(covers.map(String.init).joined(separator: ", ")))",
               at: loc, length: 10, help: "add \(d.year) to `covers`")
           }
         }
@@ -656,7 +668,8 @@ struct Builder {
     if let i = levels.firstIndex(where: { $0.mode == .otherwise }), i < levels.count - 1 {
       for later in levels[(i + 1)...] {
         reader.error(
-          "rules.unreachable-level", "level `\(later.id)` can never be reached: `\(levels[i].id)` above it takes every case",
+          "rules.unreachable-level",
+          "level `\(later.id)` can never be reached: `\(levels[i].id)` above it takes every case",
           at: later.location, length: later.id.unicodeScalars.count,
           related: [.init("`otherwise` here", at: levels[i].location)])
       }
@@ -686,7 +699,8 @@ struct Builder {
         if let t = p.value.scalarText, let v = Money.parseUnits(Substring(t)), v > 0 {
           equivalents[p.key.value] = v
         } else {
-          reader.typeError(p.value, expected: "a positive exchange rate such as 7.10", in: "equivalent of \(p.key.value)")
+          reader.typeError(
+            p.value, expected: "a positive exchange rate such as 7.10", in: "equivalent of \(p.key.value)")
         }
       }
     } else if let node = keys["equivalents"]?.value {
@@ -694,7 +708,9 @@ struct Builder {
     }
     var tiers: [RefundTier] = []
     for node in reader.list(keys["tiers"]?.value, "refund_approval tiers") ?? [] {
-      guard let t = reader.mapping(node, "refund tier", allowed: ["above", "up_to", "approver", "label"], required: ["above", "approver"])
+      guard
+        let t = reader.mapping(
+          node, "refund tier", allowed: ["above", "up_to", "approver", "label"], required: ["above", "approver"])
       else { continue }
       guard let above = reader.money(t["above"]?.value, "tier above", currency: base),
         let approver = reader.identifier(t["approver"]?.value, "tier approver")
@@ -702,7 +718,8 @@ struct Builder {
       let upTo = t["up_to"].flatMap { reader.money($0.value, "tier up_to", currency: base) }
       if let upTo, upTo <= above {
         reader.error(
-          "rules.tier-overlap", "tier is empty: up_to \(Money.format(units: upTo)) is not above \(Money.format(units: above))",
+          "rules.tier-overlap",
+          "tier is empty: up_to \(Money.format(units: upTo)) is not above \(Money.format(units: above))",
           at: node.location)
         continue
       }
@@ -718,7 +735,8 @@ struct Builder {
     for (a, b) in zip(sorted, sorted.dropFirst()) {
       guard let upTo = a.upTo else {
         reader.error(
-          "rules.tier-overlap", "this tier has no upper limit, so it overlaps the tier above \(Money.format(units: b.above))",
+          "rules.tier-overlap",
+          "this tier has no upper limit, so it overlaps the tier above \(Money.format(units: b.above))",
           at: a.location, related: [.init("overlapping tier", at: b.location)])
         continue
       }

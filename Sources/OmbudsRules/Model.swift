@@ -160,7 +160,10 @@ public struct DeadlineDecl: Sendable {
 }
 
 public struct Duty: Sendable {
-  public enum When: String, Sendable { case once, nextWorkingDay = "next_working_day" }
+  public enum When: String, Sendable {
+    case once
+    case nextWorkingDay = "next_working_day"
+  }
   public var notify: [String]
   public var report: String?
   public var at: When

@@ -45,7 +45,8 @@ struct Reader {
       if !allowed.contains(key) {
         error(
           "rules.unknown-key", "unknown key `\(key)` in \(context)", at: pair.key.location,
-          length: key.unicodeScalars.count, help: Suggest.help(for: key, in: allowed) ?? "allowed here: \(allowed.joined(separator: ", "))")
+          length: key.unicodeScalars.count,
+          help: Suggest.help(for: key, in: allowed) ?? "allowed here: \(allowed.joined(separator: ", "))")
         continue
       }
       if result[key] == nil { result[key] = pair }

@@ -139,7 +139,8 @@ struct TypeChecker {
         reader.error(
           "rules.unknown-function", "unknown function `\(name)`", at: span.location,
           length: name.unicodeScalars.count,
-          help: Suggest.help(for: name, in: ["same_issue_complainants"]) ?? "the aggregates are: same_issue_complainants(within: 1 month)")
+          help: Suggest.help(for: name, in: ["same_issue_complainants"])
+            ?? "the aggregates are: same_issue_complainants(within: 1 month)")
         return nil
       }
       guard args.count == 1, args[0].label == "within" || args[0].label == nil,
@@ -280,7 +281,8 @@ struct TypeChecker {
       }
       return op == .eq ? .stringEquals(slot: f.slot, s) : .not(.stringEquals(slot: f.slot, s))
     case .timestamp:
-      return mismatch(rhs, expected: "none (timestamps are compared through open_for or deadlines)", about: f.id, &reader)
+      return mismatch(
+        rhs, expected: "none (timestamps are compared through open_for or deadlines)", about: f.id, &reader)
     }
   }
 

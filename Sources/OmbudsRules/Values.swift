@@ -87,7 +87,8 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
 /// fixed number of seconds: they are added to a timestamp on a calendar.
 public struct RuleDuration: Sendable, Hashable, CustomStringConvertible {
   public enum Unit: String, Sendable, Hashable, CaseIterable {
-    case minutes, hours, days, weeks, months, workingDays = "working days"
+    case minutes, hours, days, weeks, months
+    case workingDays = "working days"
   }
   public var amount: Int
   public var unit: Unit

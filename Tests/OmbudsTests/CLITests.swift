@@ -103,3 +103,21 @@ import Testing
     #expect(missing.stdout.contains("no/such/dir:1:1: error: cannot read `no/such/dir`"))
   }
 }
+
+extension CLITests {
+  @Test func rejectionsNameTheirFileWhenSeveralAreGiven() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let a = dir.appendingPathComponent("a.jsonl")
+    let b = dir.appendingPathComponent("b.jsonl")
+    try #"{"id":"A1","received_at":"2025-10-01T09:00:00+08:00"}"#.write(to: a, atomically: true, encoding: .utf8)
+    try "{\"id\":\"B1\",\"received_at\":\"2025-10-01T09:00:00+08:00\"}\n{\"id\":\"B2\"}\n".write(
+      to: b, atomically: true, encoding: .utf8)
+    let run = try Support.run("ombuds", ["classify", "--now", now, a.path, b.path])
+    #expect(run.status == 1)
+    #expect(run.stdout.split(separator: "\n").count == 2)
+    #expect(run.stderr == "{\"line\":2,\"error\":\"field `received_at` is required\",\"file\":\(quoted(b.path))}\n")
+  }
+
+  func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "/", with: "/") + "\"" }
+}

@@ -25,9 +25,15 @@ import Testing
 
   @Test func monthsClampToTheMonthEnd() throws {
     let clock = try calendar().clock
-    #expect(Support.format(clock.adding(months: 1, to: Support.time("2025-01-31T10:00:00+08:00"))) == "2025-02-28T10:00:00+08:00")
-    #expect(Support.format(clock.adding(months: 1, to: Support.time("2024-01-31T10:00:00+08:00"))) == "2024-02-29T10:00:00+08:00")
-    #expect(Support.format(clock.adding(months: 1, to: Support.time("2025-12-15T00:30:00+08:00"))) == "2026-01-15T00:30:00+08:00")
+    #expect(
+      Support.format(clock.adding(months: 1, to: Support.time("2025-01-31T10:00:00+08:00")))
+        == "2025-02-28T10:00:00+08:00")
+    #expect(
+      Support.format(clock.adding(months: 1, to: Support.time("2024-01-31T10:00:00+08:00")))
+        == "2024-02-29T10:00:00+08:00")
+    #expect(
+      Support.format(clock.adding(months: 1, to: Support.time("2025-12-15T00:30:00+08:00")))
+        == "2026-01-15T00:30:00+08:00")
   }
 
   @Test func workingDayFlags() throws {
@@ -98,7 +104,8 @@ import Testing
     let parser = YAMLParser(limits: YAMLLimits(maxBytes: 1000, maxDepth: 10, maxNodes: 50))
     let big = SourceFile(path: "big.yaml", text: String(repeating: "a: b\n", count: 300))
     #expect(parser.parse(big).diagnostics.map(\.code) == ["yaml.too-large"])
-    let deep = SourceFile(path: "deep.yaml", text: String(repeating: "[", count: 20) + String(repeating: "]", count: 20))
+    let deep = SourceFile(
+      path: "deep.yaml", text: String(repeating: "[", count: 20) + String(repeating: "]", count: 20))
     #expect(parser.parse(deep).diagnostics.map(\.code) == ["yaml.too-deep"])
     let many = SourceFile(path: "many.yaml", text: "[" + (0..<80).map(String.init).joined(separator: ",") + "]")
     #expect(parser.parse(many).diagnostics.map(\.code) == ["yaml.too-many-nodes"])
@@ -134,7 +141,8 @@ import Testing
 
   func c(_ id: String, _ at: String, _ who: String?, _ key: String = "K") -> String {
     let w = who.map { "\"\($0)\"" } ?? "null"
-    return #"{"id":"\#(id)","received_at":"\#(at)","complainant_id":\#(w),"issue_key":"\#(key)","resolved_at":"\#(at)","state":"resolved"}"#
+    return
+      #"{"id":"\#(id)","received_at":"\#(at)","complainant_id":\#(w),"issue_key":"\#(key)","resolved_at":"\#(at)","state":"resolved"}"#
   }
 
   @Test func threeDifferentComplainantsInAMonthMakeEveryCaseHot() throws {
@@ -184,7 +192,8 @@ import Testing
       #"{"id":"B","received_at":"2025-09-02T09:00:00+08:00","complainant_id":"P2","issue_key":"K","state":"closed","resolved_at":"2025-09-02T10:00:00+08:00"}"#,
       #"{"id":"C","received_at":"2025-09-03T09:00:00+08:00","issue_key":"K","state":"closed","resolved_at":"2025-09-03T10:00:00+08:00"}"#,
     ]
-    let (out, _) = ClassifyBatch(rules: rules).run(Array(lines.joined(separator: "\n").utf8), now: Support.time("2025-09-10T00:00:00+08:00"))
+    let (out, _) = ClassifyBatch(rules: rules).run(
+      Array(lines.joined(separator: "\n").utf8), now: Support.time("2025-09-10T00:00:00+08:00"))
     let text = String(decoding: out, as: UTF8.self)
     #expect(!text.contains(#""level":"hot""#))
   }

@@ -21,10 +21,13 @@ import Testing
     for d in diagnostics {
       var underlined = ""
       if let source = sources[d.location.file] {
-        underlined = String(source.lineText(d.location.line).unicodeScalars.dropFirst(d.location.column - 1).prefix(d.length).map(Character.init))
+        underlined = String(
+          source.lineText(d.location.line).unicodeScalars.dropFirst(d.location.column - 1).prefix(d.length).map(
+            Character.init))
       }
       let file = (d.location.file as NSString).lastPathComponent
-      out += "\(file):\(d.location.line):\(d.location.column) \(d.severity.rawValue) \(d.code) \"\(underlined)\" \(d.message)\n"
+      out +=
+        "\(file):\(d.location.line):\(d.location.column) \(d.severity.rawValue) \(d.code) \"\(underlined)\" \(d.message)\n"
       for r in d.related { out += "  note \(r.location.line):\(r.location.column) \(r.message)\n" }
       if let h = d.help { out += "  help \(h)\n" }
     }

@@ -60,8 +60,9 @@ import Testing
     let d = rules.evaluate(f, at: Support.time("2025-10-01T10:00:00+08:00"))
     let items = d.reasons.map { rules.levels[Int($0.level)].items[Int($0.item)] }
     #expect(items.map(\.text) == ["media == exposed", "collective_size >= 10"])
-    #expect(items.map { "\(($0.location.file as NSString).lastPathComponent):\($0.location.line):\($0.location.column)" }
-      == ["severity.yaml:8:9", "severity.yaml:9:9"])
+    #expect(
+      items.map { "\(($0.location.file as NSString).lastPathComponent):\($0.location.line):\($0.location.column)" }
+        == ["severity.yaml:8:9", "severity.yaml:9:9"])
   }
 
   @Test func ratchetFloorKeepsALevel() throws {
@@ -77,11 +78,14 @@ import Testing
   @Test func nextReviewIsWhenTheCaseTurnsOneWeekOld() throws {
     let rules = try Support.defaultRules()
     let f = try Support.facts(
-      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"50.00","currency":"CNY"}}"#)
+      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"50.00","currency":"CNY"}}"#
+    )
     let d = rules.evaluate(f, at: Support.time("2025-10-02T10:00:00+08:00"))
     #expect(Support.format(d.nextReviewAt) == "2025-10-08T09:00:00+08:00")
     let resolved = try Support.facts(
-      rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","state":"closed","resolved_at":"2025-10-01T12:00:00+08:00"}"#)
+      rules,
+      #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","state":"closed","resolved_at":"2025-10-01T12:00:00+08:00"}"#
+    )
     #expect(rules.evaluate(resolved, at: Support.time("2025-10-02T10:00:00+08:00")).nextReviewAt == nil)
   }
 
@@ -89,7 +93,8 @@ import Testing
     let rules = try Support.defaultRules()
     #expect(throws: CaseError.self) {
       try Support.facts(
-        rules, #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"80.00","currency":"USD"}}"#)
+        rules,
+        #"{"id":"T","received_at":"2025-10-01T09:00:00+08:00","compensation":{"amount":"80.00","currency":"USD"}}"#)
     }
   }
 }
@@ -109,7 +114,8 @@ import Testing
     let small = rules.evaluate(try Support.facts(rules, #"{"id":"a","received_at":"2025-09-01T00:00:00Z"}"#), at: now)
     #expect(rules.levels[small.level].id == "small")
     #expect(small.deadlines.isEmpty && small.nextReviewAt == nil && small.refundApprover == nil)
-    let big = rules.evaluate(try Support.facts(rules, #"{"id":"b","received_at":"2025-09-01T00:00:00Z","size":7}"#), at: now)
+    let big = rules.evaluate(
+      try Support.facts(rules, #"{"id":"b","received_at":"2025-09-01T00:00:00Z","size":7}"#), at: now)
     #expect(rules.levels[big.level].id == "big")
     #expect(big.reasons.map(\.item) == [0])
   }

@@ -57,7 +57,9 @@ enum Support {
       candidates.append(URL(fileURLWithPath: arg0).deletingLastPathComponent())
     }
     candidates.append(root.appendingPathComponent(".build/debug"))
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("rules-check").path) }
+    return candidates.first {
+      FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("rules-check").path)
+    }
   }
 
   struct Run {

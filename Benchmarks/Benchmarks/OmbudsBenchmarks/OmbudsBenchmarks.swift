@@ -31,10 +31,18 @@ let benchmarks: @Sendable () -> Void = {
   let now = RFC3339.parse("2025-10-20T12:00:00+08:00") ?? 0
   let hand = HandWrittenPolicy(rules: rules)
 
-  Benchmark("evaluate: default policy, one case, no text") { benchmark in
+  Benchmark("evaluate: default policy, full decision, no text") { benchmark in
     var decision = Decision()
     for i in benchmark.scaledIterations {
       rules.evaluate(facts[i % facts.count], at: now, into: &decision)
+      blackHole(decision.level)
+    }
+  }
+
+  Benchmark("classify: default policy, level + reasons + approver") { benchmark in
+    var decision = Decision()
+    for i in benchmark.scaledIterations {
+      rules.classify(facts[i % facts.count], at: now, into: &decision)
       blackHole(decision.level)
     }
   }
