@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "OmbudsEngine", targets: ["OmbudsEngine"]),
     .library(name: "OmbudsRules", targets: ["OmbudsRules"]),
+    .library(name: "OmbudsScreening", targets: ["OmbudsScreening"]),
     .executable(name: "rules-check", targets: ["rules-check"]),
     .executable(name: "ombuds", targets: ["ombuds"]),
   ],
@@ -22,10 +23,12 @@ let package = Package(
     ),
     // Located YAML tree and diagnostics: knows YAML shapes and positions only.
     .target(name: "OmbudsSyntax", dependencies: ["CLibYAML"]),
+    // Text normalization and the keyword automaton (harmful-content screening). No I/O.
+    .target(name: "OmbudsScreening"),
     // The rule language: expressions, checked rule model, checking passes.
-    .target(name: "OmbudsRules", dependencies: ["OmbudsSyntax"]),
+    .target(name: "OmbudsRules", dependencies: ["OmbudsSyntax", "OmbudsScreening"]),
     // The compiled evaluator, business calendar, case snapshots. No I/O.
-    .target(name: "OmbudsEngine", dependencies: ["OmbudsRules"]),
+    .target(name: "OmbudsEngine", dependencies: ["OmbudsRules", "OmbudsScreening"]),
     // Command implementations shared by the executables.
     .target(
       name: "OmbudsCLI",

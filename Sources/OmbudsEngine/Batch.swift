@@ -14,14 +14,12 @@ public struct ClassifyBatch {
   public let renderer: DecisionRenderer
   public var workers: Int
 
-  /// The reader used for input lines (text is not kept: nothing in the rules reads it yet).
+  /// The reader used for input lines (it keeps `text` only when the rules screen it).
   let reader: SnapshotReader
 
   public init(rules: CompiledRules, workers: Int = 0) {
     self.rules = rules
-    var reader = rules.reader
-    reader.keepText = false
-    self.reader = reader
+    self.reader = rules.reader
     self.renderer = DecisionRenderer(rules: rules)
     self.workers = workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount)
   }

@@ -1,4 +1,5 @@
 import OmbudsRules
+import OmbudsScreening
 import OmbudsSyntax
 
 /// A reason a level was chosen: the level and the index of the condition item that held.
@@ -32,6 +33,10 @@ public struct Decision: Sendable {
   public var deadlines: [Millis?] = []
   /// The earliest instant the decision could change on its own; nil when none.
   public var nextReviewAt: Millis?
+  /// Harmful-content matches in the case's text (keywords, exceptions applied), in text order.
+  public var matches: [Match] = []
+  /// Bit i set: category i matched.
+  public var categoryBits: UInt64 = 0
 
   public init() {}
 }
@@ -49,6 +54,10 @@ public final class CompiledRules: Sendable {
   let program: Program
   let fast: FastLevels
   let tables: Tables
+  /// All keywords and exception phrases of all categories, or nil when there are none.
+  public let screening: KeywordAutomaton?
+  /// Whether any matched category triggers the major harmful-information duties.
+  let majorCategoryBits: UInt64
 
   /// Deadline rules, time-dependent items and repeats, flattened for the hot path.
   final class Tables: @unchecked Sendable {
@@ -139,7 +148,19 @@ public final class CompiledRules: Sendable {
     }
     self.calendar = main
     self.calendars = cals
-    self.reader = SnapshotReader(rules: ruleSet)
+    var snapshotReader = SnapshotReader(rules: ruleSet)
+    var patterns: [Pattern] = []
+    var major: UInt64 = 0
+    for (i, category) in ruleSet.categories.enumerated() {
+      for k in category.keywords { patterns.append(Pattern(text: k.value, category: Int32(i), isException: false)) }
+      for e in category.exceptions { patterns.append(Pattern(text: e.value, category: Int32(i), isException: true)) }
+      if category.major, i < 64 { major |= 1 << UInt64(i) }
+    }
+    self.screening = patterns.isEmpty ? nil : KeywordAutomaton(patterns: patterns)
+    self.majorCategoryBits = major
+    // The text is read only when there is something to screen it for.
+    snapshotReader.keepText = !patterns.isEmpty
+    self.reader = snapshotReader
     self.refundSlot = (ruleSet.field("compensation") ?? ruleSet.fields.first { $0.type == .money })?.slot
 
     var windows = Set<RuleDuration>()
@@ -338,6 +359,7 @@ public final class CompiledRules: Sendable {
     into decision: inout Decision
   ) {
     classify(facts, at: now, history: history, floor: floor, into: &decision)
+    screen(facts, &decision)
     evaluateDeadlines(facts, now, history, &decision)
     decision.nextReviewAt = nextReview(facts, now, history, decision)
   }
@@ -530,6 +552,21 @@ public final class CompiledRules: Sendable {
     decision.level = chosen
     decision.refundApprover = refundApprover(facts)
   }
+
+  /// Screens the case's text for harmful content.
+  func screen(_ facts: borrowing CaseFacts, _ decision: inout Decision) {
+    if !decision.matches.isEmpty { decision.matches.removeAll(keepingCapacity: true) }
+    decision.categoryBits = 0
+    guard let screening, let text = facts.strings[BuiltinFields.text], !text.isEmpty else { return }
+    decision.matches = screening.matches(in: text)
+    for m in decision.matches {
+      let c = screening.patterns[Int(m.pattern)].category
+      if c < 64 { decision.categoryBits |= 1 << UInt64(c) }
+    }
+  }
+
+  /// Whether the decision's categories include one marked `major`.
+  public func hasMajorCategory(_ decision: Decision) -> Bool { decision.categoryBits & majorCategoryBits != 0 }
 
   /// Convenience form of `evaluate(_:at:history:floor:into:)`.
   public func evaluate(

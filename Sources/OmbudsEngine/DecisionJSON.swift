@@ -39,6 +39,12 @@ public struct DecisionRenderer: Sendable {
   let approverJSON: [[UInt8]]
   let deadlineKeys: [[UInt8]]
   let hashJSON: [UInt8]
+  /// Per category: its id as JSON. Per pattern: `"category":…,"keyword":…` as JSON.
+  let categoryJSON: [[UInt8]]
+  let patternJSON: [[UInt8]]
+  let harmfulActionsJSON: [UInt8]
+  /// Category indices (below 64) in id order.
+  let categoriesByID: [Int]
 
   public init(rules: CompiledRules) {
     self.rules = rules
@@ -83,6 +89,16 @@ public struct DecisionRenderer: Sendable {
     approverJSON = set.roles.map { Array(JSONText.quoted($0.id).utf8) }
     deadlineKeys = set.deadlines.map { Array(JSONText.quoted($0.id).utf8) }
     hashJSON = Array(JSONText.quoted(set.contentHash).utf8)
+    categoryJSON = set.categories.map { Array(JSONText.quoted($0.id).utf8) }
+    categoriesByID = set.categories.indices.filter { $0 < 64 }.sorted { set.categories[$0].id < set.categories[$1].id }
+    patternJSON = (rules.screening?.patterns ?? []).map { p in
+      Array("\"category\":\(JSONText.quoted(set.categories[Int(p.category)].id)),\"keyword\":\(JSONText.quoted(p.text))".utf8)
+    }
+    harmfulActionsJSON = Array(
+      set.harmfulMajorDuties.map { d in
+        "{\"kind\":\"notify\",\"on\":\"harmful_information\",\"to\":[" + d.notify.map(JSONText.quoted).joined(separator: ",")
+          + "],\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")}"
+      }.joined(separator: ",").utf8)
   }
 
   func appendTime(_ t: Millis?, _ out: inout [UInt8]) {
@@ -110,7 +126,24 @@ public struct DecisionRenderer: Sendable {
       out.append(contentsOf: reasonJSON[d.reasonLevel][bits.trailingZeroBitCount])
       bits &= bits - 1
     }
-    out.append(contentsOf: "],\"categories\":[],\"matches\":[],\"refund_approver\":".utf8)
+    out.append(contentsOf: "],\"categories\":[".utf8)
+    if d.categoryBits != 0 {
+      // Sorted by id, as the contract says.
+      var firstCategory = true
+      for c in categoriesByID where d.categoryBits & (1 << UInt64(c)) != 0 {
+        if !firstCategory { out.append(0x2C) }
+        firstCategory = false
+        out.append(contentsOf: categoryJSON[c])
+      }
+    }
+    out.append(contentsOf: "],\"matches\":[".utf8)
+    for (i, m) in d.matches.enumerated() {
+      if i > 0 { out.append(0x2C) }
+      out.append(0x7B)
+      out.append(contentsOf: patternJSON[Int(m.pattern)])
+      out.append(contentsOf: ",\"start\":\(m.start),\"end\":\(m.end)}".utf8)
+    }
+    out.append(contentsOf: "],\"refund_approver\":".utf8)
     if let a = d.refundApprover { out.append(contentsOf: approverJSON[a]) } else { out.append(contentsOf: "null".utf8) }
     out.append(contentsOf: ",\"deadlines\":{".utf8)
     for (i, key) in deadlineKeys.enumerated() {
@@ -120,7 +153,16 @@ public struct DecisionRenderer: Sendable {
       appendTime(i < d.deadlines.count ? d.deadlines[i] : nil, &out)
     }
     out.append(contentsOf: "},\"actions\":".utf8)
-    out.append(contentsOf: actionsJSON[d.level])
+    if d.categoryBits & rules.majorCategoryBits != 0, !harmfulActionsJSON.isEmpty {
+      // The level's actions, then the harmful-information ones.
+      let level = actionsJSON[d.level]
+      out.append(contentsOf: level.dropLast())
+      if level.count > 2 { out.append(0x2C) }
+      out.append(contentsOf: harmfulActionsJSON)
+      out.append(UInt8(ascii: "]"))
+    } else {
+      out.append(contentsOf: actionsJSON[d.level])
+    }
     out.append(contentsOf: ",\"next_review_at\":".utf8)
     appendTime(d.nextReviewAt, &out)
     out.append(contentsOf: ",\"rule_set\":".utf8)

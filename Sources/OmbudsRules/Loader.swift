@@ -1,4 +1,5 @@
 import Foundation
+import OmbudsScreening
 import OmbudsSyntax
 
 /// The result of loading a rule set: the checked model (nil when there are errors), every
@@ -17,7 +18,7 @@ public struct LoadResult: Sendable {
 public enum RuleSetLoader {
   static let sectionKeys = [
     "settings", "fields", "levels", "categories", "roles", "reports", "duties", "gates", "refund_approval",
-    "deadlines", "calendars",
+    "deadlines", "calendars", "keyword_lists", "harmful_information",
   ]
 
   /// The rule files a path names: the path itself, or the `*.yaml`/`*.yml` files directly in
@@ -69,8 +70,12 @@ public enum RuleSetLoader {
     return result
   }
 
-  /// Checks rule files already in memory.
-  public static func check(sources: [SourceFile]) -> LoadResult {
+  /// Checks rule files already in memory. `readFile` reads the keyword lists they import
+  /// (by path relative to the importing file's directory); by default, from disk.
+  public static func check(
+    sources: [SourceFile],
+    readFile: @escaping (String) -> [UInt8]? = { FileManager.default.contents(atPath: $0).map { [UInt8]($0) } }
+  ) -> LoadResult {
     var reader = Reader()
     var roots: [(SourceFile, YAMLNode)] = []
     let parser = YAMLParser()
@@ -79,16 +84,19 @@ public enum RuleSetLoader {
       reader.bag.add(contentsOf: diags)
       if let root { roots.append((source, root)) }
     }
+    var builder = Builder(reader: reader, roots: roots)
+    builder.readFile = readFile
+    var ruleSet = builder.build(hash: "", files: sources.map(\.path))
+    let allSources = sources + builder.extraSources
     var hasher = SHA256()
-    for source in sources.sorted(by: { $0.path < $1.path }) {
+    for source in allSources.sorted(by: { $0.path < $1.path }) {
       hasher.update((source.path as NSString).lastPathComponent)
       hasher.update([0])
       hasher.update(source.bytes)
       hasher.update([0])
     }
-    let hash = "sha256:" + hasher.hexDigest()
-    var builder = Builder(reader: reader, roots: roots)
-    let ruleSet = builder.build(hash: hash, files: sources.map(\.path))
+    ruleSet.contentHash = "sha256:" + hasher.hexDigest()
+    ruleSet.files = allSources.map(\.path)
     let bag = builder.reader.bag
     var diagnostics = bag.sorted
     if bag.dropped > 0, let last = diagnostics.last {
@@ -98,8 +106,8 @@ public enum RuleSetLoader {
     let hasErrors = diagnostics.contains { $0.severity == .error }
     return LoadResult(
       ruleSet: hasErrors ? nil : ruleSet, diagnostics: diagnostics,
-      sources: Dictionary(sources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }),
-      files: sources.map(\.path))
+      sources: Dictionary(allSources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }),
+      files: allSources.map(\.path))
   }
 }
 
@@ -126,6 +134,10 @@ struct Builder {
   var deadlines: [DeadlineDecl] = []
   var duties: [String: LevelDuties] = [:]
   var gates: [Gate] = []
+  var harmfulMajorDuties: [Duty] = []
+  var readFile: (String) -> [UInt8]? = { _ in nil }
+  /// Keyword lists read while checking.
+  var extraSources: [SourceFile] = []
 
   init(reader: Reader, roots: [(SourceFile, YAMLNode)]) {
     self.reader = reader
@@ -140,19 +152,23 @@ struct Builder {
     checkRoles()
     checkReports()
     checkCategories()
+    checkKeywordLists()
+    checkKeywords()
     checkCalendars()
     checkLevels()
     checkRefunds()
     checkDeadlines()
     checkDuties()
     checkGates()
+    checkHarmfulInformation()
     checkReferences()
     LevelAnalysis(levels: levels, fields: fields).run(&reader)
     return RuleSet(
       name: settingsName, timeZone: timeZone, defaultCalendar: defaultCalendar ?? calendars.first?.id ?? "",
       currency: currency, fields: fields, numericSlotCount: numericSlots, stringSlotCount: stringSlots,
       levels: levels, categories: categories, roles: roles, reports: reports, calendars: calendars,
-      refund: refund, deadlines: deadlines, duties: duties, gates: gates, contentHash: hash, files: files)
+      refund: refund, deadlines: deadlines, duties: duties, gates: gates, harmfulMajorDuties: harmfulMajorDuties,
+      contentHash: hash, files: files)
   }
 
   // MARK: pass 1 — sections
@@ -177,7 +193,7 @@ struct Builder {
       }
     }
     // Singleton sections, and `levels` (whose order must be clear) may be written once only.
-    for key in ["settings", "refund_approval", "levels"] {
+    for key in ["settings", "refund_approval", "levels", "harmful_information"] {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(
@@ -430,13 +446,143 @@ struct Builder {
       let context = "category `\(pair.key.value)`"
       guard
         let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions", "import"])
+          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions"])
       else { continue }
-      categories.append(
-        CategoryDecl(
-          id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
-          major: keys["major"].flatMap { reader.bool($0.value, "\(context) major") } ?? false,
-          location: pair.key.location))
+      var decl = CategoryDecl(
+        id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
+        major: keys["major"].flatMap { reader.bool($0.value, "\(context) major") } ?? false,
+        location: pair.key.location)
+      for item in reader.list(keys["keywords"]?.value, "\(context) keywords") ?? [] {
+        if case .scalar(let k, _) = item, !item.isNull { decl.keywords.append(Located(k.value, at: item.contentLocation)) } else {
+          reader.typeError(item, expected: "a keyword (text)", in: "\(context) keywords")
+        }
+      }
+      for item in reader.list(keys["exceptions"]?.value, "\(context) exceptions") ?? [] {
+        if case .scalar(let k, _) = item, !item.isNull { decl.exceptions.append(Located(k.value, at: item.contentLocation)) } else {
+          reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
+        }
+      }
+      categories.append(decl)
+    }
+  }
+
+  // MARK: keywords
+
+  /// `keyword_lists: [path, …]`: plain-text lists, one `category<TAB>keyword` per line, `#`
+  /// comments; paths relative to the file that names them.
+  mutating func checkKeywordLists() {
+    for def in sections["keyword_lists"] ?? [] {
+      let directory = (def.key.location.file as NSString).deletingLastPathComponent
+      for item in reader.list(def.value, "keyword_lists") ?? [] {
+        guard let relative = reader.string(item, "keyword list path") else { continue }
+        let path = relative.hasPrefix("/") || directory.isEmpty ? relative : directory + "/" + relative
+        guard let bytes = readFile(path) else {
+          reader.error(
+            "rules.io", "cannot read keyword list `\(relative)` (looked for \(path))", at: item.location,
+            length: relative.unicodeScalars.count)
+          continue
+        }
+        let source = SourceFile(path: path, bytes: bytes)
+        extraSources.append(source)
+        readKeywordList(source)
+      }
+    }
+  }
+
+  mutating func readKeywordList(_ source: SourceFile) {
+    if let bad = YAMLParser.firstInvalidUTF8(source.bytes) {
+      reader.error("yaml.invalid-utf8", "invalid UTF-8 in a keyword list", at: source.location(offset: bad))
+      return
+    }
+    var index: [String: Int] = [:]
+    for (i, c) in categories.enumerated() { index[c.id] = i }
+    for line in 1...max(1, source.lineStarts.count) {
+      let text = source.lineText(line)
+      let trimmed = text.trimmingCharacters(in: .whitespaces)
+      if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+      let parts = text.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+      guard parts.count == 2 else {
+        reader.error(
+          "rules.type", "a keyword list line is `category<TAB>keyword`; this line has no tab",
+          at: source.location(line: line, column: 1), length: text.unicodeScalars.count)
+        continue
+      }
+      let category = String(parts[0]).trimmingCharacters(in: .whitespaces)
+      var keyword = String(parts[1])
+      if let hash = keyword.range(of: " #") { keyword = String(keyword[..<hash.lowerBound]) }
+      keyword = keyword.trimmingCharacters(in: .whitespaces)
+      guard let c = index[category] else {
+        reader.error(
+          "rules.undefined-category", "undefined category `\(category)`", at: source.location(line: line, column: 1),
+          length: category.unicodeScalars.count,
+          help: Suggest.help(for: category, in: categories.map(\.id)) ?? "define it under `categories:`")
+        continue
+      }
+      let column = parts[0].unicodeScalars.count + 2
+      categories[c].keywords.append(Located(keyword, at: source.location(line: line, column: column)))
+    }
+  }
+
+  /// Empty categories and keywords, keywords in two categories, keywords an exception swallows.
+  mutating func checkKeywords() {
+    var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]
+    for category in categories {
+      if category.keywords.isEmpty {
+        reader.error(
+          "rules.empty-category", "category `\(category.id)` has no keywords", at: category.location,
+          length: category.id.unicodeScalars.count, help: "list its keywords under `keywords:`, or import a list")
+      }
+      let exceptions = category.exceptions.map { ($0, Normalizer.fold($0.value).filter { $0 != 0x0A }) }
+      for (e, folded) in exceptions where folded.isEmpty {
+        reader.error(
+          "rules.empty-keyword", "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
+          at: e.location, length: max(1, e.value.unicodeScalars.count))
+      }
+      for k in category.keywords {
+        let folded = Normalizer.fold(k.value).filter { $0 != 0x0A }
+        if folded.isEmpty {
+          reader.error(
+            "rules.empty-keyword", "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
+            at: k.location, length: max(1, k.value.unicodeScalars.count))
+          continue
+        }
+        if let first = seen[folded] {
+          reader.warning(
+            "rules.duplicate-keyword",
+            first.category == category.id
+              ? "keyword `\(k.value)` is listed twice in `\(category.id)`"
+              : "keyword `\(k.value)` is in `\(first.category)` and in `\(category.id)`",
+            at: k.location, length: k.value.unicodeScalars.count,
+            related: [.init("also listed here", at: first.location)],
+            help: "keep it in one category")
+        } else {
+          seen[folded] = (category.id, k.location)
+        }
+        for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
+          reader.warning(
+            "rules.keyword-swallowed",
+            "keyword `\(k.value)` can never be reported: the exception `\(e.value)` lies inside every match of it",
+            at: k.location, length: k.value.unicodeScalars.count,
+            related: [.init("exception here", at: e.location)])
+        }
+      }
+    }
+  }
+
+  static func contains(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
+    guard needle.count <= haystack.count else { return false }
+    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+      return true
+    }
+    return false
+  }
+
+  /// `harmful_information: {on_major: [duty, …]}`: what a report in a `major` category triggers.
+  mutating func checkHarmfulInformation() {
+    guard let def = sections["harmful_information"]?.first else { return }
+    guard let keys = reader.mapping(def.value, "harmful_information", allowed: ["on_major"]) else { return }
+    harmfulMajorDuties = (reader.list(keys["on_major"]?.value, "harmful_information on_major") ?? []).compactMap {
+      duty($0, "harmful_information on_major")
     }
   }
 

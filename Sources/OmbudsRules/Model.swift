@@ -84,6 +84,10 @@ public struct CategoryDecl: Sendable {
   public var label: String?
   public var major: Bool
   public var location: SourceLocation
+  /// Keywords as written, from the rule file or from imported lists.
+  public var keywords: [Located<String>] = []
+  /// Exception phrases: a match of this category inside one of them is not reported.
+  public var exceptions: [Located<String>] = []
 }
 
 public struct RoleDecl: Sendable {
@@ -205,6 +209,8 @@ public struct RuleSet: Sendable {
   public var deadlines: [DeadlineDecl]
   public var duties: [String: LevelDuties]
   public var gates: [Gate]
+  /// Duties when a report matches a category marked `major` (立即上报主管领导).
+  public var harmfulMajorDuties: [Duty] = []
   /// SHA-256 of the files' names and contents, `sha256:…`.
   public var contentHash: String
   public var files: [String]

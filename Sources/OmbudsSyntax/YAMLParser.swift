@@ -54,7 +54,7 @@ public struct YAMLParser {
     return (diagnostics.contains { $0.severity == .error } ? nil : root, diagnostics)
   }
 
-  static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+  public static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
     var i = 0
     let n = bytes.count
     while i < n {

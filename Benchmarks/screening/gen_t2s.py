@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Generate Sources/OmbudsScreening/TraditionalChinese.swift: traditional -> simplified
+Chinese, one code point to one code point, for harmful-content screening (POLICY.md §3:
+賭博 must be caught as 赌博).
+
+    pip install opencc-python-reimplemented==0.1.7
+    python3 Benchmarks/screening/gen_t2s.py            # from the repository root: writes the file
+    python3 Benchmarks/screening/gen_t2s.py --check    # exit 1 if the committed file differs
+
+Source: the OpenCC character table `dictionary/TSCharacters.txt` shipped inside the PyPI
+package opencc-python-reimplemented (Apache License 2.0; the data is OpenCC's, also
+Apache-2.0). Each line is `TRAD<TAB>SIMP1[ SIMP2 ...]`.
+
+Rules applied, in order:
+  * the first candidate of a multi-candidate entry is taken (OpenCC's default choice);
+  * an entry whose key or chosen value is not exactly one code point is skipped
+    (none in 0.1.7, but the rule is enforced);
+  * a pair whose two sides are equal is skipped (e.g. 乾 -> 乾 干: 乾 stays);
+  * the first occurrence of a key wins if the table repeats one;
+  * chains are resolved to their end (薴 -> 苧 -> 苎 becomes 薴 -> 苎), so that one lookup
+    is enough and the mapping is idempotent: applying it to already-mapped text changes
+    nothing, which keeps keyword normalization and text normalization consistent.
+
+Every key and value in this table is NFKC-stable (checked below), so the screening
+normalizer can apply NFKC first and this table second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import sys
+import unicodedata
+
+DIST = "opencc-python-reimplemented"
+LICENCE = "Apache-2.0; data from OpenCC's TSCharacters.txt, Apache-2.0"
+DEFAULT_OUT = "Sources/OmbudsScreening/TraditionalChinese.swift"
+PAIRS_PER_LINE = 6
+
+# Pairs the screening work relies on (POLICY.md §3 terms in traditional form), and
+# characters that must NOT be in the table (same in both scripts).
+REQUIRED = {"賭": "赌", "殺": "杀", "謠": "谣", "譽": "誉", "誹": "诽", "謗": "谤",
+            "騙": "骗", "國": "国", "會": "会"}
+ABSENT = "博暴恐裂"
+
+
+def table_path() -> str:
+    try:
+        import opencc  # noqa: F401  (the module of opencc-python-reimplemented)
+    except ImportError:
+        sys.exit(f"gen_t2s.py: the PyPI package {DIST} is not installed "
+                 f"(pip install {DIST})")
+    path = os.path.join(os.path.dirname(opencc.__file__), "dictionary", "TSCharacters.txt")
+    if not os.path.isfile(path):
+        sys.exit(f"gen_t2s.py: {path} not found in the installed {DIST}")
+    return path
+
+
+def load_pairs(path: str) -> tuple[dict[str, str], dict[str, int]]:
+    stats = {"lines": 0, "multi_candidate": 0, "not_single_code_point": 0, "equal": 0,
+             "duplicate_key": 0, "chains_resolved": 0}
+    mapping: dict[str, str] = {}
+    with open(path, encoding="utf-8-sig") as f:
+        for raw in f:
+            line = raw.rstrip("\r\n")
+            if not line or line.startswith("#"):
+                continue
+            stats["lines"] += 1
+            key, _, values = line.partition("\t")
+            candidates = values.split()
+            if not candidates:
+                continue
+            if len(candidates) > 1:
+                stats["multi_candidate"] += 1
+            value = candidates[0]
+            if len(key) != 1 or len(value) != 1:
+                stats["not_single_code_point"] += 1
+                continue
+            if key == value:
+                stats["equal"] += 1
+                continue
+            if key in mapping:
+                stats["duplicate_key"] += 1
+                continue
+            mapping[key] = value
+    # Resolve chains to a fixed point (guarding against cycles).
+    for key in list(mapping):
+        value, seen = mapping[key], {key}
+        while value in mapping and value not in seen:
+            seen.add(value)
+            value = mapping[value]
+        if value != mapping[key]:
+            stats["chains_resolved"] += 1
+            mapping[key] = value
+    for key in [k for k, v in mapping.items() if k == v]:  # a cycle back to itself
+        del mapping[key]
+    return mapping, stats
+
+
+def check(mapping: dict[str, str]) -> None:
+    for t, s in REQUIRED.items():
+        if mapping.get(t) != s:
+            sys.exit(f"gen_t2s.py: expected {t} -> {s}, table has {mapping.get(t)!r}")
+    for c in ABSENT:
+        if c in mapping:
+            sys.exit(f"gen_t2s.py: {c} must not be in the table (it maps to {mapping[c]})")
+    for t, s in mapping.items():
+        if unicodedata.normalize("NFKC", t) != t or unicodedata.normalize("NFKC", s) != s:
+            sys.exit(f"gen_t2s.py: {t} -> {s} is not NFKC-stable; the normalizer order breaks")
+        if s in mapping:
+            sys.exit(f"gen_t2s.py: {t} -> {s} is not idempotent")
+
+
+def render(mapping: dict[str, str], version: str) -> str:
+    pairs = sorted((ord(t), ord(s)) for t, s in mapping.items())
+    out = [
+        f"// Generated by Benchmarks/screening/gen_t2s.py from {DIST} {version} ({LICENCE}). Do not edit.",
+        "/// Traditional → simplified Chinese, one code point to one code point, sorted by the first.",
+        f"/// {len(pairs)} pairs; chains resolved, so mapping an already-mapped character changes nothing.",
+        "enum TraditionalChinese {",
+        "  static let pairs: [(UInt32, UInt32)] = [",
+    ]
+    for i in range(0, len(pairs), PAIRS_PER_LINE):
+        chunk = pairs[i:i + PAIRS_PER_LINE]
+        out.append("    " + " ".join(f"(0x{t:04X}, 0x{s:04X})," for t, s in chunk))
+    out += ["  ]", "}", ""]
+    return "\n".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=DEFAULT_OUT, help=f"output file (default {DEFAULT_OUT})")
+    ap.add_argument("--check", action="store_true",
+                    help="do not write; exit 1 if --out differs from what would be generated")
+    args = ap.parse_args()
+
+    version = importlib.metadata.version(DIST) if _installed() else "?"
+    mapping, stats = load_pairs(table_path())
+    check(mapping)
+    text = render(mapping, version)
+    summary = (f"{len(mapping)} pairs from {DIST} {version} TSCharacters.txt "
+               f"({stats['lines']} entries; {stats['multi_candidate']} multi-candidate, first taken; "
+               f"{stats['equal']} equal skipped; {stats['not_single_code_point']} not 1:1 skipped; "
+               f"{stats['duplicate_key']} duplicate keys skipped; {stats['chains_resolved']} chains resolved)")
+    if args.check:
+        try:
+            current = open(args.out, encoding="utf-8").read()
+        except FileNotFoundError:
+            current = None
+        if current != text:
+            print(f"gen_t2s.py: {args.out} is out of date ({summary})", file=sys.stderr)
+            return 1
+        print(f"{args.out} is up to date: {summary}", file=sys.stderr)
+        return 0
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    print(f"wrote {args.out}: {summary}", file=sys.stderr)
+    return 0
+
+
+def _installed() -> bool:
+    try:
+        importlib.metadata.version(DIST)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

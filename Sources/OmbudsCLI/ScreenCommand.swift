@@ -1,0 +1,194 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsScreening
+import OmbudsSyntax
+
+/// `ombuds screen`: harmful-content screening of plain-text files.
+public struct ScreenCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "screen",
+    abstract: "Screen text files for harmful information (the nine report categories).",
+    discussion: """
+      Prints one JSON line per match: {"file", "line", "start", "end", "category", "keyword"}, where \
+      start and end are 0-based Unicode-scalar offsets in the line (end exclusive) and keyword is \
+      the keyword as the rules write it. With --count, one object {"bytes", "matches", "seconds"}. \
+      Exit status: 0, or 2 for bad usage or bad rules.
+      """)
+
+  @Option(help: "The rule-set directory whose categories to use.")
+  public var rules: String?
+
+  @Option(help: "A keyword list (category<TAB>keyword per line) instead of a rule set.")
+  public var keywords: String?
+
+  @Flag(help: "Print only the totals.")
+  public var count = false
+
+  @Argument(help: "Text files (standard input when none or `-`).")
+  public var files: [String] = []
+
+  public init() {}
+
+  public func validate() throws {
+    if rules != nil, keywords != nil { throw ValidationError("give --rules or --keywords, not both") }
+  }
+
+  /// The automaton and the category ids, from a rule set or a bare keyword list.
+  func automaton() throws -> (KeywordAutomaton, [String]) {
+    if let keywords {
+      let bytes = try Output.readAll(keywords)
+      let source = SourceFile(path: keywords, bytes: bytes)
+      var categories: [String] = []
+      var index: [String: Int32] = [:]
+      var patterns: [Pattern] = []
+      for line in 1...max(1, source.lineStarts.count) {
+        let text = source.lineText(line)
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+        let parts = text.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+          throw CLIError("\(keywords):\(line):1: a keyword list line is `category<TAB>keyword`")
+        }
+        let category = String(parts[0]).trimmingCharacters(in: .whitespaces)
+        let keyword = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        if keyword.isEmpty { throw CLIError("\(keywords):\(line):\(parts[0].unicodeScalars.count + 2): empty keyword") }
+        let c: Int32
+        if let known = index[category] {
+          c = known
+        } else {
+          c = Int32(categories.count)
+          index[category] = c
+          categories.append(category)
+        }
+        patterns.append(Pattern(text: keyword, category: c, isException: false))
+      }
+      return (KeywordAutomaton(patterns: patterns), categories)
+    }
+    let compiled = try loadRules(rules ?? "rules")
+    guard let screening = compiled.screening else {
+      throw CLIError("the rule set in `\(rules ?? "rules")` has no keywords")
+    }
+    return (screening, compiled.ruleSet.categories.map(\.id))
+  }
+
+  public func run() throws {
+    let (automaton, categories) = try automaton()
+    let sources = files.isEmpty ? ["-"] : files
+    var totalBytes = 0
+    var totalMatches = 0
+    var seconds = 0.0
+    for file in sources {
+      let bytes = try Output.readAll(file)
+      totalBytes += bytes.count
+      let start = DispatchTime.now().uptimeNanoseconds
+      if count {
+        totalMatches += Self.countMatches(bytes, automaton)
+      } else {
+        Self.report(bytes, file: file, automaton, categories)
+      }
+      seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+    if count {
+      Output.out(
+        "{\"bytes\":\(totalBytes),\"matches\":\(totalMatches),\"seconds\":\(String(format: "%.6f", seconds))}\n")
+    }
+  }
+
+  /// Chunks of whole lines, one or more per core.
+  static func chunks(_ b: UnsafeBufferPointer<UInt8>, parts: Int) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    var start = 0
+    let size = max(1 << 16, b.count / max(1, parts))
+    while start < b.count {
+      var end = min(b.count, start + size)
+      while end < b.count, b[end - 1] != 0x0A { end += 1 }
+      out.append(start..<end)
+      start = end
+    }
+    return out
+  }
+
+  static func countMatches(_ bytes: [UInt8], _ automaton: KeywordAutomaton) -> Int {
+    bytes.withUnsafeBufferPointer { all in
+      let ranges = chunks(all, parts: ProcessInfo.processInfo.activeProcessorCount * 4)
+      var counts = [Int](repeating: 0, count: ranges.count)
+      let input = UnsafeSendableBuffer(all)
+      counts.withUnsafeMutableBufferPointer { out in
+        let results = UnsafeSendableMutable(out)
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
+          let chunk = UnsafeBufferPointer(rebasing: input.value[ranges[k]])
+          var n = 0
+          if automaton.hasExceptions {
+            forEachLine(chunk) { line, _ in n += automaton.matches(in: line).count }
+          } else {
+            automaton.scanRaw(chunk) { _ in n += 1 }
+          }
+          results.value[k] = n
+        }
+      }
+      return counts.reduce(0, +)
+    }
+  }
+
+  static func report(_ bytes: [UInt8], file: String, _ automaton: KeywordAutomaton, _ categories: [String]) {
+    let fileJSON = JSONText.quoted(file)
+    let categoryJSON = categories.map(JSONText.quoted)
+    let keywordJSON = automaton.patterns.map { JSONText.quoted($0.text) }
+    bytes.withUnsafeBufferPointer { all in
+      let ranges = chunks(all, parts: ProcessInfo.processInfo.activeProcessorCount * 4)
+      // The line number each chunk starts at.
+      var firstLine = [Int](repeating: 1, count: ranges.count)
+      for k in 1..<max(1, ranges.count) {
+        firstLine[k] = firstLine[k - 1] + all[ranges[k - 1]].count { $0 == 0x0A }
+      }
+      var outputs = [[UInt8]](repeating: [], count: ranges.count)
+      let input = UnsafeSendableBuffer(all)
+      let lines = firstLine
+      outputs.withUnsafeMutableBufferPointer { out in
+        let results = UnsafeSendableMutable(out)
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
+          var text: [UInt8] = []
+          forEachLine(UnsafeBufferPointer(rebasing: input.value[ranges[k]])) { line, index in
+            for m in automaton.matches(in: line) {
+              let p = automaton.patterns[Int(m.pattern)]
+              text.append(
+                contentsOf:
+                  "{\"file\":\(fileJSON),\"line\":\(lines[k] + index),\"start\":\(m.start),\"end\":\(m.end),\"category\":\(categoryJSON[Int(p.category)]),\"keyword\":\(keywordJSON[Int(m.pattern)])}\n"
+                  .utf8)
+            }
+          }
+          results.value[k] = text
+        }
+      }
+      for o in outputs where !o.isEmpty { Output.write(1, o) }
+    }
+  }
+
+  /// Calls `body` with each line (without its `\n`) and its 0-based index in the chunk.
+  static func forEachLine(_ chunk: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void) {
+    var start = 0
+    var index = 0
+    while start < chunk.count {
+      var end = start
+      while end < chunk.count, chunk[end] != 0x0A { end += 1 }
+      body(UnsafeBufferPointer(rebasing: chunk[start..<end]), index)
+      index += 1
+      start = end + 1
+    }
+  }
+}
+
+/// Lets concurrent iterations read one buffer.
+struct UnsafeSendableBuffer: @unchecked Sendable {
+  let value: UnsafeBufferPointer<UInt8>
+  init(_ value: UnsafeBufferPointer<UInt8>) { self.value = value }
+}
+
+/// Lets concurrent iterations write disjoint indices of one buffer.
+struct UnsafeSendableMutable<T>: @unchecked Sendable {
+  let value: UnsafeMutableBufferPointer<T>
+  init(_ value: UnsafeMutableBufferPointer<T>) { self.value = value }
+}

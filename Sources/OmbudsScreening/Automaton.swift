@@ -1,0 +1,350 @@
+/// A keyword or exception phrase to look for.
+public struct Pattern: Sendable {
+  /// The text as written in the rules (reported back in matches).
+  public var text: String
+  /// The category index (into the rule set's categories).
+  public var category: Int32
+  /// An exception phrase: it suppresses the matches of its category that it contains.
+  public var isException: Bool
+
+  public init(text: String, category: Int32, isException: Bool) {
+    self.text = text
+    self.category = category
+    self.isException = isException
+  }
+}
+
+/// One match, as a span of the original text in Unicode scalars (`start` inclusive, `end`
+/// exclusive), counted from the start of the scanned text (or line, for `scanLines`).
+public struct Match: Sendable, Hashable {
+  public var pattern: Int32
+  public var start: Int
+  public var end: Int
+}
+
+/// One Aho–Corasick automaton over normalized text for every keyword of every category,
+/// built once when the rules compile; one pass over the text finds all of them, overlapping
+/// ones included.
+public final class KeywordAutomaton: @unchecked Sendable {
+  // @unchecked: every buffer is written in init only and freed in deinit.
+  public let patterns: [Pattern]
+  /// Normalized length of each pattern, in scalars.
+  let lengths: UnsafeMutableBufferPointer<Int32>
+  /// BMP scalar → class: 0 none, `skipClass`, `breakClass`, `expandClass`, else 1…
+  let classOf: UnsafeMutableBufferPointer<UInt16>
+  /// Classes of normalized scalars outside the BMP, and of expansion results.
+  let wideClasses: [UInt32: UInt16]
+  let classCount: Int
+  /// Root transitions, dense by class.
+  let rootNext: UnsafeMutableBufferPointer<Int32>
+  /// Per state: edges `edgeStart[s] ..< edgeStart[s + 1]`, sorted by class.
+  let edgeStart: UnsafeMutableBufferPointer<Int32>
+  let edgeClass: UnsafeMutableBufferPointer<UInt16>
+  let edgeTarget: UnsafeMutableBufferPointer<Int32>
+  let fail: UnsafeMutableBufferPointer<Int32>
+  /// Per state: the pattern ending exactly here (-1 none), and the next state on the
+  /// failure chain that has one (-1 none).
+  let output: UnsafeMutableBufferPointer<Int32>
+  let outputLink: UnsafeMutableBufferPointer<Int32>
+  /// Patterns that end at the same state as another one (identical normalized text).
+  let sameText: [Int32: [Int32]]
+  let ringMask: Int
+  public let hasExceptions: Bool
+  /// Patterns whose normalized text is empty (reported by the rules check, never matched).
+  public let emptyPatterns: [Int]
+  public var stateCount: Int { fail.count }
+
+  static let skipClass: UInt16 = 0xFFFF
+  static let breakClass: UInt16 = 0xFFFE
+  static let expandClass: UInt16 = 0xFFFD
+
+  public init(patterns: [Pattern]) {
+    self.patterns = patterns
+    // 1. Normalize every pattern and give each distinct scalar a class.
+    var classes: [UInt32: UInt16] = [:]
+    var folded: [[UInt16]] = []
+    var empty: [Int] = []
+    for (i, p) in patterns.enumerated() {
+      var seq: [UInt16] = []
+      for v in Normalizer.fold(p.text) where v != 0x0A {
+        if let c = classes[v] {
+          seq.append(c)
+        } else {
+          let c = UInt16(min(classes.count + 1, 0xFFF0))
+          classes[v] = c
+          seq.append(c)
+        }
+      }
+      if seq.isEmpty { empty.append(i) }
+      folded.append(seq)
+    }
+    emptyPatterns = empty
+    classCount = classes.count + 1
+    // 2. The class of every BMP scalar, through the normalizer.
+    let table = Normalizer.tables
+    var classOf = [UInt16](repeating: 0, count: 0x10000)
+    var wide: [UInt32: UInt16] = [:]
+    for v in 0..<0x10000 {
+      let code = table.bmp[v]
+      if code == Normalizer.skipCode {
+        classOf[v] = Self.skipClass
+      } else if code == Normalizer.breakCode {
+        classOf[v] = Self.breakClass
+      } else if code & Normalizer.expansionFlag != 0 {
+        classOf[v] = Self.expandClass
+      } else {
+        classOf[v] = classes[code] ?? 0
+      }
+    }
+    for (v, c) in classes where v >= 0x10000 { wide[v] = c }
+    // Expansion results (e.g. ㈱ → (株)) look their classes up by scalar at scan time.
+    for e in table.expansions { for v in e { if let c = classes[v] { wide[v] = c } } }
+    wideClasses = wide
+
+    // 3. The trie.
+    var goto: [UInt64: Int32] = [:]
+    var outputs: [Int32] = [-1]
+    var same: [Int32: [Int32]] = [:]
+    var depth: [Int32] = [0]
+    var edges: [(parent: Int32, cls: UInt16, child: Int32)] = []
+    var maxLength = 1
+    for (i, seq) in folded.enumerated() where !seq.isEmpty {
+      var s: Int32 = 0
+      for c in seq {
+        let key = UInt64(s) << 16 | UInt64(c)
+        if let t = goto[key] {
+          s = t
+        } else {
+          let t = Int32(outputs.count)
+          outputs.append(-1)
+          depth.append(depth[Int(s)] + 1)
+          goto[key] = t
+          edges.append((s, c, t))
+          s = t
+        }
+      }
+      if outputs[Int(s)] < 0 { outputs[Int(s)] = Int32(i) } else { same[outputs[Int(s)], default: []].append(Int32(i)) }
+      maxLength = max(maxLength, seq.count)
+    }
+    sameText = same
+    let states = outputs.count
+    edges.sort { ($0.parent, $0.cls) < ($1.parent, $1.cls) }
+    var start = [Int32](repeating: 0, count: states + 1)
+    for e in edges { start[Int(e.parent) + 1] += 1 }
+    for s in 0..<states { start[s + 1] += start[s] }
+    // 4. Failure and output links, breadth first.
+    var failArr = [Int32](repeating: 0, count: states)
+    var link = [Int32](repeating: -1, count: states)
+    var queue: [Int32] = []
+    queue.reserveCapacity(states)
+    for e in edges where e.parent == 0 { queue.append(e.child) }
+    var head = 0
+    while head < queue.count {
+      let s = queue[head]
+      head += 1
+      for k in Int(start[Int(s)])..<Int(start[Int(s) + 1]) {
+        let (_, c, t) = edges[k]
+        var f = failArr[Int(s)]
+        while true {
+          if let g = goto[UInt64(f) << 16 | UInt64(c)] {
+            failArr[Int(t)] = g
+            break
+          }
+          if f == 0 {
+            failArr[Int(t)] = 0
+            break
+          }
+          f = failArr[Int(f)]
+        }
+        let ft = Int(failArr[Int(t)])
+        link[Int(t)] = outputs[ft] >= 0 ? Int32(ft) : link[ft]
+        queue.append(t)
+      }
+    }
+    var root = [Int32](repeating: 0, count: classCount)
+    for e in edges where e.parent == 0 { root[Int(e.cls)] = e.child }
+    func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+      let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
+      _ = b.initialize(from: a)
+      return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
+    }
+    self.classOf = buffer(classOf)
+    self.rootNext = buffer(root)
+    self.edgeStart = buffer(start)
+    self.edgeClass = buffer(edges.map(\.cls))
+    self.edgeTarget = buffer(edges.map(\.child))
+    self.fail = buffer(failArr)
+    self.output = buffer(outputs)
+    self.outputLink = buffer(link)
+    self.lengths = buffer(folded.map { Int32($0.count) })
+    var ring = 1
+    while ring < maxLength + 1 { ring <<= 1 }
+    self.ringMask = ring - 1
+    self.hasExceptions = patterns.contains { $0.isException }
+  }
+
+  deinit {
+    classOf.deallocate()
+    rootNext.deallocate()
+    edgeStart.deallocate()
+    edgeClass.deallocate()
+    edgeTarget.deallocate()
+    fail.deallocate()
+    output.deallocate()
+    outputLink.deallocate()
+    lengths.deallocate()
+  }
+
+  @inline(__always)
+  func next(_ state: Int32, _ c: UInt16) -> Int32 {
+    var s = state
+    while true {
+      if s == 0 { return rootNext[Int(c)] }
+      var lo = Int(edgeStart[Int(s)])
+      var hi = Int(edgeStart[Int(s) + 1])
+      if hi - lo <= 8 {
+        while lo < hi {
+          if edgeClass[lo] == c { return edgeTarget[lo] }
+          lo += 1
+        }
+      } else {
+        while lo < hi {
+          let mid = (lo + hi) >> 1
+          let m = edgeClass[mid]
+          if m == c { return edgeTarget[mid] }
+          if m < c { lo = mid + 1 } else { hi = mid }
+        }
+      }
+      s = fail[Int(s)]
+    }
+  }
+
+  /// Scans UTF-8 text and reports every pattern match (exceptions included, unfiltered) with
+  /// its span in scalars from the start of `bytes`. Line breaks reset the automaton.
+  /// `lineStart` is called at each line break with the scalar index after it.
+  @inline(__always)
+  public func scanRaw(
+    _ bytes: UnsafeBufferPointer<UInt8>, lineBreak: (Int) -> Void = { _ in }, _ report: (Match) -> Void
+  ) {
+    guard let base = bytes.baseAddress else { return }
+    let n = bytes.count
+    var i = 0
+    var scalarIndex = 0
+    var state: Int32 = 0
+    var position = 0  // normalized scalars fed so far
+    let ringSize = ringMask + 1
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: ringSize) { ring in
+      @inline(__always) func feed(_ c: UInt16, _ origin: Int) {
+        if c == 0 {
+          state = 0
+          position += 1
+          return
+        }
+        state = next(state, c)
+        position += 1
+        ring[position & ringMask] = origin
+        if state != 0 {
+          var s = output[Int(state)] >= 0 ? state : outputLink[Int(state)]
+          while s > 0 {
+            let p = output[Int(s)]
+            let begin = ring[(position - Int(lengths[Int(p)]) + 1) & ringMask]
+            report(Match(pattern: p, start: begin, end: scalarIndex + 1))
+            if let more = sameText[p] {
+              for q in more { report(Match(pattern: q, start: begin, end: scalarIndex + 1)) }
+            }
+            s = outputLink[Int(s)]
+          }
+        }
+      }
+      while i < n {
+        let b0 = base[i]
+        var v: UInt32
+        if b0 < 0x80 {
+          v = UInt32(b0)
+          i += 1
+        } else if b0 < 0xE0 {
+          v = i + 1 < n ? (UInt32(b0 & 0x1F) << 6) | UInt32(base[i + 1] & 0x3F) : 0xFFFD
+          i += 2
+        } else if b0 < 0xF0 {
+          v =
+            i + 2 < n
+            ? (UInt32(b0 & 0x0F) << 12) | (UInt32(base[i + 1] & 0x3F) << 6) | UInt32(base[i + 2] & 0x3F) : 0xFFFD
+          i += 3
+        } else {
+          v =
+            i + 3 < n
+            ? (UInt32(b0 & 0x07) << 18) | (UInt32(base[i + 1] & 0x3F) << 12) | (UInt32(base[i + 2] & 0x3F) << 6)
+              | UInt32(base[i + 3] & 0x3F) : 0xFFFD
+          i += 4
+        }
+        if v < 0x10000 {
+          let c = classOf[Int(v)]
+          if c < Self.expandClass {
+            feed(c, scalarIndex)
+          } else if c == Self.skipClass {
+            // between keyword characters: ignored
+          } else if c == Self.breakClass {
+            state = 0
+            lineBreak(scalarIndex + 1)
+          } else {
+            for x in Normalizer.tables.expansions[Int(Normalizer.tables.bmp[Int(v)] & ~Normalizer.expansionFlag)] {
+              feed(x < 0x10000 ? (classOfNormalized(x)) : (wideClasses[x] ?? 0), scalarIndex)
+            }
+          }
+        } else if let s = Unicode.Scalar(v) {
+          switch Normalizer.action(s) {
+          case .skip: break
+          case .lineBreak:
+            state = 0
+            lineBreak(scalarIndex + 1)
+          case .scalars(let xs):
+            for x in xs { feed(wideClasses[x] ?? classOfNormalized(x), scalarIndex) }
+          }
+        }
+        scalarIndex += 1
+      }
+    }
+  }
+
+  /// The class of an already-normalized scalar.
+  @inline(__always)
+  func classOfNormalized(_ x: UInt32) -> UInt16 {
+    if x < 0x10000 {
+      let c = classOf[Int(x)]
+      return c >= Self.expandClass ? (wideClasses[x] ?? 0) : c
+    }
+    return wideClasses[x] ?? 0
+  }
+
+  /// Every keyword match in `text`, exceptions applied: a keyword match inside an exception
+  /// match of the same category is dropped. Sorted by start, then end, then pattern.
+  public func matches(in text: String) -> [Match] {
+    var t = text
+    return t.withUTF8 { matches(in: $0) }
+  }
+
+  public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
+    var found: [Match] = []
+    scanRaw(bytes) { found.append($0) }
+    return filter(found)
+  }
+
+  /// Applies the exceptions to raw matches of one text or line.
+  public func filter(_ raw: [Match]) -> [Match] {
+    var keep: [Match] = []
+    if hasExceptions {
+      let exceptions = raw.filter { patterns[Int($0.pattern)].isException }
+      for m in raw where !patterns[Int(m.pattern)].isException {
+        let cat = patterns[Int(m.pattern)].category
+        if exceptions.contains(where: { patterns[Int($0.pattern)].category == cat && $0.start <= m.start && $0.end >= m.end }) {
+          continue
+        }
+        keep.append(m)
+      }
+    } else {
+      keep = raw
+    }
+    keep.sort { ($0.start, $0.end, $0.pattern) < ($1.start, $1.end, $1.pattern) }
+    return keep
+  }
+}

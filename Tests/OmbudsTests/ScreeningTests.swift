@@ -1,0 +1,117 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsScreening
+import Testing
+
+/// Harmful-content screening: normalization against evasion, spans, exceptions, overlaps.
+@Suite struct ScreeningTests {
+  static func automaton(_ keywords: [(String, Int32)], exceptions: [(String, Int32)] = []) -> KeywordAutomaton {
+    KeywordAutomaton(
+      patterns: keywords.map { Pattern(text: $0.0, category: $0.1, isException: false) }
+        + exceptions.map { Pattern(text: $0.0, category: $0.1, isException: true) })
+  }
+
+  /// (text, expected spans of 赌博 in Unicode scalars)
+  @Test(arguments: [
+    ("我们赌博", [2..<4]),  // plain
+    ("赌 博", [0..<3]),  // a space
+    ("赌*博", [0..<3]),  // punctuation
+    ("赌\u{200B}博", [0..<3]),  // zero-width space
+    ("賭博", [0..<2]),  // traditional
+    ("賭，　博！", [0..<4]),  // traditional, full-width comma and ideographic space
+    ("赌😀博", [0..<3]),  // an emoji between
+    ("赌\n博", []),  // a line break ends a keyword
+    ("赌钱博", []),  // a letter between is not evasion
+  ])
+  func evasionIsDefeated(_ text: String, _ spans: [Range<Int>]) {
+    let a = Self.automaton([("赌博", 0)])
+    #expect(a.matches(in: text).map { $0.start..<$0.end } == spans)
+  }
+
+  @Test func fullWidthAndCaseFoldLatin() {
+    let a = Self.automaton([("Baccarat", 0), ("VPN翻墙", 1)])
+    let text = "玩ＢＡＣＣＡＲＡＴ，用vpn 翻 墙"
+    let m = a.matches(in: text)
+    #expect(m.map(\.pattern) == [0, 1])
+    #expect(m.map { $0.start..<$0.end } == [1..<9, 11..<18])
+  }
+
+  @Test func spansCountUnicodeScalarsInMixedText() {
+    let a = Self.automaton([("诈骗", 0)])
+    // "Hi 👋🏽 " is 6 scalars (H, i, space, 👋, skin tone, space).
+    let text = "Hi 👋🏽 这是詐·騙！"
+    let m = a.matches(in: text)
+    #expect(m.count == 1)
+    #expect(m.first.map { $0.start..<$0.end } == 8..<11)
+    let scalars = Array(text.unicodeScalars)
+    #expect(String(String.UnicodeScalarView(scalars[8..<11])) == "詐·騙")
+  }
+
+  @Test func exceptionsSuppressOnlyWhatTheyContainInTheirCategory() {
+    let a = Self.automaton([("暴力", 0), ("分拣", 1)], exceptions: [("暴力分拣", 0)])
+    let m = a.matches(in: "快递暴力分拣，还扬言暴力解决")
+    #expect(m.map { $0.start..<$0.end } == [4..<6, 10..<12])  // 分拣 (other category), the second 暴力
+    #expect(m.map(\.pattern) == [1, 0])
+  }
+
+  @Test func overlappingKeywordsAreAllReported() {
+    let a = Self.automaton([("颠覆国家政权", 0), ("国家政权", 0), ("政权", 1), ("颠覆", 2)])
+    let m = a.matches(in: "煽动颠覆国家政权")
+    #expect(Set(m.map { "\($0.pattern):\($0.start)-\($0.end)" }) == ["3:2-4", "0:2-8", "1:4-8", "2:6-8"])
+  }
+
+  @Test func identicalKeywordsInTwoCategoriesAreBothReported() {
+    let a = Self.automaton([("诽谤", 0), ("誹謗", 1)])
+    #expect(a.matches(in: "恶意诽谤").map(\.pattern).sorted() == [0, 1])
+  }
+
+  @Test func aHundredThousandKeywordsBuildAndMatch() {
+    // Deterministic 4-character keywords from a block of common ideographs.
+    var rng: UInt64 = 42
+    func next() -> UInt32 {
+      rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt32(truncatingIfNeeded: rng >> 33)
+    }
+    var keywords: [String] = []
+    var seen = Set<String>()
+    while keywords.count < 100_000 {
+      var s = ""
+      for _ in 0..<4 { s.unicodeScalars.append(Unicode.Scalar(0x4E00 + next() % 3000) ?? "一") }
+      if seen.insert(s).inserted { keywords.append(s) }
+    }
+    let a = KeywordAutomaton(patterns: keywords.enumerated().map { Pattern(text: $1, category: Int32($0 % 9), isException: false) })
+    #expect(a.emptyPatterns.isEmpty)
+    // Every 1,000th keyword, planted in filler text, is found at its position.
+    for i in stride(from: 0, to: 100_000, by: 1_000) {
+      let text = "。。" + keywords[i] + "。"
+      let found = a.matches(in: text).filter { $0.pattern == Int32(i) }
+      #expect(found.map { $0.start..<$0.end } == [2..<6], "keyword \(i)")
+    }
+  }
+
+  @Test func defaultRulesScreenCaseText() throws {
+    let rules = try Support.defaultRules()
+    let facts = try Support.facts(
+      rules,
+      #"{"id":"T","received_at":"2025-10-19T09:00:00+08:00","text":"快递暴力分拣。有人宣传賭 博，还要推翻政府"}"#)
+    let d = rules.evaluate(facts, at: Support.time("2025-10-20T09:00:00+08:00"))
+    let categories = Set(d.matches.map { rules.ruleSet.categories[Int(rules.screening?.patterns[Int($0.pattern)].category ?? 0)].id })
+    #expect(categories == ["vice_and_violence", "subversion"])
+    #expect(rules.hasMajorCategory(d))
+    #expect(d.matches.map { $0.start..<$0.end } == [11..<14, 17..<21])
+  }
+
+  @Test func classifyPrintsSortedCategoriesAndMatches() throws {
+    let rules = try Support.defaultRules()
+    let line = #"{"id":"T","received_at":"2025-10-19T09:00:00+08:00","text":"推翻政府！还有賭博"}"#
+    let (out, _) = ClassifyBatch(rules: rules).run(Array(line.utf8), now: Support.time("2025-10-20T09:00:00+08:00"))
+    let obj = try #require(try JSONSerialization.jsonObject(with: Data(out)) as? [String: Any])
+    #expect(obj["categories"] as? [String] == ["subversion", "vice_and_violence"])
+    let matches = try #require(obj["matches"] as? [[String: Any]])
+    #expect(matches.map { $0["keyword"] as? String } == ["推翻政府", "赌博"])
+    #expect(matches.map { $0["start"] as? Int } == [0, 7])
+    let actions = try #require(obj["actions"] as? [[String: Any]])
+    #expect(actions.contains { ($0["to"] as? [String]) == ["supervising_leader"] && $0["when"] as? String == "immediately" })
+  }
+}
