@@ -30,7 +30,8 @@ keywords exactly as written; Ombuds does all of that in its one automaton):
                         scan = db.scan(corpus_bytes, callback) over the whole corpus in one
                         block, counting matches in the Python callback
 
-Scan time is the best of --repeat runs (all runs are in the JSON). MB are 10^6 bytes of
+Scan time is the best of --repeat runs (all runs are in the JSON; an engine whose runs
+already add up to --budget seconds is not run again). MB are 10^6 bytes of
 the UTF-8 corpus for every engine. Output: one JSON line per engine on stdout,
     {"engine", "status", "build_seconds", "scan_seconds", "scan_seconds_all", "megabytes",
      "mb_per_s", "matches", "note"}
@@ -42,11 +43,72 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+import unicodedata
+from pathlib import Path
 from typing import Callable
 
 NO_NORMALIZATION = "no normalization (exact keywords only)"
+
+
+# Skipped besides Z*, P*, S*, M*: control, format, unassigned, surrogate, private use, and
+# the default-ignorable code points (variation selectors, fillers), as Normalizer.swift does.
+SKIPPED_C = {"Cc", "Cf", "Cn", "Cs", "Co"}
+DEFAULT_IGNORABLE = [(0x034F, 0x034F), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+                     (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+                     (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8),
+                     (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF)]
+
+
+def reference_row(t2s_path: Path, keywords: list[str], text: str, megabytes: float, acrs) -> dict:
+    """How many matches a normalizing scanner should report, computed the slow obvious way:
+    NFKC, then lower case, then traditional→simplified (the project's table) while deleting
+    every skipped character (Unicode Z*, P*, S*, M*, Cc, Cf, Cn, Cs, Co and the default-
+    ignorables) and keeping line breaks as a hard break (U+000A), as Normalizer.swift
+    describes, applied to the text and the keywords alike; then every (overlapping) match of
+    the normalized keywords in the normalized text, with ahocorasick-rs. Deleting skipped
+    characters counts the same matches as skipping them between a keyword's characters,
+    since no keyword contains one. This is a count to check Ombuds against, not a peer: its
+    time includes Python normalization."""
+    engine = "reference: Python normalization + ahocorasick-rs"
+    try:
+        table_text = t2s_path.read_text(encoding="utf-8")
+    except OSError as error:
+        return {"engine": engine, "status": "unavailable", "matches": None,
+                "note": f"no traditional→simplified table ({error})"}
+    table: dict[int, int | None] = {
+        int(t, 16): int(s, 16)
+        for t, s in re.findall(r"\(0x([0-9A-Fa-f]+),\s*0x([0-9A-Fa-f]+)\)", table_text)}
+    pair_count = len(table)
+    line_breaks = {0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029}
+    for cp in range(sys.maxunicode + 1):
+        if cp in line_breaks:
+            table[cp] = 0x0A  # a hard break: no keyword continues across it
+        elif unicodedata.category(chr(cp))[0] in "ZPSM" or unicodedata.category(chr(cp)) in SKIPPED_C \
+                or any(lo <= cp <= hi for lo, hi in DEFAULT_IGNORABLE):
+            table[cp] = None
+
+    def normalize(s: str) -> str:
+        return unicodedata.normalize("NFKC", s).lower().translate(table)
+
+    started = time.perf_counter()
+    normalized_text = normalize(text)
+    normalize_seconds = time.perf_counter() - started
+    normalized_keywords = list(dict.fromkeys(k for k in map(normalize, keywords) if k))
+    ac = acrs.AhoCorasick(normalized_keywords, matchkind=acrs.MatchKind.Standard)
+    started = time.perf_counter()
+    matches = len(ac.find_matches_as_indexes(normalized_text, overlapping=True))
+    scan_seconds = time.perf_counter() - started
+    return {"engine": engine, "status": "reference", "build_seconds": None, "scan_seconds": None,
+            "scan_seconds_all": [], "megabytes": round(megabytes, 3), "mb_per_s": None,
+            "matches": matches,
+            "note": f"NOT a peer: the expected match count with normalization (NFKC, lower case, "
+                    f"{pair_count} T→S pairs, {sum(v is None for v in table.values())} code points skipped, "
+                    f"line breaks end a keyword, "
+                    f"overlapping matches of {len(normalized_keywords)} normalized keywords); "
+                    f"normalizing took {normalize_seconds:.2f} s in Python, scanning {scan_seconds:.2f} s"}
 
 
 def load_keywords(path: str) -> list[str]:
@@ -70,8 +132,8 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 
 class Bench:
-    def __init__(self, megabytes: float, repeat: int):
-        self.megabytes, self.repeat, self.rows = megabytes, repeat, []
+    def __init__(self, megabytes: float, repeat: int, budget: float):
+        self.megabytes, self.repeat, self.budget, self.rows = megabytes, repeat, budget, []
 
     def run(self, engine: str, build: Callable[[], object], scan: Callable[[object], int], note: str) -> None:
         try:
@@ -80,9 +142,12 @@ class Bench:
             for _ in range(self.repeat):
                 seconds, count = timed(lambda: scan(automaton))
                 times.append(seconds)
+                stop = sum(times) >= self.budget
                 if matches is not None and count != matches:
                     raise RuntimeError(f"match count changed between runs: {matches} then {count}")
                 matches = count
+                if stop:  # a slow engine (pyahocorasick): fewer runs, said in scan_seconds_all
+                    break
             best = min(times)
             row = {"engine": engine, "status": "ok", "build_seconds": round(build_seconds, 4),
                    "scan_seconds": round(best, 4), "scan_seconds_all": [round(t, 4) for t in times],
@@ -109,7 +174,15 @@ def main() -> int:
     ap.add_argument("--keywords", required=True, help="keywords.tsv (category<TAB>keyword)")
     ap.add_argument("--corpus", required=True, help="corpus.txt (UTF-8)")
     ap.add_argument("--repeat", type=int, default=3, help="scan runs per engine, best counts (default 3)")
+    ap.add_argument("--budget", type=float, default=10.0,
+                    help="stop repeating an engine's scan once its runs add up to this many seconds "
+                         "(default 10; at least one run always)")
     ap.add_argument("--only", default="", help="comma-separated engine-name prefixes to run (default all)")
+    ap.add_argument("--no-reference", dest="reference", action="store_false",
+                    help="skip the normalized reference count (see reference_row)")
+    ap.add_argument("--t2s", type=Path, default=Path(__file__).resolve().parent.parent.parent
+                    / "Sources/OmbudsScreening/TraditionalChinese.swift",
+                    help="traditional→simplified table for the reference count")
     args = ap.parse_args()
 
     keywords = load_keywords(args.keywords)
@@ -117,7 +190,7 @@ def main() -> int:
         data = f.read()
     decode_seconds, text = timed(lambda: data.decode("utf-8"))
     megabytes = len(data) / 1e6
-    bench = Bench(megabytes, max(1, args.repeat))
+    bench = Bench(megabytes, max(1, args.repeat), args.budget)
     patterns_utf8 = [k.encode("utf-8") for k in keywords]
     only = [p.strip() for p in args.only.split(",") if p.strip()]
 
@@ -232,12 +305,18 @@ def main() -> int:
                       f"flags={'HS_FLAG_SOM_LEFTMOST' if flags else 0}, whole corpus as one block, "
                       f"matches counted in a Python callback; {NO_NORMALIZATION}")
 
+    # --- reference count with normalization (not a peer) -------------------------------
+    if args.reference and acrs is not None:
+        bench.emit(reference_row(args.t2s, keywords, text, megabytes, acrs))
+
     # --- table --------------------------------------------------------------------------
     print(file=sys.stdout)
     print(f"{'engine':<56} {'build s':>8} {'scan s':>8} {'MB/s':>8} {'matches':>9}")
     print("-" * 93)
     for row in bench.rows:
-        if row["status"] != "ok":
+        if row["status"] == "reference":
+            print(f"{row['engine']:<56} {'-':>8} {'-':>8} {'-':>8} {row['matches']:>9}  (expected with normalization)")
+        elif row["status"] != "ok":
             print(f"{row['engine']:<56} {'-':>8} {'-':>8} {'-':>8} {'-':>9}  {row['status']}: {row['note']}")
         else:
             print(f"{row['engine']:<56} {row['build_seconds']:>8.3f} {row['scan_seconds']:>8.3f} "

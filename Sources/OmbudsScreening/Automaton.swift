@@ -46,6 +46,15 @@ public final class KeywordAutomaton: @unchecked Sendable {
   /// failure chain that has one (-1 none).
   let output: UnsafeMutableBufferPointer<Int32>
   let outputLink: UnsafeMutableBufferPointer<Int32>
+  /// What the scan loop reads per state, in one 16-byte record: edges, failure, first output.
+  struct StateRecord {
+    var edgeStart: Int32
+    var edgeEnd: Int32
+    var fail: Int32
+    /// This state if a pattern ends here, else the next output state on the failure chain, or -1.
+    var firstOutput: Int32
+  }
+  let records: UnsafeMutableBufferPointer<StateRecord>
   /// Patterns that end at the same state as another one (identical normalized text).
   let sameText: [Int32: [Int32]]
   let ringMask: Int
@@ -54,6 +63,7 @@ public final class KeywordAutomaton: @unchecked Sendable {
   public let emptyPatterns: [Int]
   public var stateCount: Int { fail.count }
 
+  static let outputBit: Int32 = 1 << 30
   static let skipClass: UInt16 = 0xFFFF
   static let breakClass: UInt16 = 0xFFFE
   static let expandClass: UInt16 = 0xFFFD
@@ -168,15 +178,25 @@ public final class KeywordAutomaton: @unchecked Sendable {
       _ = b.initialize(from: a)
       return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
     }
+    // A target state that ends a pattern (itself or down its failure chain) carries
+    // `outputBit`, so the scan learns it without reading the state's record.
+    func marked(_ t: Int32) -> Int32 { outputs[Int(t)] >= 0 || link[Int(t)] >= 0 ? t | Self.outputBit : t }
+    root = root.map { $0 == 0 ? 0 : marked($0) }
     self.classOf = buffer(classOf)
     self.rootNext = buffer(root)
     self.edgeStart = buffer(start)
     self.edgeClass = buffer(edges.map(\.cls))
-    self.edgeTarget = buffer(edges.map(\.child))
+    self.edgeTarget = buffer(edges.map { marked($0.child) })
     self.fail = buffer(failArr)
     self.output = buffer(outputs)
     self.outputLink = buffer(link)
     self.lengths = buffer(folded.map { Int32($0.count) })
+    self.records = buffer(
+      (0..<states).map { s in
+        StateRecord(
+          edgeStart: start[s], edgeEnd: start[s + 1], fail: failArr[s],
+          firstOutput: outputs[s] >= 0 ? Int32(s) : link[s])
+      })
     var ring = 1
     while ring < maxLength + 1 { ring <<= 1 }
     self.ringMask = ring - 1
@@ -193,69 +213,41 @@ public final class KeywordAutomaton: @unchecked Sendable {
     output.deallocate()
     outputLink.deallocate()
     lengths.deallocate()
+    records.deallocate()
   }
 
+  /// The state after reading class `c` in `state` (following failure links).
   @inline(__always)
   func next(_ state: Int32, _ c: UInt16) -> Int32 {
-    var s = state
-    while true {
-      if s == 0 { return rootNext[Int(c)] }
-      var lo = Int(edgeStart[Int(s)])
-      var hi = Int(edgeStart[Int(s) + 1])
-      if hi - lo <= 8 {
-        while lo < hi {
-          if edgeClass[lo] == c { return edgeTarget[lo] }
-          lo += 1
-        }
-      } else {
-        while lo < hi {
-          let mid = (lo + hi) >> 1
-          let m = edgeClass[mid]
-          if m == c { return edgeTarget[mid] }
-          if m < c { lo = mid + 1 } else { hi = mid }
-        }
+    var s = state & ~Self.outputBit
+    while s != 0 {
+      let r = records[Int(s)]
+      // Branch-free lower bound over the state's sorted edge classes.
+      var base = Int(r.edgeStart)
+      var n = Int(r.edgeEnd) - base
+      while n > 1 {
+        let half = n >> 1
+        base = edgeClass[base + half] <= c ? base + half : base
+        n -= half
       }
-      s = fail[Int(s)]
+      if n == 1, edgeClass[base] == c { return edgeTarget[base] }
+      s = r.fail & ~Self.outputBit
     }
+    return rootNext[Int(c)]
   }
 
   /// Scans UTF-8 text and reports every pattern match (exceptions included, unfiltered) with
-  /// its span in scalars from the start of `bytes`. Line breaks reset the automaton.
-  /// `lineStart` is called at each line break with the scalar index after it.
-  @inline(__always)
+  /// its span in scalars from the start of `bytes`. Line breaks reset the automaton;
+  /// `lineBreak` is called with the scalar index after each one.
   public func scanRaw(
     _ bytes: UnsafeBufferPointer<UInt8>, lineBreak: (Int) -> Void = { _ in }, _ report: (Match) -> Void
   ) {
     guard let base = bytes.baseAddress else { return }
     let n = bytes.count
-    var i = 0
-    var scalarIndex = 0
-    var state: Int32 = 0
-    var position = 0  // normalized scalars fed so far
     let ringSize = ringMask + 1
     withUnsafeTemporaryAllocation(of: Int.self, capacity: ringSize) { ring in
-      @inline(__always) func feed(_ c: UInt16, _ origin: Int) {
-        if c == 0 {
-          state = 0
-          position += 1
-          return
-        }
-        state = next(state, c)
-        position += 1
-        ring[position & ringMask] = origin
-        if state != 0 {
-          var s = output[Int(state)] >= 0 ? state : outputLink[Int(state)]
-          while s > 0 {
-            let p = output[Int(s)]
-            let begin = ring[(position - Int(lengths[Int(p)]) + 1) & ringMask]
-            report(Match(pattern: p, start: begin, end: scalarIndex + 1))
-            if let more = sameText[p] {
-              for q in more { report(Match(pattern: q, start: begin, end: scalarIndex + 1)) }
-            }
-            s = outputLink[Int(s)]
-          }
-        }
-      }
+      var scan = Scan(ring: ring)
+      var i = 0
       while i < n {
         let b0 = base[i]
         var v: UInt32
@@ -277,32 +269,62 @@ public final class KeywordAutomaton: @unchecked Sendable {
               | UInt32(base[i + 3] & 0x3F) : 0xFFFD
           i += 4
         }
-        if v < 0x10000 {
-          let c = classOf[Int(v)]
-          if c < Self.expandClass {
-            feed(c, scalarIndex)
-          } else if c == Self.skipClass {
-            // between keyword characters: ignored
-          } else if c == Self.breakClass {
-            state = 0
-            lineBreak(scalarIndex + 1)
-          } else {
-            for x in Normalizer.tables.expansions[Int(Normalizer.tables.bmp[Int(v)] & ~Normalizer.expansionFlag)] {
-              feed(x < 0x10000 ? (classOfNormalized(x)) : (wideClasses[x] ?? 0), scalarIndex)
-            }
-          }
-        } else if let s = Unicode.Scalar(v) {
-          switch Normalizer.action(s) {
-          case .skip: break
-          case .lineBreak:
-            state = 0
-            lineBreak(scalarIndex + 1)
-          case .scalars(let xs):
-            for x in xs { feed(wideClasses[x] ?? classOfNormalized(x), scalarIndex) }
-          }
-        }
-        scalarIndex += 1
+        let c: UInt16 = v < 0x10000 ? classOf[Int(v)] : Self.expandClass
+        if c < Self.expandClass {
+          feed(c, &scan, report)
+        } else if c == Self.breakClass {
+          scan.state = 0
+          lineBreak(scan.scalarIndex + 1)
+        } else if c == Self.expandClass {
+          slowScalar(v, &scan, lineBreak, report)
+        }  // else: skipped between keyword characters
+        scan.scalarIndex += 1
       }
+    }
+  }
+
+  /// The scan's moving parts, kept together so they stay in registers.
+  struct Scan {
+    var state: Int32 = 0
+    var position = 0
+    var scalarIndex = 0
+    let ring: UnsafeMutableBufferPointer<Int>
+    init(ring: UnsafeMutableBufferPointer<Int>) { self.ring = ring }
+  }
+
+  @inline(__always)
+  func feed(_ c: UInt16, _ scan: inout Scan, _ report: (Match) -> Void) {
+    scan.position += 1
+    if c == 0 {
+      scan.state = 0
+      return
+    }
+    scan.state = next(scan.state, c)
+    scan.ring[scan.position & ringMask] = scan.scalarIndex
+    guard scan.state & Self.outputBit != 0 else { return }
+    var s = records[Int(scan.state & ~Self.outputBit)].firstOutput
+    while s > 0 {
+      let p = output[Int(s)]
+      let begin = scan.ring[(scan.position - Int(lengths[Int(p)]) + 1) & ringMask]
+      report(Match(pattern: p, start: begin, end: scan.scalarIndex + 1))
+      if let more = sameText[p] {
+        for q in more { report(Match(pattern: q, start: begin, end: scan.scalarIndex + 1)) }
+      }
+      s = outputLink[Int(s)]
+    }
+  }
+
+  /// Scalars that expand (㈱ → (株)) or lie outside the BMP.
+  @inline(never)
+  func slowScalar(_ v: UInt32, _ scan: inout Scan, _ lineBreak: (Int) -> Void, _ report: (Match) -> Void) {
+    guard let s = Unicode.Scalar(v) else { return }
+    switch Normalizer.action(s) {
+    case .skip: break
+    case .lineBreak:
+      scan.state = 0
+      lineBreak(scan.scalarIndex + 1)
+    case .scalars(let xs):
+      for x in xs { feed(classOfNormalized(x), &scan, report) }
     }
   }
 

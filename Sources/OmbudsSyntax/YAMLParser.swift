@@ -125,9 +125,18 @@ private final class LibYAMLSession {
     self.limits = limits
   }
 
-  private enum Frame {
-    case sequence(SourceLocation, [YAMLNode])
-    case mapping(SourceLocation, [YAMLNode.Pair], pendingKey: Located<String>?, seen: [String: SourceLocation])
+  /// An open collection. A class, so that appending to it never copies what it holds.
+  private final class Frame {
+    let isMapping: Bool
+    let location: SourceLocation
+    var items: [YAMLNode] = []
+    var pairs: [YAMLNode.Pair] = []
+    var pendingKey: Located<String>?
+    var seen: [String: SourceLocation] = [:]
+    init(isMapping: Bool, location: SourceLocation) {
+      self.isMapping = isMapping
+      self.location = location
+    }
   }
 
   func run() -> YAMLNode? {
@@ -145,8 +154,29 @@ private final class LibYAMLSession {
     }
   }
 
+  /// The last location computed: events come in file order, so the next one usually lies
+  /// further along the same line, and walking on from here keeps long lines linear.
+  private var cursor = (line: 0, column: 0, offset: 0)
+
   private func location(_ mark: yaml_mark_t) -> SourceLocation {
-    file.location(line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+    let line = Int(mark.line) + 1
+    let column = Int(mark.column) + 1
+    guard line == cursor.line, column >= cursor.column else {
+      let l = file.location(line: line, column: column)
+      cursor = (l.line, l.column, l.offset)
+      return l
+    }
+    var offset = cursor.offset
+    var col = cursor.column
+    let bytes = file.bytes
+    while col < column, offset < bytes.count {
+      let b = bytes[offset]
+      if b == 0x0A || b == 0x0D { break }
+      offset += SourceFile.scalarWidth(lead: b)
+      col += 1
+    }
+    cursor = (line, column, min(offset, bytes.count))
+    return SourceLocation(file: file.path, line: line, column: column, offset: min(offset, bytes.count))
   }
 
   private func string(_ pointer: UnsafePointer<CChar>?) -> String {
@@ -211,21 +241,17 @@ private final class LibYAMLSession {
           return nil
         }
         guard count(at: start), depthOK(stack.count + 1, at: start) else { return nil }
-        stack.append(.sequence(start, []))
+        stack.append(Frame(isMapping: false, location: start))
       case YAML_MAPPING_START_EVENT:
         if event.data.mapping_start.anchor != nil {
           refuseAnchor(at: start)
           return nil
         }
         guard count(at: start), depthOK(stack.count + 1, at: start) else { return nil }
-        stack.append(.mapping(start, [], pendingKey: nil, seen: [:]))
+        stack.append(Frame(isMapping: true, location: start))
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
         guard let frame = stack.popLast() else { return nil }
-        let node: YAMLNode
-        switch frame {
-        case .sequence(let loc, let items): node = .sequence(items, loc)
-        case .mapping(let loc, let pairs, _, _): node = .mapping(pairs, loc)
-        }
+        let node: YAMLNode = frame.isMapping ? .mapping(frame.pairs, frame.location) : .sequence(frame.items, frame.location)
         if !add(node, to: &stack, root: &root) { return nil }
       default:
         continue
@@ -262,36 +288,34 @@ private final class LibYAMLSession {
 
   /// Adds a finished node to the innermost open collection. False stops the parse.
   private func add(_ node: YAMLNode, to stack: inout [Frame], root: inout YAMLNode?) -> Bool {
-    guard let top = stack.popLast() else {
+    guard let top = stack.last else {
       root = node
       return true
     }
-    switch top {
-    case .sequence(let loc, var items):
-      items.append(node)
-      stack.append(.sequence(loc, items))
-    case .mapping(let loc, var pairs, let pendingKey, var seen):
-      if let key = pendingKey {
-        pairs.append(YAMLNode.Pair(key: key, value: node))
-        stack.append(.mapping(loc, pairs, pendingKey: nil, seen: seen))
-      } else {
-        guard case .scalar(let key, _) = node else {
-          diagnostics.append(
-            .error("yaml.complex-key", "mapping keys must be plain text, not \(node.kindName)", at: node.location))
-          return false
-        }
-        if let first = seen[key.value] {
-          diagnostics.append(
-            .error(
-              "yaml.duplicate-key", "duplicate key `\(key.value)`", at: key.location,
-              length: key.value.unicodeScalars.count,
-              related: [.init("first defined here", at: first)]))
-        } else {
-          seen[key.value] = key.location
-        }
-        stack.append(.mapping(loc, pairs, pendingKey: key, seen: seen))
-      }
+    guard top.isMapping else {
+      top.items.append(node)
+      return true
     }
+    if let key = top.pendingKey {
+      top.pairs.append(YAMLNode.Pair(key: key, value: node))
+      top.pendingKey = nil
+      return true
+    }
+    guard case .scalar(let key, _) = node else {
+      diagnostics.append(
+        .error("yaml.complex-key", "mapping keys must be plain text, not \(node.kindName)", at: node.location))
+      return false
+    }
+    if let first = top.seen[key.value] {
+      diagnostics.append(
+        .error(
+          "yaml.duplicate-key", "duplicate key `\(key.value)`", at: key.location,
+          length: key.value.unicodeScalars.count,
+          related: [.init("first defined here", at: first)]))
+    } else {
+      top.seen[key.value] = key.location
+    }
+    top.pendingKey = key
     return true
   }
 

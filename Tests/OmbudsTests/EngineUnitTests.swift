@@ -198,3 +198,20 @@ import Testing
     #expect(!text.contains(#""level":"hot""#))
   }
 }
+
+/// Regression: a long one-line list (240 KB) took minutes — each node's column was walked
+/// from the line start, and each append copied the list. Both are linear now.
+@Suite struct LongLineTests {
+  @Test func aLongFlowListParsesWithPositions() throws {
+    let items = Array(repeating: "2025-09-28", count: 20_000).joined(separator: ", ")
+    let text = "calendars:\n  c:\n    working_days: [\(items)]\n"
+    let (root, diagnostics) = YAMLParser().parse(SourceFile(path: "long.yaml", text: text))
+    #expect(diagnostics.isEmpty)
+    let list = try #require(root?["calendars"]?["c"]?["working_days"]?.items)
+    #expect(list.count == 20_000)
+    let last = try #require(list.last)
+    #expect(last.location.line == 3)
+    #expect(last.location.column == 20 + 19_999 * 12)
+    #expect(last.location.offset == text.utf8.count - 12)
+  }
+}
