@@ -146,6 +146,21 @@ public struct RuleTestRunner {
               "\(d.key.value) is \(format(got)), want \(format(wanted))")
           }
         }
+      case "categories":
+        var got: [String] = []
+        for (i, c) in set.categories.enumerated() where i < 64 && decision.categoryBits & (1 << UInt64(i)) != 0 {
+          got.append(c.id)
+        }
+        got.sort()
+        let wanted = (p.value.items ?? []).compactMap(\.scalarText).sorted()
+        if got != wanted { problems.append("categories are \(got), want \(wanted)") }
+      case "matches":
+        // Each wanted match as `keyword@start-end` (Unicode scalars of the case text).
+        let got = decision.matches.map { m in
+          "\(rules.screening?.patterns[Int(m.pattern)].text ?? "?")@\(m.start)-\(m.end)"
+        }
+        let wanted = (p.value.items ?? []).compactMap(\.scalarText)
+        if got != wanted { problems.append("matches are \(got), want \(wanted)") }
       case "next_review_at":
         let wanted: Millis? = p.value.isNull ? nil : p.value.scalarText.flatMap(RFC3339.parse)
         if decision.nextReviewAt != wanted {
