@@ -53,6 +53,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
     var fail: Int32
     /// This state if a pattern ends here, else the next output state on the failure chain, or -1.
     var firstOutput: Int32
+    /// Bit `class & 63` set for every edge class: most misses end here, without a search.
+    var filter: UInt64
   }
   let records: UnsafeMutableBufferPointer<StateRecord>
   /// Patterns that end at the same state as another one (identical normalized text).
@@ -191,12 +193,16 @@ public final class KeywordAutomaton: @unchecked Sendable {
     self.output = buffer(outputs)
     self.outputLink = buffer(link)
     self.lengths = buffer(folded.map { Int32($0.count) })
-    self.records = buffer(
-      (0..<states).map { s in
-        StateRecord(
-          edgeStart: start[s], edgeEnd: start[s + 1], fail: failArr[s],
-          firstOutput: outputs[s] >= 0 ? Int32(s) : link[s])
-      })
+    var recordList: [StateRecord] = []
+    recordList.reserveCapacity(states)
+    for st in 0..<states {
+      var filter: UInt64 = 0
+      for k in Int(start[st])..<Int(start[st + 1]) { filter |= 1 << UInt64(edges[k].cls & 63) }
+      let first: Int32 = outputs[st] >= 0 ? Int32(st) : link[st]
+      recordList.append(
+        StateRecord(edgeStart: start[st], edgeEnd: start[st + 1], fail: failArr[st], firstOutput: first, filter: filter))
+    }
+    self.records = buffer(recordList)
     var ring = 1
     while ring < maxLength + 1 { ring <<= 1 }
     self.ringMask = ring - 1
@@ -222,6 +228,10 @@ public final class KeywordAutomaton: @unchecked Sendable {
     var s = state & ~Self.outputBit
     while s != 0 {
       let r = records[Int(s)]
+      if r.filter & (1 << UInt64(c & 63)) == 0 {
+        s = r.fail & ~Self.outputBit
+        continue
+      }
       // Branch-free lower bound over the state's sorted edge classes.
       var base = Int(r.edgeStart)
       var n = Int(r.edgeEnd) - base
