@@ -44,26 +44,19 @@ public struct ScreenCommand: ParsableCommand {
       var categories: [String] = []
       var index: [String: Int32] = [:]
       var patterns: [Pattern] = []
-      for line in 1...max(1, source.lineStarts.count) {
-        let text = source.lineText(line)
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-        let parts = text.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else {
-          throw CLIError("\(keywords):\(line):1: a keyword list line is `category<TAB>keyword`")
-        }
-        let category = String(parts[0]).trimmingCharacters(in: .whitespaces)
-        let keyword = String(parts[1]).trimmingCharacters(in: .whitespaces)
-        if keyword.isEmpty { throw CLIError("\(keywords):\(line):\(parts[0].unicodeScalars.count + 2): empty keyword") }
+      let (entries, diagnostics) = KeywordList.parse(source)
+      if let first = diagnostics.first { throw CLIError(first.description) }
+      for entry in entries {
+        if entry.keyword.value.isEmpty { throw CLIError("\(entry.keyword.location): empty keyword") }
         let c: Int32
-        if let known = index[category] {
+        if let known = index[entry.category.value] {
           c = known
         } else {
           c = Int32(categories.count)
-          index[category] = c
-          categories.append(category)
+          index[entry.category.value] = c
+          categories.append(entry.category.value)
         }
-        patterns.append(Pattern(text: keyword, category: c, isException: false))
+        patterns.append(Pattern(text: entry.keyword.value, category: c, isException: false))
       }
       return (KeywordAutomaton(patterns: patterns), categories)
     }

@@ -490,36 +490,19 @@ struct Builder {
   }
 
   mutating func readKeywordList(_ source: SourceFile) {
-    if let bad = YAMLParser.firstInvalidUTF8(source.bytes) {
-      reader.error("yaml.invalid-utf8", "invalid UTF-8 in a keyword list", at: source.location(offset: bad))
-      return
-    }
+    let (entries, diagnostics) = KeywordList.parse(source)
+    reader.bag.add(contentsOf: diagnostics)
     var index: [String: Int] = [:]
     for (i, c) in categories.enumerated() { index[c.id] = i }
-    for line in 1...max(1, source.lineStarts.count) {
-      let text = source.lineText(line)
-      let trimmed = text.trimmingCharacters(in: .whitespaces)
-      if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-      let parts = text.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-      guard parts.count == 2 else {
+    for entry in entries {
+      guard let c = index[entry.category.value] else {
         reader.error(
-          "rules.type", "a keyword list line is `category<TAB>keyword`; this line has no tab",
-          at: source.location(line: line, column: 1), length: text.unicodeScalars.count)
+          "rules.undefined-category", "undefined category `\(entry.category.value)`", at: entry.category.location,
+          length: entry.category.value.unicodeScalars.count,
+          help: Suggest.help(for: entry.category.value, in: categories.map(\.id)) ?? "define it under `categories:`")
         continue
       }
-      let category = String(parts[0]).trimmingCharacters(in: .whitespaces)
-      var keyword = String(parts[1])
-      if let hash = keyword.range(of: " #") { keyword = String(keyword[..<hash.lowerBound]) }
-      keyword = keyword.trimmingCharacters(in: .whitespaces)
-      guard let c = index[category] else {
-        reader.error(
-          "rules.undefined-category", "undefined category `\(category)`", at: source.location(line: line, column: 1),
-          length: category.unicodeScalars.count,
-          help: Suggest.help(for: category, in: categories.map(\.id)) ?? "define it under `categories:`")
-        continue
-      }
-      let column = parts[0].unicodeScalars.count + 2
-      categories[c].keywords.append(Located(keyword, at: source.location(line: line, column: column)))
+      categories[c].keywords.append(entry.keyword)
     }
   }
 

@@ -120,3 +120,25 @@ import Testing
     #expect(big.reasons.map(\.item) == [0])
   }
 }
+
+/// More than 64 leaves: the evaluator takes its per-term path instead of one bit mask.
+@Suite struct ManyLeavesTests {
+  @Test func aRuleSetWithMoreThanSixtyFourLeavesDecidesTheSame() throws {
+    var yaml = "fields:\n  n: {type: integer, default: 0}\n  flag: {type: bool, default: false}\nlevels:\n"
+    yaml += "  high:\n    any:\n" + (1...40).map { "      - n == \($0 * 10) and flag\n" }.joined()
+    yaml += "  middle:\n    any:\n" + (1...40).map { "      - n == \($0 * 10 + 5)\n" }.joined()
+    yaml += "  low:\n    otherwise: true\n"
+    let rules = try Support.compile(yaml)
+    let now = Support.time("2025-10-01T00:00:00Z")
+    func level(_ json: String) throws -> String {
+      rules.levels[rules.evaluate(try Support.facts(rules, json), at: now).level].id
+    }
+    let base = #""id":"x","received_at":"2025-09-01T00:00:00Z""#
+    #expect(try level("{\(base),\"n\":400,\"flag\":true}") == "high")
+    #expect(try level("{\(base),\"n\":400}") == "low")
+    #expect(try level("{\(base),\"n\":405}") == "middle")
+    #expect(try level("{\(base),\"n\":7}") == "low")
+    let d = rules.evaluate(try Support.facts(rules, "{\(base),\"n\":15}"), at: now)
+    #expect(d.reasons.map(\.item) == [0])
+  }
+}
