@@ -24,17 +24,30 @@ public struct DiagnosticRenderer {
     guard let source = sources[location.file], location.line >= 1, location.line <= source.lineStarts.count else {
       return ""
     }
-    let line = source.lineText(location.line)
+    var line = source.lineText(location.line)
+    var column = location.column
+    // A very long line is shown as a window around the column.
+    let window = 120
+    let scalars = Array(line.unicodeScalars)
+    if scalars.count > window {
+      let start = max(0, min(column - 1 - window / 2, scalars.count - window))
+      let end = min(scalars.count, start + window)
+      var shown = String(String.UnicodeScalarView(scalars[start..<end]))
+      if start > 0 { shown = "…" + shown }
+      if end < scalars.count { shown += "…" }
+      line = shown
+      column = column - start + (start > 0 ? 1 : 0)
+    }
     let number = String(location.line)
     let gutter = String(repeating: " ", count: number.count)
     // Keep the caret under the right character: copy tabs, pad everything else with spaces.
     var pad = ""
-    for (i, s) in line.unicodeScalars.enumerated() where i < location.column - 1 {
+    for (i, s) in line.unicodeScalars.enumerated() where i < column - 1 {
       pad.unicodeScalars.append(s == "\t" ? "\t" : " ")
       if s.properties.isEmojiPresentation || Self.isWide(s) { pad.unicodeScalars.append(" ") }
     }
     var marks = "^"
-    let visible = Array(line.unicodeScalars.dropFirst(location.column - 1).prefix(max(1, length)))
+    let visible = Array(line.unicodeScalars.dropFirst(column - 1).prefix(max(1, min(length, window))))
     for (i, s) in visible.enumerated() {
       if i > 0 { marks += "~" }
       if Self.isWide(s) { marks += i == 0 ? "^" : "~" }

@@ -640,7 +640,10 @@ public final class CompiledRules: Sendable {
 
   func nextReview(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?, _ d: Decision) -> Millis?
   {
-    if facts.numbers[BuiltinFields.state] != 0 { return nil }  // only open cases change on their own
+    // The clock stops at resolved_at; a resolved case without one still runs, but only an
+    // open case has while-open duties.
+    if facts.resolvedAt != nil { return nil }
+    let open = facts.numbers[BuiltinFields.state] == 0
     var best = Millis.max
     for item in tables.timeItems {
       if Int(item.level) >= d.level { break }
@@ -648,7 +651,7 @@ public final class CompiledRules: Sendable {
     }
     for t in d.deadlines { if let t, t > now, t < best { best = t } }
     let range = tables.repeatRanges[d.level]
-    for r in Int(range.start)..<Int(range.end) {
+    for r in Int(range.start)..<Int(range.end) where open {
       let every = tables.repeatList[r]
       // The next repeat after now, counted from receipt.
       var t = facts.receivedAt

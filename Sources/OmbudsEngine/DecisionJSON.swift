@@ -92,11 +92,14 @@ public struct DecisionRenderer: Sendable {
     categoryJSON = set.categories.map { Array(JSONText.quoted($0.id).utf8) }
     categoriesByID = set.categories.indices.filter { $0 < 64 }.sorted { set.categories[$0].id < set.categories[$1].id }
     patternJSON = (rules.screening?.patterns ?? []).map { p in
-      Array("\"category\":\(JSONText.quoted(set.categories[Int(p.category)].id)),\"keyword\":\(JSONText.quoted(p.text))".utf8)
+      Array(
+        "\"category\":\(JSONText.quoted(set.categories[Int(p.category)].id)),\"keyword\":\(JSONText.quoted(p.text))"
+          .utf8)
     }
     harmfulActionsJSON = Array(
       set.harmfulMajorDuties.map { d in
-        "{\"kind\":\"notify\",\"on\":\"harmful_information\",\"to\":[" + d.notify.map(JSONText.quoted).joined(separator: ",")
+        "{\"kind\":\"notify\",\"on\":\"harmful_information\",\"to\":["
+          + d.notify.map(JSONText.quoted).joined(separator: ",")
           + "],\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")}"
       }.joined(separator: ",").utf8)
   }

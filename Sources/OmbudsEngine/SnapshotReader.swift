@@ -153,6 +153,12 @@ public struct SnapshotReader: Sendable {
       guard let raw = try p.rawString() ?? p.number(), let v = Money.parseUnits(Array(raw)[...]) else {
         throw CaseError("field `\(f.id)`: expected a decimal number")
       }
+      if let lo = f.minimum, v < lo {
+        throw CaseError("field `\(f.id)`: \(Money.format(units: v)) is below the minimum \(Money.format(units: lo))")
+      }
+      if let hi = f.maximum, v > hi {
+        throw CaseError("field `\(f.id)`: \(Money.format(units: v)) is above the maximum \(Money.format(units: hi))")
+      }
       facts.numbers[f.slot] = v
     case .enumeration(let values):
       guard let raw = try p.rawString() else {

@@ -15,7 +15,8 @@ public enum KeywordList {
     var entries: [Entry] = []
     var diagnostics: [Diagnostic] = []
     if let bad = YAMLParser.firstInvalidUTF8(source.bytes) {
-      diagnostics.append(.error("yaml.invalid-utf8", "invalid UTF-8 in a keyword list", at: source.location(offset: bad)))
+      diagnostics.append(
+        .error("yaml.invalid-utf8", "invalid UTF-8 in a keyword list", at: source.location(offset: bad)))
       return (entries, diagnostics)
     }
     for line in 1...max(1, source.lineStarts.count) {

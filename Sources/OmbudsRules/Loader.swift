@@ -84,6 +84,15 @@ public enum RuleSetLoader {
       reader.bag.add(contentsOf: diags)
       if let root { roots.append((source, root)) }
     }
+    // Syntax first: when a file does not parse, what the other files say about it would
+    // only be consequences (undefined levels, roles…), so the rule checks wait.
+    if reader.bag.hasErrors {
+      let diagnostics = reader.bag.sorted
+      return LoadResult(
+        ruleSet: nil, diagnostics: diagnostics,
+        sources: Dictionary(sources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }),
+        files: sources.map(\.path))
+    }
     var builder = Builder(reader: reader, roots: roots)
     builder.readFile = readFile
     var ruleSet = builder.build(hash: "", files: sources.map(\.path))
@@ -378,7 +387,9 @@ struct Builder {
             reader.error("rules.type", "timestamps have no default", at: node.location)
           }
         }
-      } else if !optional, type != .string {
+      } else if !optional, type == .string {
+        decl.defaultString = ""  // a text that is not optional is empty when not given
+      } else if !optional {
         reader.error(
           "rules.missing-key", "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
       }
@@ -453,12 +464,16 @@ struct Builder {
         major: keys["major"].flatMap { reader.bool($0.value, "\(context) major") } ?? false,
         location: pair.key.location)
       for item in reader.list(keys["keywords"]?.value, "\(context) keywords") ?? [] {
-        if case .scalar(let k, _) = item, !item.isNull { decl.keywords.append(Located(k.value, at: item.contentLocation)) } else {
+        if case .scalar(let k, _) = item, !item.isNull {
+          decl.keywords.append(Located(k.value, at: item.contentLocation))
+        } else {
           reader.typeError(item, expected: "a keyword (text)", in: "\(context) keywords")
         }
       }
       for item in reader.list(keys["exceptions"]?.value, "\(context) exceptions") ?? [] {
-        if case .scalar(let k, _) = item, !item.isNull { decl.exceptions.append(Located(k.value, at: item.contentLocation)) } else {
+        if case .scalar(let k, _) = item, !item.isNull {
+          decl.exceptions.append(Located(k.value, at: item.contentLocation))
+        } else {
           reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
         }
       }
@@ -508,6 +523,11 @@ struct Builder {
 
   /// Empty categories and keywords, keywords in two categories, keywords an exception swallows.
   mutating func checkKeywords() {
+    if categories.count > 64, let extra = categories.dropFirst(64).first {
+      reader.error(
+        "rules.too-many-categories", "a rule set holds at most 64 categories; this is number \(categories.count)",
+        at: extra.location, length: extra.id.unicodeScalars.count)
+    }
     var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]
     for category in categories {
       if category.keywords.isEmpty {
@@ -518,14 +538,16 @@ struct Builder {
       let exceptions = category.exceptions.map { ($0, Normalizer.fold($0.value).filter { $0 != 0x0A }) }
       for (e, folded) in exceptions where folded.isEmpty {
         reader.error(
-          "rules.empty-keyword", "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
+          "rules.empty-keyword",
+          "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
           at: e.location, length: max(1, e.value.unicodeScalars.count))
       }
       for k in category.keywords {
         let folded = Normalizer.fold(k.value).filter { $0 != 0x0A }
         if folded.isEmpty {
           reader.error(
-            "rules.empty-keyword", "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
+            "rules.empty-keyword",
+            "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
             at: k.location, length: max(1, k.value.unicodeScalars.count))
           continue
         }
@@ -554,7 +576,8 @@ struct Builder {
 
   static func contains(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
     guard needle.count <= haystack.count else { return false }
-    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+    for start in 0...(haystack.count - needle.count)
+    where haystack[start..<(start + needle.count)].elementsEqual(needle) {
       return true
     }
     return false

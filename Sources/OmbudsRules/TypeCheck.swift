@@ -19,7 +19,7 @@ struct TypeChecker {
     case level(Span)
   }
 
-  func fieldNames() -> [String] { Array(fields.keys) + ["open_for", "level", "now"] }
+  func fieldNames() -> [String] { Array(fields.keys) + ["open_for", "level"] }
 
   /// Checks a condition node (a string, or a mapping with any/all/not).
   func condition(_ node: YAMLNode, _ context: ConditionContext, _ reader: inout Reader) -> Cond? {
@@ -121,6 +121,12 @@ struct TypeChecker {
     case .name(let n, let span):
       if let f = fields[n] { return .field(f, span) }
       if n == "open_for" { return .openFor(span) }
+      if n == "now" {
+        reader.error(
+          "rules.type-mismatch", "`now` cannot be compared in a condition", at: span.location, length: span.length,
+          help: "compare how long the case has been open instead, e.g. `open_for >= 7 days`")
+        return nil
+      }
       if n == "level" {
         if context == .level {
           reader.error(
@@ -243,8 +249,9 @@ struct TypeChecker {
       guard case .name(let n, _) = rhs, n == "true" || n == "false", op == .eq || op == .ne else {
         return mismatch(rhs, expected: "true or false with `==` or `!=`", about: f.id, &reader)
       }
+      // A comparison with an absent value is false, `!=` included: `vip == false` needs a value.
       let positive = (n == "true") == (op == .eq)
-      return positive ? .flag(slot: f.slot) : .not(.flag(slot: f.slot))
+      return positive ? .flag(slot: f.slot) : .compare(slot: f.slot, .eq, 0)
     case .integer, .decimal:
       guard case .number(let v, _, _) = rhs else {
         return mismatch(rhs, expected: "a number", about: f.id, &reader)
@@ -279,7 +286,9 @@ struct TypeChecker {
       guard case .string(let s, _) = rhs, op == .eq || op == .ne else {
         return mismatch(rhs, expected: "a quoted text with `==` or `!=`", about: f.id, &reader)
       }
-      return op == .eq ? .stringEquals(slot: f.slot, s) : .not(.stringEquals(slot: f.slot, s))
+      return op == .eq
+        ? .stringEquals(slot: f.slot, s)
+        : .and([.not(.stringIsNull(slot: f.slot)), .not(.stringEquals(slot: f.slot, s))])
     case .timestamp:
       return mismatch(
         rhs, expected: "none (timestamps are compared through open_for or deadlines)", about: f.id, &reader)
@@ -309,7 +318,8 @@ struct TypeChecker {
         mask |= 1 << UInt64(ordinal)
       }
       let c = Cond.oneOf(slot: f.slot, mask: mask)
-      return negated ? .not(c) : c
+      // `not in` is false for an absent value, like `!=`.
+      return negated ? .and([.not(.isNull(slot: f.slot)), .not(c)]) : c
     }
     for item in items {
       guard let c = comparison(.eq, a, item, span, context, &reader) else { return nil }

@@ -200,7 +200,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
       for k in Int(start[st])..<Int(start[st + 1]) { filter |= 1 << UInt64(edges[k].cls & 63) }
       let first: Int32 = outputs[st] >= 0 ? Int32(st) : link[st]
       recordList.append(
-        StateRecord(edgeStart: start[st], edgeEnd: start[st + 1], fail: failArr[st], firstOutput: first, filter: filter))
+        StateRecord(edgeStart: start[st], edgeEnd: start[st + 1], fail: failArr[st], firstOutput: first, filter: filter)
+      )
     }
     self.records = buffer(recordList)
     var ring = 1
@@ -368,7 +369,9 @@ public final class KeywordAutomaton: @unchecked Sendable {
       let exceptions = raw.filter { patterns[Int($0.pattern)].isException }
       for m in raw where !patterns[Int(m.pattern)].isException {
         let cat = patterns[Int(m.pattern)].category
-        if exceptions.contains(where: { patterns[Int($0.pattern)].category == cat && $0.start <= m.start && $0.end >= m.end }) {
+        if exceptions.contains(where: {
+          patterns[Int($0.pattern)].category == cat && $0.start <= m.start && $0.end >= m.end
+        }) {
           continue
         }
         keep.append(m)

@@ -251,7 +251,8 @@ private final class LibYAMLSession {
         stack.append(Frame(isMapping: true, location: start))
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
         guard let frame = stack.popLast() else { return nil }
-        let node: YAMLNode = frame.isMapping ? .mapping(frame.pairs, frame.location) : .sequence(frame.items, frame.location)
+        let node: YAMLNode =
+          frame.isMapping ? .mapping(frame.pairs, frame.location) : .sequence(frame.items, frame.location)
         if !add(node, to: &stack, root: &root) { return nil }
       default:
         continue

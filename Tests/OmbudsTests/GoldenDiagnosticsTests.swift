@@ -71,6 +71,7 @@ import Testing
     "rules-date-range": "rules.date-range", "rules-unknown-time-zone": "rules.unknown-time-zone",
     "rules-level-in-level-condition": "rules.level-in-level-condition",
     "rules-calendar-coverage": "rules.calendar-coverage", "rules-deadline-not-timestamp": "rules.type-mismatch",
-    "rules-keyword-checks": "rules.keyword-swallowed",
+    "rules-keyword-checks": "rules.keyword-swallowed", "rules-now-in-condition": "rules.type-mismatch",
+    "yaml-errors-first": "yaml.tab",
   ]
 }

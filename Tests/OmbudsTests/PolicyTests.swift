@@ -142,3 +142,47 @@ import Testing
     #expect(d.reasons.map(\.item) == [0])
   }
 }
+
+/// Regressions found while documenting: absent values, defaults, bounds, the clock.
+@Suite struct AbsentValueTests {
+  static let yaml = """
+    fields:
+      vip: {type: bool, optional: true}
+      tier: {type: enum, values: [gold, silver], optional: true}
+      note: {type: string}
+      rating: {type: decimal, min: 1, max: 5, default: 3}
+    levels:
+      a: {any: [complainant_id != "P1"]}
+      b: {any: [vip == false]}
+      d:
+        any:
+          - tier not in [gold]
+      e: {any: [note == ""]}
+      z: {otherwise: true}
+    """
+
+  @Test func comparisonsWithAnAbsentValueAreFalse() throws {
+    let rules = try Support.compile(Self.yaml)
+    let f = try Support.facts(rules, #"{"id":"x","received_at":"2025-09-01T00:00:00Z"}"#)
+    let d = rules.evaluate(f, at: Support.time("2025-09-02T00:00:00Z"))
+    // a, b, d do not hold without a value (`vip != true` is the same test as `vip == false`); `note` is not optional, so it is "" and e holds.
+    #expect(rules.levels[d.level].id == "e")
+    let g = try Support.facts(rules, #"{"id":"y","received_at":"2025-09-01T00:00:00Z","vip":false,"note":"n"}"#)
+    #expect(rules.levels[rules.evaluate(g, at: Support.time("2025-09-02T00:00:00Z")).level].id == "b")
+  }
+
+  @Test func decimalBoundsAreEnforcedOnCases() throws {
+    let rules = try Support.compile(Self.yaml)
+    #expect(throws: CaseError.self) {
+      try Support.facts(rules, #"{"id":"x","received_at":"2025-09-01T00:00:00Z","rating":"9.5"}"#)
+    }
+  }
+
+  @Test func aResolvedCaseWithoutResolvedAtStillHasANextReview() throws {
+    let rules = try Support.defaultRules()
+    let f = try Support.facts(rules, #"{"id":"x","received_at":"2025-10-01T09:00:00+08:00","state":"resolved"}"#)
+    let d = rules.evaluate(f, at: Support.time("2025-10-02T09:00:00+08:00"))
+    // The 24-hour deadline falls due now; one week after receipt it turns hot.
+    #expect(Support.format(d.nextReviewAt) == "2025-10-08T09:00:00+08:00")
+  }
+}

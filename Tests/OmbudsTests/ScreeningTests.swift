@@ -80,7 +80,8 @@ import Testing
       for _ in 0..<4 { s.unicodeScalars.append(Unicode.Scalar(0x4E00 + next() % 3000) ?? "一") }
       if seen.insert(s).inserted { keywords.append(s) }
     }
-    let a = KeywordAutomaton(patterns: keywords.enumerated().map { Pattern(text: $1, category: Int32($0 % 9), isException: false) })
+    let a = KeywordAutomaton(
+      patterns: keywords.enumerated().map { Pattern(text: $1, category: Int32($0 % 9), isException: false) })
     #expect(a.emptyPatterns.isEmpty)
     // Every 1,000th keyword, planted in filler text, is found at its position.
     for i in stride(from: 0, to: 100_000, by: 1_000) {
@@ -96,7 +97,8 @@ import Testing
       rules,
       #"{"id":"T","received_at":"2025-10-19T09:00:00+08:00","text":"快递暴力分拣。有人宣传賭 博，还要推翻政府"}"#)
     let d = rules.evaluate(facts, at: Support.time("2025-10-20T09:00:00+08:00"))
-    let categories = Set(d.matches.map { rules.ruleSet.categories[Int(rules.screening?.patterns[Int($0.pattern)].category ?? 0)].id })
+    let categories = Set(
+      d.matches.map { rules.ruleSet.categories[Int(rules.screening?.patterns[Int($0.pattern)].category ?? 0)].id })
     #expect(categories == ["vice_and_violence", "subversion"])
     #expect(rules.hasMajorCategory(d))
     #expect(d.matches.map { $0.start..<$0.end } == [11..<14, 17..<21])
@@ -112,6 +114,7 @@ import Testing
     #expect(matches.map { $0["keyword"] as? String } == ["推翻政府", "赌博"])
     #expect(matches.map { $0["start"] as? Int } == [0, 7])
     let actions = try #require(obj["actions"] as? [[String: Any]])
-    #expect(actions.contains { ($0["to"] as? [String]) == ["supervising_leader"] && $0["when"] as? String == "immediately" })
+    #expect(
+      actions.contains { ($0["to"] as? [String]) == ["supervising_leader"] && $0["when"] as? String == "immediately" })
   }
 }
