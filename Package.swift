@@ -8,11 +8,13 @@ let package = Package(
     .library(name: "OmbudsEngine", targets: ["OmbudsEngine"]),
     .library(name: "OmbudsRules", targets: ["OmbudsRules"]),
     .library(name: "OmbudsScreening", targets: ["OmbudsScreening"]),
+    .library(name: "OmbudsStore", targets: ["OmbudsStore"]),
     .executable(name: "rules-check", targets: ["rules-check"]),
     .executable(name: "ombuds", targets: ["ombuds"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     // libyaml, the system library (Debian: libyaml-dev).
@@ -29,11 +31,17 @@ let package = Package(
     .target(name: "OmbudsRules", dependencies: ["OmbudsSyntax", "OmbudsScreening"]),
     // The compiled evaluator, business calendar, case snapshots. No I/O.
     .target(name: "OmbudsEngine", dependencies: ["OmbudsRules", "OmbudsScreening"]),
+    // The case store: events, snapshots, decisions and the outbox in one transaction.
+    .target(
+      name: "OmbudsStore",
+      dependencies: ["OmbudsEngine", "OmbudsRules", "OmbudsSyntax", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
     // Command implementations shared by the executables.
     .target(
       name: "OmbudsCLI",
       dependencies: [
         "OmbudsEngine",
+        "OmbudsStore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -41,7 +49,7 @@ let package = Package(
     .executableTarget(name: "ombuds", dependencies: ["OmbudsCLI"]),
     .testTarget(
       name: "OmbudsTests",
-      dependencies: ["OmbudsEngine", "OmbudsCLI", "rules-check", "ombuds"],
+      dependencies: ["OmbudsEngine", "OmbudsStore", "OmbudsCLI", "rules-check", "ombuds"],
       exclude: ["Golden", "Fixtures"]
     ),
   ],

@@ -78,3 +78,26 @@ public final class InMemoryHistory: CaseHistory {
     return Int(counts[w * caseCount + facts.ordinal])
   }
 }
+
+/// The same-issue count for one case, from the receipts of its issue: the building block for
+/// histories that look cases up on demand (the case store).
+public enum SameIssue {
+  /// The largest number of distinct named complainants among `receipts` (sorted by time, all
+  /// of one issue, received no later than the evaluation time) inside one window
+  /// `[s, s + window)` that contains `t`, for `s` a receipt time.
+  public static func count(
+    receipts: [(time: Millis, who: String?)], at t: Millis, window: RuleDuration, calendar: BusinessCalendar
+  ) -> Int {
+    var best = 0
+    for start in receipts where start.time <= t {
+      let end = window.added(to: start.time, calendar: calendar)
+      guard end > t else { continue }
+      var seen = Set<String>()
+      for r in receipts where r.time >= start.time && r.time < end {
+        if let w = r.who { seen.insert(w) }
+      }
+      best = max(best, seen.count)
+    }
+    return best
+  }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import OmbudsEngine
+
+/// One event of a case's life, as `ombuds replay` reads it (one JSON object per line):
+/// `event_id`, `case`, `type`, `at`, `actor`, and the fields of its type.
+public struct CaseEvent {
+  public enum Kind: String, Sendable, CaseIterable {
+    /// A new case: the fields of the case snapshot contract.
+    case received
+    /// Some facts changed: any snapshot fields.
+    case updated
+    /// Handling completed: `resolved_at` (default: `at`).
+    case resolved
+    /// Closed: `reports` handed in (`[{"report": id, "parts": [...]}]`).
+    case closed
+    /// A second complaint after handling completed (二次投诉).
+    case reopened
+    /// The customer-service center sets the level: `level`, `reason`.
+    case override
+  }
+
+  public var eventID: String
+  public var caseID: String
+  public var kind: Kind
+  public var at: Millis
+  public var actor: String
+  /// The type's fields, as a JSON object.
+  public var fields: [String: Any]
+  /// When set, the case must be at this version (optimistic concurrency).
+  public var expectedVersion: Int?
+
+  public init(
+    eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: Any] = [:],
+    expectedVersion: Int? = nil
+  ) {
+    self.eventID = eventID
+    self.caseID = caseID
+    self.kind = kind
+    self.at = at
+    self.actor = actor
+    self.fields = fields
+    self.expectedVersion = expectedVersion
+  }
+
+  /// Reads one JSON line.
+  public static func parse(_ line: [UInt8]) throws(StoreError) -> CaseEvent {
+    let object: Any
+    do {
+      object = try JSONSerialization.jsonObject(with: Data(line))
+    } catch {
+      throw .invalidEvent("not a JSON object")
+    }
+    guard var fields = object as? [String: Any] else { throw .invalidEvent("not a JSON object") }
+    func text(_ key: String) throws(StoreError) -> String {
+      guard let v = fields.removeValue(forKey: key) as? String, !v.isEmpty else {
+        throw .invalidEvent("field `\(key)` is required (a string)")
+      }
+      return v
+    }
+    let eventID = try text("event_id")
+    let caseID = try text("case")
+    let typeName = try text("type")
+    guard let kind = Kind(rawValue: typeName) else {
+      throw .invalidEvent(
+        "unknown event type `\(typeName)` (known: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+    let atText = try text("at")
+    guard let at = RFC3339.parse(atText) else {
+      throw .invalidEvent("field `at`: `\(atText)` is not an RFC 3339 timestamp")
+    }
+    let actor = try text("actor")
+    var expected: Int?
+    if let v = fields.removeValue(forKey: "expected_version") {
+      guard let n = v as? Int else { throw .invalidEvent("field `expected_version` must be a whole number") }
+      expected = n
+    }
+    return CaseEvent(
+      eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor, fields: fields, expectedVersion: expected)
+  }
+}
+
+/// What went wrong in the store: each names the case, event or field concerned.
+public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
+  case invalidEvent(String)
+  case unknownCase(String)
+  case caseExists(String)
+  case invalidCase(String, String)
+  case conflict(case: String, expected: Int, actual: Int)
+  case illegalTransition(case: String, state: String, event: String)
+  case gate(case: String, missing: String)
+  case forbidden(String)
+  case database(String)
+
+  public var description: String {
+    switch self {
+    case .invalidEvent(let m): "invalid event: \(m)"
+    case .unknownCase(let id): "unknown case `\(id)`"
+    case .caseExists(let id): "case `\(id)` already exists"
+    case .invalidCase(let id, let m): "case `\(id)`: \(m)"
+    case .conflict(let id, let e, let a):
+      "case `\(id)` is at version \(a), not \(e): it changed in the meantime (reload and retry)"
+    case .illegalTransition(let id, let state, let event): "case `\(id)` is \(state): `\(event)` is not allowed"
+    case .gate(let id, let missing): "case `\(id)` cannot close: \(missing)"
+    case .forbidden(let m): m
+    case .database(let m): "database: \(m)"
+    }
+  }
+}

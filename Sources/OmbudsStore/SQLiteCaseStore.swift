@@ -1,0 +1,468 @@
+import Foundation
+import GRDB
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// What applying an event did.
+public enum ApplyOutcome: Equatable, Sendable {
+  /// Applied: the case's new version and level.
+  case applied(version: Int, level: String)
+  /// The event id was applied before: nothing changed (a re-run import is harmless).
+  case duplicate
+}
+
+/// The case store on SQLite (GRDB, WAL): every change — the event, the snapshot, the
+/// decision, the outbox rows — in one transaction, so a crash leaves all of it or none.
+public final class SQLiteCaseStore: @unchecked Sendable {
+  // @unchecked: `DatabasePool` serializes writes itself; `rules` is immutable.
+  public let rules: CompiledRules
+  let db: DatabasePool
+  let renderer: DecisionRenderer
+
+  /// Opens (creating and migrating) the database at `path`.
+  public init(path: String, rules: CompiledRules) throws {
+    var config = Configuration()
+    config.busyMode = .timeout(10)
+    do {
+      db = try DatabasePool(path: path, configuration: config)
+      try Schema.migrator.migrate(db)
+    } catch {
+      throw StoreError.database("cannot open `\(path)`: \(error)")
+    }
+    self.rules = rules
+    self.renderer = DecisionRenderer(rules: rules)
+  }
+
+  static let confidential: Set<String> = ["complainant_id", "contact"]
+
+  /// Applies one event. Throws `StoreError` naming what is wrong; nothing is written then.
+  @discardableResult
+  public func apply(_ event: CaseEvent) throws -> ApplyOutcome {
+    do {
+      return try db.write { db in try self.apply(event, in: db) }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw StoreError.database("\(error)")
+    }
+  }
+
+  func apply(_ event: CaseEvent, in db: Database) throws -> ApplyOutcome {
+    if try Bool.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ?", arguments: [event.eventID]) == true {
+      return .duplicate
+    }
+    let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [event.caseID])
+    var snapshot: [String: Any]
+    var version = 0
+    var state = "open"
+    var level: String?
+    var override: String?
+    var party: [String: Any] = [:]
+    if let row {
+      guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
+      version = row["version"]
+      state = row["state"]
+      level = row["level"]
+      override = row["override_level"]
+      let text: String = row["snapshot"]
+      snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+      if let p = try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE case_id = ?", arguments: [event.caseID]) {
+        if let c: String = p["complainant_id"] { party["complainant_id"] = c }
+        if let c: String = p["contact"] { party["contact"] = c }
+      }
+    } else {
+      guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
+      snapshot = [:]
+    }
+    if let expected = event.expectedVersion, expected != version {
+      throw StoreError.conflict(case: event.caseID, expected: expected, actual: version)
+    }
+    // The event's effect on the facts and the lifecycle.
+    switch event.kind {
+    case .received, .updated:
+      for (k, v) in event.fields {
+        if Self.confidential.contains(k) { party[k] = v } else { snapshot[k] = v }
+      }
+    case .resolved:
+      guard state == "open" else {
+        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "resolved")
+      }
+      state = "resolved"
+      snapshot["state"] = "resolved"
+      snapshot["resolved_at"] = (event.fields["resolved_at"] as? String) ?? RFC3339.format(event.at, offsetSeconds: 0)
+    case .closed:
+      guard state != "closed" else {
+        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "closed")
+      }
+      try checkReports(event, level: level ?? "", in: db)
+      state = "closed"
+      snapshot["state"] = "closed"
+      if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
+        snapshot["resolved_at"] = RFC3339.format(event.at, offsetSeconds: 0)
+      }
+    case .reopened:
+      guard state != "open" else {
+        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "reopened")
+      }
+      state = "open"
+      snapshot["state"] = "open"
+      snapshot["resolved_at"] = NSNull()
+      snapshot["reopened_after_resolution"] = true
+      override = nil
+    case .override:
+      guard event.actor == "customer_service_center" else {
+        throw StoreError.forbidden(
+          "case `\(event.caseID)`: only the customer-service center may set a level (actor is `\(event.actor)`)")
+      }
+      guard let to = event.fields["level"] as? String, rules.levels.contains(where: { $0.id == to }) else {
+        throw StoreError.invalidEvent(
+          "override needs `level`, one of \(rules.levels.map(\.id).joined(separator: ", "))")
+      }
+      guard let reason = event.fields["reason"] as? String, !reason.isEmpty else {
+        throw StoreError.invalidEvent("override needs a `reason`")
+      }
+      override = to
+    }
+    snapshot["id"] = event.caseID
+    // Evaluate: the facts with the party's identity, at the event's time.
+    let facts = try self.facts(event.caseID, snapshot, party)
+    let history = StoreHistory(db: db, rules: rules, asOf: event.at)
+    var decision = Decision()
+    rules.evaluate(facts, at: event.at, history: history, floor: floor(level: level), into: &decision)
+    pin(&decision, override: override)
+    let newLevel = rules.levels[decision.level].id
+    version += 1
+    // Persist: event, snapshot, party, decision, outbox.
+    let payload = String(
+      decoding: (try? JSONSerialization.data(withJSONObject: event.fields, options: [.sortedKeys])) ?? Data("{}".utf8),
+      as: UTF8.self)
+    try db.execute(
+      sql: "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      arguments: [
+        event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, Self.redact(payload),
+      ])
+    let snapshotText = String(
+      decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
+      as: UTF8.self)
+    let complainantKey = (party["complainant_id"] as? String).map(Self.pseudonym)
+    try db.execute(
+      sql: """
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
+          issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
+          level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+        """,
+      arguments: [
+        event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
+        override,
+        decision.nextReviewAt,
+      ])
+    try db.execute(
+      sql:
+        "INSERT INTO parties (case_id, complainant_id, contact) VALUES (?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact",
+      arguments: [event.caseID, party["complainant_id"] as? String, party["contact"] as? String])
+    try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
+    try writeOutbox(
+      caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at, in: db)
+    // A new or changed case can make others of its issue hot: re-evaluate the open ones.
+    if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
+      let others = try String.fetchAll(
+        db, sql: "SELECT id FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'",
+        arguments: [key, event.caseID])
+      for other in others { try reevaluate(other, at: event.at, in: db) }
+    }
+    return .applied(version: version, level: newLevel)
+  }
+
+  /// The lowest level index a case may take now: its current level (levels ratchet: they
+  /// never fall on their own).
+  func floor(level: String?) -> Int? {
+    level.flatMap { id in rules.levels.firstIndex { $0.id == id } }
+  }
+
+  /// The customer-service center's override pins the level (up or down) until the next
+  /// override, or until the case is reopened as a second complaint.
+  func pin(_ decision: inout Decision, override: String?) {
+    if let o = override, let index = rules.levels.firstIndex(where: { $0.id == o }) { decision.level = index }
+  }
+
+  func facts(_ id: String, _ snapshot: [String: Any], _ party: [String: Any]) throws -> CaseFacts {
+    var merged = snapshot
+    for (k, v) in party where k == "complainant_id" { merged[k] = v }
+    merged["id"] = id
+    guard let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
+      throw StoreError.invalidCase(id, "facts are not JSON")
+    }
+    let bytes = [UInt8](data)
+    do {
+      return try bytes.withUnsafeBufferPointer { b throws(CaseError) in try rules.reader.read(b) }
+    } catch {
+      throw StoreError.invalidCase(id, error.message)
+    }
+  }
+
+  /// A stable stand-in for a complainant id, so that aggregates count people without the
+  /// cases table holding who they are.
+  static func pseudonym(_ id: String) -> String {
+    var h = SHA256()
+    h.update(id)
+    return h.hexDigest()
+  }
+
+  /// Payloads of events keep no identity either.
+  static func redact(_ json: String) -> String {
+    guard let data = json.data(using: .utf8),
+      var obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    else {
+      return json
+    }
+    for k in confidential where obj[k] != nil { obj[k] = "[confidential]" }
+    return String(
+      decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? data, as: UTF8.self)
+  }
+
+  func checkReports(_ event: CaseEvent, level: String, in db: Database) throws {
+    let handed = Set(((event.fields["reports"] as? [[String: Any]]) ?? []).compactMap { $0["report"] as? String })
+    let parts = Dictionary(
+      ((event.fields["reports"] as? [[String: Any]]) ?? []).compactMap { r -> (String, Set<String>)? in
+        guard let id = r["report"] as? String else { return nil }
+        return (id, Set((r["parts"] as? [String]) ?? []))
+      }, uniquingKeysWith: { a, b in a.union(b) })
+    guard let index = rules.levels.firstIndex(where: { $0.id == level }) else { return }
+    for gate in rules.ruleSet.gates where gate.transition == "close" {
+      guard let report = gate.requireReport else { continue }
+      // Gate conditions on `level` are judged against the case's level.
+      if let when = gate.when, !gateHolds(when.cond, levelIndex: index) { continue }
+      guard handed.contains(report) else {
+        throw StoreError.gate(case: event.caseID, missing: "the `\(report)` report (required at level \(level))")
+      }
+      if let decl = rules.ruleSet.reports.first(where: { $0.id == report }) {
+        let missing = decl.parts.map(\.id).filter { !(parts[report] ?? []).contains($0) }
+        if !missing.isEmpty {
+          throw StoreError.gate(
+            case: event.caseID, missing: "parts \(missing.joined(separator: ", ")) of the `\(report)` report")
+        }
+      }
+    }
+  }
+
+  func gateHolds(_ cond: Cond, levelIndex: Int) -> Bool {
+    let rank = rules.levels.count - 1 - levelIndex
+    switch cond {
+    case .level(let op, let k): return op.holds(Int64(rank), Int64(k))
+    case .and(let cs): return cs.allSatisfy { gateHolds($0, levelIndex: levelIndex) }
+    case .or(let cs): return cs.contains { gateHolds($0, levelIndex: levelIndex) }
+    case .not(let c): return !gateHolds(c, levelIndex: levelIndex)
+    case .constant(let b): return b
+    default: return true
+    }
+  }
+
+  func record(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, in db: Database) throws {
+    var out: [UInt8] = []
+    var safe = facts
+    safe.strings[BuiltinFields.complainantID] = nil
+    renderer.append(decision, for: safe, to: &out)
+    if out.last == 0x0A { out.removeLast() }
+    try db.execute(
+      sql: "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+      arguments: [
+        facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash,
+      ])
+  }
+
+  /// Outbox rows for what the decision triggers, each with a stable idempotency key.
+  func writeOutbox(caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, in db: Database)
+    throws
+  {
+    let level = rules.levels[decision.level].id
+    let duties = rules.ruleSet.duties[level] ?? LevelDuties()
+    func add(_ key: String, _ kind: String, _ to: [String], _ payload: [String: Any], due: Millis) throws {
+      let recipients = String(
+        decoding: (try? JSONSerialization.data(withJSONObject: to)) ?? Data("[]".utf8), as: UTF8.self)
+      let body = String(
+        decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8),
+        as: UTF8.self)
+      try db.execute(
+        sql:
+          "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+        arguments: [key, caseID, kind, recipients, body, due])
+    }
+    if previous != level {
+      for (i, d) in duties.onEnter.enumerated() {
+        try add(
+          "\(caseID)/enter/\(level)/\(i)", "notify", d.notify,
+          ["case": caseID, "level": level, "on": "enter", "when": d.at.rawValue], due: at)
+      }
+    }
+    if closing {
+      for (i, d) in duties.onClose.enumerated() {
+        try add(
+          "\(caseID)/close/\(level)/\(i)", "report", d.notify,
+          ["case": caseID, "level": level, "on": "close", "report": d.report ?? ""], due: at)
+      }
+    }
+    if rules.hasMajorCategory(decision) {
+      for (i, d) in rules.ruleSet.harmfulMajorDuties.enumerated() {
+        try add("\(caseID)/harmful/\(i)", "notify", d.notify, ["case": caseID, "on": "harmful_information"], due: at)
+      }
+    }
+  }
+
+  /// Re-evaluates a stored case at `at` (time passing, or another case of its issue).
+  func reevaluate(_ id: String, at: Millis, in db: Database) throws {
+    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]) else { return }
+    let text: String = row["snapshot"]
+    let snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    var party: [String: Any] = [:]
+    if let c = try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = ?", arguments: [id]) {
+      party["complainant_id"] = c
+    }
+    let facts = try self.facts(id, snapshot, party)
+    let level: String = row["level"]
+    let override: String? = row["override_level"]
+    var decision = Decision()
+    rules.evaluate(
+      facts, at: at, history: StoreHistory(db: db, rules: rules, asOf: at), floor: floor(level: level), into: &decision)
+    pin(&decision, override: override)
+    let newLevel = rules.levels[decision.level].id
+    // Weekly (while-open) repeats fall due at review times.
+    let state: String = row["state"]
+    if state == "open" {
+      for (i, d) in (rules.ruleSet.duties[newLevel]?.whileOpen ?? []).enumerated() {
+        guard let every = d.every else { continue }
+        // The most recent repeat at or before `at`, counted from receipt.
+        var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
+        var last: Millis?
+        while t <= at {
+          last = t
+          t = every.added(to: t, calendar: rules.calendar)
+        }
+        if let last {
+          let recipients = String(
+            decoding: (try? JSONSerialization.data(withJSONObject: d.notify)) ?? Data("[]".utf8), as: UTF8.self)
+          try db.execute(
+            sql:
+              "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+            arguments: [
+              "\(id)/repeat/\(newLevel)/\(i)/\(last)", id, recipients,
+              "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
+              last,
+            ])
+        }
+      }
+    }
+    if newLevel != level || decision.nextReviewAt != row["next_review_at"] {
+      try record(decision, facts: facts, eventID: nil, at: at, in: db)
+      try writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
+      try db.execute(
+        sql: "UPDATE cases SET level = ?, next_review_at = ?, version = version + 1 WHERE id = ?",
+        arguments: [newLevel, decision.nextReviewAt, id])
+    }
+  }
+
+  /// Re-evaluates every case whose next review is due at `at` — found by index, no scan of
+  /// all cases. Returns how many were re-evaluated.
+  @discardableResult
+  public func runDue(at: Millis) throws -> Int {
+    do {
+      return try db.write { db in
+        let due = try String.fetchAll(
+          db,
+          sql: "SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at",
+          arguments: [at])
+        for id in due { try reevaluate(id, at: at, in: db) }
+        return due.count
+      }
+    } catch let e as StoreError {
+      throw e
+    } catch {
+      throw StoreError.database("\(error)")
+    }
+  }
+
+  /// A case as stored: its snapshot (no identity unless asked), level, version, state.
+  public struct StoredCase: Sendable {
+    public var id: String
+    public var version: Int
+    public var state: String
+    public var level: String
+    public var nextReviewAt: Millis?
+    public var snapshotJSON: String
+    public var decisionJSON: String?
+  }
+
+  public func cases(includeConfidential: Bool = false) throws -> [StoredCase] {
+    try db.read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM cases ORDER BY received_at, id").map { row in
+        let id: String = row["id"]
+        var snapshot: String = row["snapshot"]
+        if includeConfidential,
+          let c = try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = ?", arguments: [id]),
+          var obj = (try? JSONSerialization.jsonObject(with: Data(snapshot.utf8))) as? [String: Any]
+        {
+          obj["complainant_id"] = c
+          snapshot = String(
+            decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data(),
+            as: UTF8.self)
+        }
+        let decision = try String.fetchOne(
+          db, sql: "SELECT decision FROM decisions WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [id])
+        return StoredCase(
+          id: id, version: row["version"], state: row["state"], level: row["level"],
+          nextReviewAt: row["next_review_at"],
+          snapshotJSON: snapshot, decisionJSON: decision)
+      }
+    }
+  }
+
+  /// Outbox rows, oldest first.
+  public func outbox() throws -> [(key: String, caseID: String, kind: String, recipients: String, dueAt: Millis)] {
+    try db.read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY due_at, id").map { row in
+        (row["idempotency_key"], row["case_id"], row["kind"], row["recipients"], row["due_at"])
+      }
+    }
+  }
+}
+
+/// Same-issue aggregates answered from the cases table (indexed by issue and time).
+final class StoreHistory: CaseHistory, @unchecked Sendable {
+  // @unchecked: used only inside one write transaction, on its thread.
+  let db: Database
+  let rules: CompiledRules
+  let asOf: Millis
+
+  init(db: Database, rules: CompiledRules, asOf: Millis) {
+    self.db = db
+    self.rules = rules
+    self.asOf = asOf
+  }
+
+  func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
+    let own = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
+    guard let key = facts.issueKey else { return own }
+    let t = facts.receivedAt
+    // Windows containing t start after t minus the window's longest length.
+    let earliest = t - window.bounds.upperBound * 1000
+    let latest = window.added(to: t, calendar: rules.calendar)
+    let rows =
+      (try? Row.fetchAll(
+        db,
+        sql:
+          "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at",
+        arguments: [key, earliest, latest, asOf])) ?? []
+    var receipts: [(time: Millis, who: String?)] = rows.map { ($0["received_at"], $0["complainant_key"]) }
+    // The case itself, as it is now (it may not be stored yet).
+    let me = facts.complainantID.map(SQLiteCaseStore.pseudonym)
+    if !rows.contains(where: { ($0["id"] as String) == facts.id }) {
+      receipts.append((t, me))
+      receipts.sort { $0.time < $1.time }
+    } else if let i = rows.firstIndex(where: { ($0["id"] as String) == facts.id }) {
+      receipts[i].who = me
+    }
+    return max(own, SameIssue.count(receipts: receipts, at: t, window: window, calendar: rules.calendar))
+  }
+}

@@ -1,0 +1,68 @@
+import GRDB
+
+/// The store's tables, created and upgraded by named migrations.
+///
+/// - `cases`: one row per case — the snapshot of its facts (without the complainant's
+///   identity), its lifecycle state, its level, version and next review time.
+/// - `parties`: the complainant's identity and contact details, kept apart (保密).
+/// - `events`: every accepted event, immutable, by event id (idempotency).
+/// - `decisions`: every decision with its reasons and the rule set's content hash.
+/// - `outbox`: the notifications and reports that decisions trigger, for the notifier.
+enum Schema {
+  static var migrator: DatabaseMigrator {
+    var m = DatabaseMigrator()
+    m.registerMigration("v1") { db in
+      try db.create(table: "cases") { t in
+        t.column("id", .text).primaryKey()
+        t.column("version", .integer).notNull()
+        t.column("state", .text).notNull()
+        t.column("snapshot", .text).notNull()
+        t.column("issue_key", .text)
+        t.column("complainant_key", .text)
+        t.column("received_at", .integer).notNull()
+        t.column("level", .text).notNull()
+        t.column("override_level", .text)
+        t.column("next_review_at", .integer)
+        t.column("malicious", .text)
+      }
+      try db.create(index: "cases_issue", on: "cases", columns: ["issue_key", "received_at"])
+      try db.create(index: "cases_review", on: "cases", columns: ["next_review_at"])
+      try db.create(table: "parties") { t in
+        t.column("case_id", .text).primaryKey().references("cases")
+        t.column("complainant_id", .text)
+        t.column("contact", .text)
+      }
+      try db.create(table: "events") { t in
+        t.column("event_id", .text).primaryKey()
+        t.column("case_id", .text).notNull().indexed()
+        t.column("seq", .integer).notNull()
+        t.column("type", .text).notNull()
+        t.column("actor", .text).notNull()
+        t.column("at", .integer).notNull()
+        t.column("payload", .text).notNull()
+      }
+      try db.create(table: "decisions") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("case_id", .text).notNull().indexed()
+        t.column("event_id", .text)
+        t.column("decided_at", .integer).notNull()
+        t.column("level", .text).notNull()
+        t.column("decision", .text).notNull()
+        t.column("rule_set", .text).notNull()
+      }
+      try db.create(table: "outbox") { t in
+        t.autoIncrementedPrimaryKey("id")
+        t.column("idempotency_key", .text).notNull().unique()
+        t.column("case_id", .text).notNull()
+        t.column("kind", .text).notNull()
+        t.column("recipients", .text).notNull()
+        t.column("payload", .text).notNull()
+        t.column("due_at", .integer).notNull()
+        t.column("status", .text).notNull().defaults(to: "pending")
+        t.column("attempts", .integer).notNull().defaults(to: 0)
+      }
+      try db.create(index: "outbox_due", on: "outbox", columns: ["status", "due_at"])
+    }
+    return m
+  }
+}

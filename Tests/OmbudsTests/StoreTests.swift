@@ -1,0 +1,174 @@
+import Foundation
+import OmbudsEngine
+import OmbudsStore
+import Testing
+
+/// The SQLite case store: the lifecycle, the ratchet, idempotency, concurrency, the outbox.
+@Suite struct StoreTests {
+  let rules: CompiledRules
+  let dir: URL
+  let store: SQLiteCaseStore
+
+  init() throws {
+    rules = try Support.defaultRules()
+    dir = try Support.temporaryDirectory()
+    store = try SQLiteCaseStore(path: dir.appendingPathComponent("test.sqlite").path, rules: rules)
+  }
+
+  func event(
+    _ id: String, _ c: String, _ kind: CaseEvent.Kind, _ at: String, actor: String = "intake",
+    _ fields: [String: Any] = [:], expected: Int? = nil
+  ) -> CaseEvent {
+    CaseEvent(
+      eventID: id, caseID: c, kind: kind, at: Support.time(at), actor: actor, fields: fields, expectedVersion: expected)
+  }
+
+  func level(_ id: String) throws -> String? { try store.cases().first { $0.id == id }?.level }
+
+  @Test func levelsRatchetAndOnlyAnOverrideMovesDown() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "collective_size": 3]))
+    #expect(try level("C") == "hot")
+    // Fewer people later: the level does not fall on its own.
+    try store.apply(event("e2", "C", .updated, "2025-10-01T10:00:00+08:00", ["collective_size": 1]))
+    #expect(try level("C") == "hot")
+    #expect(throws: StoreError.self) {
+      try store.apply(
+        event("e3", "C", .override, "2025-10-01T11:00:00+08:00", actor: "clerk", ["level": "ordinary", "reason": "x"]))
+    }
+    try store.apply(
+      event(
+        "e4", "C", .override, "2025-10-01T11:00:00+08:00", actor: "customer_service_center",
+        ["level": "ordinary", "reason": "not a collective complaint after all"]))
+    #expect(try level("C") == "ordinary")
+  }
+
+  @Test func anEventIdAppliedTwiceIsANoOp() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    let e = event("e1", "C", .received, t, ["received_at": t])
+    #expect(try store.apply(e) == .applied(version: 1, level: "ordinary"))
+    #expect(try store.apply(e) == .duplicate)
+    #expect(try store.cases().count == 1)
+  }
+
+  @Test func aStaleVersionIsAConflict() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t]))
+    try store.apply(event("e2", "C", .updated, t, ["collective_size": 2], expected: 1))
+    #expect(throws: StoreError.conflict(case: "C", expected: 1, actual: 2)) {
+      try store.apply(event("e3", "C", .updated, t, ["collective_size": 5], expected: 1))
+    }
+  }
+
+  @Test func eightConcurrentWritersLoseNoUpdate() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e0", "C", .received, t, ["received_at": t]))
+    let store = self.store
+    let perWriter = 5
+    DispatchQueue.concurrentPerform(iterations: 8) { w in
+      for k in 0..<perWriter {
+        while true {
+          let version = (try? store.cases().first { $0.id == "C" }?.version) ?? 0
+          let e = CaseEvent(
+            eventID: "w\(w)-\(k)", caseID: "C", kind: .updated, at: Support.time(t), actor: "w\(w)",
+            fields: ["collective_size": 1 + (w + k) % 2], expectedVersion: version)
+          do {
+            try store.apply(e)
+            break
+          } catch StoreError.conflict {
+            continue  // someone else wrote first: read again and retry
+          } catch {
+            Issue.record("writer \(w): \(error)")
+            return
+          }
+        }
+      }
+    }
+    #expect(try store.cases().first?.version == 1 + 8 * perWriter)
+  }
+
+  @Test func closingAMajorCaseNeedsTheDetailedReportWithAllParts() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "media": "exposed"]))
+    #expect(throws: StoreError.gate(case: "C", missing: "the `detailed_special` report (required at level major)")) {
+      try store.apply(event("e2", "C", .closed, "2025-10-05T09:00:00+08:00", ["reports": []]))
+    }
+    #expect(throws: StoreError.gate(case: "C", missing: "parts prevention of the `detailed_special` report")) {
+      try store.apply(
+        event(
+          "e3", "C", .closed, "2025-10-05T09:00:00+08:00",
+          ["reports": [["report": "detailed_special", "parts": ["course", "causes"]]]]))
+    }
+    try store.apply(
+      event(
+        "e4", "C", .closed, "2025-10-05T09:00:00+08:00",
+        ["reports": [["report": "detailed_special", "parts": ["course", "causes", "prevention"]]]]))
+    #expect(try store.cases().first?.state == "closed")
+    #expect(try store.outbox().contains { $0.key == "C/close/major/0" })
+  }
+
+  @Test func aThirdComplainantMakesEveryCaseOfTheIssueHot() throws {
+    for (i, day) in ["01", "10", "20"].enumerated() {
+      let t = "2025-10-\(day)T09:00:00+08:00"
+      try store.apply(
+        event(
+          "e\(i)", "C\(i)", .received, t,
+          ["received_at": t, "complainant_id": "P\(i)", "issue_key": "K", "delay_cause": "none"]))
+    }
+    #expect(try store.cases().map(\.level) == ["hot", "hot", "hot"])
+  }
+
+  @Test func aCaseTurnsHotExactlyWhenItTurnsOneWeekOld() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(
+      event("e1", "C", .received, t, ["received_at": t, "compensation": ["amount": "50.00", "currency": "CNY"]]))
+    #expect(Support.format(try store.cases().first?.nextReviewAt) == "2025-10-08T09:00:00+08:00")
+    #expect(try store.runDue(at: Support.time("2025-10-08T08:59:59+08:00")) == 0)
+    #expect(try level("C") == "ordinary")
+    #expect(try store.runDue(at: Support.time("2025-10-08T09:00:00+08:00")) == 1)
+    #expect(try level("C") == "hot")
+    #expect(Support.format(try store.cases().first?.nextReviewAt) == "2025-11-01T09:00:00+08:00")
+  }
+
+  @Test func anOpenMajorCaseIsReportedWeekly() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "litigation": "filed"]))
+    // Tick every day for a month.
+    for day in 2...31 {
+      let d = day < 10 ? "0\(day)" : "\(day)"
+      try store.runDue(at: Support.time("2025-10-\(d)T12:00:00+08:00"))
+    }
+    let repeats = try store.outbox().filter { $0.key.hasPrefix("C/repeat/") }.map { Support.format($0.dueAt) }
+    #expect(
+      repeats == [
+        "2025-10-08T09:00:00+08:00", "2025-10-15T09:00:00+08:00", "2025-10-22T09:00:00+08:00",
+        "2025-10-29T09:00:00+08:00",
+      ])
+  }
+
+  @Test func theComplainantsIdentityIsKeptApart() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "complainant_id": "张三-13800000000"]))
+    let c = try #require(try store.cases().first)
+    #expect(!c.snapshotJSON.contains("张三"))
+    #expect(!(c.decisionJSON ?? "").contains("张三"))
+    #expect(try store.cases(includeConfidential: true).first?.snapshotJSON.contains("张三") == true)
+  }
+
+  @Test func rerunningAnInterruptedImportEndsInTheSameState() throws {
+    let events = (0..<30).map { i -> CaseEvent in
+      let t = "2025-10-\(i % 28 + 1 < 10 ? "0" : "")\(i % 28 + 1)T09:00:00+08:00"
+      return i % 3 == 2
+        ? event("e\(i)", "C\(i - 1)", .updated, t, ["collective_size": 4])
+        : event(
+          "e\(i)", "C\(i)", .received, t, ["received_at": t, "issue_key": "K\(i % 4)", "complainant_id": "P\(i)"])
+    }
+    for e in events { _ = try? store.apply(e) }
+    let whole = try store.cases().map { "\($0.id) \($0.level) \($0.version) \($0.snapshotJSON)" }
+    // A second store: stopped after 11 events, then the whole import run again.
+    let other = try SQLiteCaseStore(path: dir.appendingPathComponent("other.sqlite").path, rules: rules)
+    for e in events.prefix(11) { _ = try? other.apply(e) }
+    for e in events { _ = try? other.apply(e) }
+    #expect(try other.cases().map { "\($0.id) \($0.level) \($0.version) \($0.snapshotJSON)" } == whole)
+  }
+}
