@@ -94,7 +94,7 @@ public struct CasesCommand: ParsableCommand {
           JSONText.quoted(RFC3339.format($0, offsetSeconds: store.rules.calendar.clock.offset(at: $0)))
         } ?? "null"
       out +=
-        "{\"id\":\(JSONText.quoted(c.id)),\"version\":\(c.version),\"state\":\(JSONText.quoted(c.state)),\"level\":\(JSONText.quoted(c.level)),\"next_review_at\":\(review),\"snapshot\":\(c.snapshotJSON),\"decision\":\(c.decisionJSON ?? "null")}\n"
+        "{\"id\":\(JSONText.quoted(c.id)),\"version\":\(c.version),\"state\":\(JSONText.quoted(c.state)),\"stage\":\(JSONText.quoted(c.stage)),\"level\":\(JSONText.quoted(c.level)),\"next_review_at\":\(review),\"snapshot\":\(c.snapshotJSON),\"lifecycle\":\(c.lifecycleJSON),\"decision\":\(c.decisionJSON ?? "null")}\n"
     }
     Output.out(out)
   }

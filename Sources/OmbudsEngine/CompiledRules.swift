@@ -113,6 +113,8 @@ public final class CompiledRules: Sendable {
   /// Per deadline: its calendar and its rules as (when root or -1, base slot, duration).
   let deadlineCalendars: [BusinessCalendar]
   let deadlineRules: [[(when: Int32, base: Int, add: RuleDuration)]]
+  /// Per gate: the program root of its `when`.
+  let gateRoots: [Int32]
   /// Per level: the repeat intervals of its while-open duties.
   let repeats: [[RuleDuration]]
 
@@ -185,6 +187,7 @@ public final class CompiledRules: Sendable {
     var conds: [Cond] = []
     for l in ruleSet.levels { conds += l.items.map(\.cond) }
     for d in ruleSet.deadlines { for r in d.rules { if let w = r.when { conds.append(w.cond) } } }
+    for g in ruleSet.gates { conds.append(g.when?.cond ?? .constant(true)) }
     var roots: [Int32] = []
     let program = Program(conds, windows: windowList, roots: &roots)
     self.program = program
@@ -212,6 +215,10 @@ public final class CompiledRules: Sendable {
       deadlineRules.append(rs)
     }
     self.deadlineRules = deadlineRules
+    self.gateRoots = ruleSet.gates.map { _ in
+      defer { next += 1 }
+      return roots[next]
+    }
     self.deadlineCalendars = ruleSet.deadlines.map { cals[$0.calendar] ?? main }
     self.tiers = (ruleSet.refund?.tiers ?? []).map { tier in
       (tier.above, tier.upTo ?? Int64.max, ruleSet.roles.firstIndex { $0.id == tier.approver })
@@ -563,6 +570,11 @@ public final class CompiledRules: Sendable {
       let c = screening.patterns[Int(m.pattern)].category
       if c < 64 { decision.categoryBits |= 1 << UInt64(c) }
     }
+  }
+
+  /// Whether gate `index`'s `when` holds for a case at `level` (an index into `levels`).
+  public func gateApplies(_ index: Int, _ facts: borrowing CaseFacts, at now: Millis, level: Int) -> Bool {
+    holds(gateRoots[index], facts, now, nil, level)
   }
 
   /// Whether the decision's categories include one marked `major`.

@@ -9,6 +9,20 @@ public struct CaseEvent {
     case received
     /// Some facts changed: any snapshot fields.
     case updated
+    /// Lifecycle moves (POLICY §6); see `Lifecycle.moves`.
+    case register, accept, investigate, propose, reply, appeal
+    /// Rejected as out of scope: `reason` (told to the complainant).
+    case reject
+    /// Assigned: `assignee` — never the person complained about (`respondent`).
+    case assign
+    /// The proposal failed review and goes back to investigation: `reason`.
+    case returned = "return"
+    /// The proposal is approved by `actor` (for compensation, the tier's approver).
+    case approve
+    case carryOut = "carry_out"
+    case followUp = "follow_up"
+    /// The customer-service center approves the reply to an online complaint.
+    case approveReply = "approve_reply"
     /// Handling completed: `resolved_at` (default: `at`).
     case resolved
     /// Closed: `reports` handed in (`[{"report": id, "parts": [...]}]`).
@@ -17,6 +31,10 @@ public struct CaseEvent {
     case reopened
     /// The customer-service center sets the level: `level`, `reason`.
     case override
+    /// A deadline is extended: `deadline`, `until` (RFC 3339), `reason`; at most the rules' `max`.
+    case extend
+    /// Marked malicious or false: `reason`.
+    case markMalicious = "mark_malicious"
   }
 
   public var eventID: String

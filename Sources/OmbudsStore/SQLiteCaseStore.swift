@@ -34,7 +34,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     self.renderer = DecisionRenderer(rules: rules)
   }
 
-  static let confidential: Set<String> = ["complainant_id", "contact"]
+  /// Kept apart from the case facts (保密): who complained, how to reach them, and who was
+  /// complained about.
+  static let confidential: Set<String> = ["complainant_id", "contact", "respondent"]
 
   /// Applies one event. Throws `StoreError` naming what is wrong; nothing is written then.
   @discardableResult
@@ -56,6 +58,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     var snapshot: [String: Any]
     var version = 0
     var state = "open"
+    var stage = Stage.received
+    var lifecycle: [String: Any] = [:]
     var level: String?
     var override: String?
     var party: [String: Any] = [:]
@@ -63,6 +67,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
       version = row["version"]
       state = row["state"]
+      stage = Stage(rawValue: row["stage"]) ?? .received
+      let life: String = row["lifecycle"]
+      lifecycle = (try? JSONSerialization.jsonObject(with: Data(life.utf8)) as? [String: Any]) ?? [:]
       level = row["level"]
       override = row["override_level"]
       let text: String = row["snapshot"]
@@ -70,6 +77,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       if let p = try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE case_id = ?", arguments: [event.caseID]) {
         if let c: String = p["complainant_id"] { party["complainant_id"] = c }
         if let c: String = p["contact"] { party["contact"] = c }
+        if let c: String = p["respondent"] { party["respondent"] = c }
       }
     } else {
       guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
@@ -79,36 +87,62 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       throw StoreError.conflict(case: event.caseID, expected: expected, actual: version)
     }
     // The event's effect on the facts and the lifecycle.
+    let from = stage
+    if let move = Lifecycle.moves[event.kind] {
+      guard move.from.contains(stage) else {
+        throw StoreError.illegalTransition(case: event.caseID, state: stage.rawValue, event: event.kind.rawValue)
+      }
+      stage = move.to
+    }
     switch event.kind {
     case .received, .updated:
+      if event.kind == .updated, stage == .closed {
+        throw StoreError.illegalTransition(case: event.caseID, state: stage.rawValue, event: "updated")
+      }
       for (k, v) in event.fields {
         if Self.confidential.contains(k) { party[k] = v } else { snapshot[k] = v }
       }
-    case .resolved:
-      guard state == "open" else {
-        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "resolved")
+    case .reject, .returned, .markMalicious:
+      guard let reason = event.fields["reason"] as? String, !reason.isEmpty else {
+        throw StoreError.invalidEvent("`\(event.kind.rawValue)` needs a `reason`")
       }
-      state = "resolved"
-      snapshot["state"] = "resolved"
-      snapshot["resolved_at"] = (event.fields["resolved_at"] as? String) ?? RFC3339.format(event.at, offsetSeconds: 0)
+      if event.kind == .reject { lifecycle["rejected_reason"] = reason }
+      if event.kind == .markMalicious { lifecycle["malicious"] = reason }
+    case .assign:
+      guard let assignee = event.fields["assignee"] as? String, !assignee.isEmpty else {
+        throw StoreError.invalidEvent("`assign` needs an `assignee`")
+      }
+      // 被投诉人应当回避: the person complained about cannot handle the case.
+      if let respondent = party["respondent"] as? String, respondent == assignee {
+        throw StoreError.forbidden(
+          "case `\(event.caseID)`: `\(assignee)` is the person complained about and must recuse (回避)")
+      }
+      lifecycle["assignee"] = assignee
+    case .approve:
+      var approvals = (lifecycle["approvals"] as? [String]) ?? []
+      approvals.append(event.actor)
+      lifecycle["approvals"] = approvals
+    case .approveReply:
+      guard event.actor == "customer_service_center" else {
+        throw StoreError.forbidden(
+          "case `\(event.caseID)`: only the customer-service center approves replies (actor is `\(event.actor)`)")
+      }
+      lifecycle["reply_approved"] = true
+    case .extend:
+      try extend(event, snapshot: snapshot, party: party, lifecycle: &lifecycle)
+    case .resolved, .carryOut:
+      if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
+        snapshot["resolved_at"] = (event.fields["resolved_at"] as? String) ?? RFC3339.format(event.at, offsetSeconds: 0)
+      }
     case .closed:
-      guard state != "closed" else {
-        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "closed")
-      }
-      try checkReports(event, level: level ?? "", in: db)
-      state = "closed"
-      snapshot["state"] = "closed"
       if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
         snapshot["resolved_at"] = RFC3339.format(event.at, offsetSeconds: 0)
       }
     case .reopened:
-      guard state != "open" else {
-        throw StoreError.illegalTransition(case: event.caseID, state: state, event: "reopened")
-      }
-      state = "open"
-      snapshot["state"] = "open"
       snapshot["resolved_at"] = NSNull()
       snapshot["reopened_after_resolution"] = true
+      lifecycle["reply_approved"] = nil
+      lifecycle["approvals"] = nil
       override = nil
     case .override:
       guard event.actor == "customer_service_center" else {
@@ -123,10 +157,18 @@ public final class SQLiteCaseStore: @unchecked Sendable {
         throw StoreError.invalidEvent("override needs a `reason`")
       }
       override = to
+    default:
+      break
     }
+    state = stage.snapshotState
+    snapshot["state"] = state
+    _ = from
     snapshot["id"] = event.caseID
     // Evaluate: the facts with the party's identity, at the event's time.
     let facts = try self.facts(event.caseID, snapshot, party)
+    if let gate = Lifecycle.gateName(event.kind) {
+      try checkGates(gate, event, facts: facts, level: level, lifecycle: lifecycle)
+    }
     let history = StoreHistory(db: db, rules: rules, asOf: event.at)
     var decision = Decision()
     rules.evaluate(facts, at: event.at, history: history, floor: floor(level: level), into: &decision)
@@ -148,21 +190,27 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     let complainantKey = (party["complainant_id"] as? String).map(Self.pseudonym)
     try db.execute(
       sql: """
-        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
+          stage = excluded.stage, lifecycle = excluded.lifecycle,
           issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
           level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
         """,
       arguments: [
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
         override,
-        decision.nextReviewAt,
+        decision.nextReviewAt, stage.rawValue,
+        String(
+          decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
+          as: UTF8.self),
       ])
     try db.execute(
       sql:
-        "INSERT INTO parties (case_id, complainant_id, contact) VALUES (?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact",
-      arguments: [event.caseID, party["complainant_id"] as? String, party["contact"] as? String])
+        "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
+      arguments: [
+        event.caseID, party["complainant_id"] as? String, party["contact"] as? String, party["respondent"] as? String,
+      ])
     try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
     try writeOutbox(
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at, in: db)
@@ -223,41 +271,87 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? data, as: UTF8.self)
   }
 
-  func checkReports(_ event: CaseEvent, level: String, in db: Database) throws {
-    let handed = Set(((event.fields["reports"] as? [[String: Any]]) ?? []).compactMap { $0["report"] as? String })
+  /// The gates the rules put on a transition: approvals and reports that must exist first.
+  func checkGates(_ transition: String, _ event: CaseEvent, facts: CaseFacts, level: String?, lifecycle: [String: Any])
+    throws
+  {
+    let levelIndex = level.flatMap { id in rules.levels.firstIndex { $0.id == id } } ?? (rules.levels.count - 1)
+    let reports = (event.fields["reports"] as? [[String: Any]]) ?? []
+    let handed = Set(reports.compactMap { $0["report"] as? String })
     let parts = Dictionary(
-      ((event.fields["reports"] as? [[String: Any]]) ?? []).compactMap { r -> (String, Set<String>)? in
+      reports.compactMap { r -> (String, Set<String>)? in
         guard let id = r["report"] as? String else { return nil }
         return (id, Set((r["parts"] as? [String]) ?? []))
       }, uniquingKeysWith: { a, b in a.union(b) })
-    guard let index = rules.levels.firstIndex(where: { $0.id == level }) else { return }
-    for gate in rules.ruleSet.gates where gate.transition == "close" {
-      guard let report = gate.requireReport else { continue }
-      // Gate conditions on `level` are judged against the case's level.
-      if let when = gate.when, !gateHolds(when.cond, levelIndex: index) { continue }
-      guard handed.contains(report) else {
-        throw StoreError.gate(case: event.caseID, missing: "the `\(report)` report (required at level \(level))")
-      }
-      if let decl = rules.ruleSet.reports.first(where: { $0.id == report }) {
-        let missing = decl.parts.map(\.id).filter { !(parts[report] ?? []).contains($0) }
-        if !missing.isEmpty {
+    let approvals = Set((lifecycle["approvals"] as? [String]) ?? [])
+    for (i, gate) in rules.ruleSet.gates.enumerated() where gate.transition == transition {
+      guard rules.gateApplies(i, facts, at: event.at, level: levelIndex) else { continue }
+      if let report = gate.requireReport {
+        guard handed.contains(report) else {
           throw StoreError.gate(
-            case: event.caseID, missing: "parts \(missing.joined(separator: ", ")) of the `\(report)` report")
+            case: event.caseID, missing: "the `\(report)` report (required at level \(rules.levels[levelIndex].id))")
+        }
+        if let decl = rules.ruleSet.reports.first(where: { $0.id == report }) {
+          let missing = decl.parts.map(\.id).filter { !(parts[report] ?? []).contains($0) }
+          if !missing.isEmpty {
+            throw StoreError.gate(
+              case: event.caseID, missing: "parts \(missing.joined(separator: ", ")) of the `\(report)` report")
+          }
+        }
+      }
+      if let approver = gate.requireApproval {
+        if approver == "refund_approver" {
+          var d = Decision()
+          rules.classify(facts, at: event.at, into: &d)
+          if let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }), !approvals.contains(role) {
+            throw StoreError.gate(case: event.caseID, missing: "the approval of `\(role)` for the compensation")
+          }
+        } else if approver == "customer_service_center", transition == "reply" {
+          if lifecycle["reply_approved"] as? Bool != true {
+            throw StoreError.gate(
+              case: event.caseID, missing: "the customer-service center's approval of the reply (approve_reply)")
+          }
+        } else if !approvals.contains(approver) {
+          throw StoreError.gate(case: event.caseID, missing: "the approval of `\(approver)`")
         }
       }
     }
   }
 
-  func gateHolds(_ cond: Cond, levelIndex: Int) -> Bool {
-    let rank = rules.levels.count - 1 - levelIndex
-    switch cond {
-    case .level(let op, let k): return op.holds(Int64(rank), Int64(k))
-    case .and(let cs): return cs.allSatisfy { gateHolds($0, levelIndex: levelIndex) }
-    case .or(let cs): return cs.contains { gateHolds($0, levelIndex: levelIndex) }
-    case .not(let c): return !gateHolds(c, levelIndex: levelIndex)
-    case .constant(let b): return b
-    default: return true
+  /// Records a deadline extension: with a reason, and never past the rules' cap.
+  func extend(_ event: CaseEvent, snapshot: [String: Any], party: [String: Any], lifecycle: inout [String: Any]) throws
+  {
+    guard let name = event.fields["deadline"] as? String,
+      let index = rules.ruleSet.deadlines.firstIndex(where: { $0.id == name })
+    else {
+      throw StoreError.invalidEvent(
+        "`extend` needs `deadline`, one of \(rules.ruleSet.deadlines.map(\.id).joined(separator: ", "))")
     }
+    guard let untilText = event.fields["until"] as? String, let until = RFC3339.parse(untilText) else {
+      throw StoreError.invalidEvent("`extend` needs `until`, an RFC 3339 timestamp")
+    }
+    guard let reason = event.fields["reason"] as? String, !reason.isEmpty else {
+      throw StoreError.invalidEvent("`extend` needs a `reason` (told to the complainant)")
+    }
+    let decl = rules.ruleSet.deadlines[index]
+    guard let cap = decl.maximum else {
+      throw StoreError.forbidden(
+        "case `\(event.caseID)`: deadline `\(name)` cannot be extended (the rules set no `max`)")
+    }
+    let facts = try self.facts(event.caseID, snapshot, party)
+    var d = Decision()
+    rules.evaluate(facts, at: event.at, into: &d)
+    // The cap counts from the same timestamp as the deadline's rule.
+    let base = decl.rules.lazy.map { facts.numbers[$0.baseSlot] }.first { $0 != CaseFacts.null } ?? facts.receivedAt
+    let limit = cap.added(to: base, calendar: rules.calendar)
+    guard until <= limit else {
+      throw StoreError.forbidden(
+        "case `\(event.caseID)`: `\(name)` can be extended to \(RFC3339.format(limit, offsetSeconds: rules.calendar.clock.offset(at: limit))) at most (\(cap))"
+      )
+    }
+    var extensions = (lifecycle["extensions"] as? [String: Any]) ?? [:]
+    extensions[name] = ["until": untilText, "reason": reason]
+    lifecycle["extensions"] = extensions
   }
 
   func record(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, in db: Database) throws {
@@ -392,6 +486,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     public var nextReviewAt: Millis?
     public var snapshotJSON: String
     public var decisionJSON: String?
+    /// The lifecycle stage (POLICY §6) and what it has gathered: approvals, extensions…
+    public var stage: String
+    public var lifecycleJSON: String
   }
 
   public func cases(includeConfidential: Bool = false) throws -> [StoredCase] {
@@ -413,7 +510,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
         return StoredCase(
           id: id, version: row["version"], state: row["state"], level: row["level"],
           nextReviewAt: row["next_review_at"],
-          snapshotJSON: snapshot, decisionJSON: decision)
+          snapshotJSON: snapshot, decisionJSON: decision, stage: row["stage"], lifecycleJSON: row["lifecycle"])
       }
     }
   }

@@ -63,6 +63,13 @@ enum Schema {
       }
       try db.create(index: "outbox_due", on: "outbox", columns: ["status", "due_at"])
     }
+    m.registerMigration("v2 lifecycle") { db in
+      try db.alter(table: "cases") { t in
+        t.add(column: "stage", .text).notNull().defaults(to: "received")
+        t.add(column: "lifecycle", .text).notNull().defaults(to: "{}")
+      }
+      try db.alter(table: "parties") { t in t.add(column: "respondent", .text) }
+    }
     return m
   }
 }

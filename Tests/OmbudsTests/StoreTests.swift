@@ -1,5 +1,6 @@
 import Foundation
 import OmbudsEngine
+import OmbudsRules
 import OmbudsStore
 import Testing
 
@@ -90,6 +91,10 @@ import Testing
   @Test func closingAMajorCaseNeedsTheDetailedReportWithAllParts() throws {
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "media": "exposed"]))
+    #expect(throws: StoreError.illegalTransition(case: "C", state: "received", event: "closed")) {
+      try store.apply(event("e0", "C", .closed, "2025-10-05T09:00:00+08:00", ["reports": []]))
+    }
+    try store.apply(event("e1b", "C", .resolved, "2025-10-04T09:00:00+08:00"))
     #expect(throws: StoreError.gate(case: "C", missing: "the `detailed_special` report (required at level major)")) {
       try store.apply(event("e2", "C", .closed, "2025-10-05T09:00:00+08:00", ["reports": []]))
     }
@@ -170,5 +175,77 @@ import Testing
     for e in events.prefix(11) { _ = try? other.apply(e) }
     for e in events { _ = try? other.apply(e) }
     #expect(try other.cases().map { "\($0.id) \($0.level) \($0.version) \($0.snapshotJSON)" } == whole)
+  }
+
+  @Test func theLifecycleRefusesIllegalMovesAndNamesThem() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "respondent": "staff-7", "channel": "phone"]))
+    try store.apply(event("e2", "C", .register, t))
+    #expect(throws: StoreError.illegalTransition(case: "C", state: "registered", event: "propose")) {
+      try store.apply(event("e3", "C", .propose, t))
+    }
+    try store.apply(event("e4", "C", .accept, t))
+    #expect(throws: StoreError.forbidden("case `C`: `staff-7` is the person complained about and must recuse (回避)")) {
+      try store.apply(event("e5", "C", .assign, t, ["assignee": "staff-7"]))
+    }
+    for (i, step) in [CaseEvent.Kind.assign, .investigate, .propose, .approve, .carryOut, .reply, .followUp]
+      .enumerated()
+    {
+      try store.apply(event("s\(i)", "C", step, t, step == .assign ? ["assignee": "staff-9"] : [:]))
+    }
+    try store.apply(event("e6", "C", .closed, t, ["reports": []]))
+    let c = try #require(try store.cases().first)
+    #expect(c.stage == "closed" && c.state == "closed")
+    try store.apply(event("e7", "C", .reopened, "2025-10-05T09:00:00+08:00"))
+    #expect(try store.cases().first?.stage == "accepted")
+    #expect(try store.cases().first?.snapshotJSON.contains("\"reopened_after_resolution\":true") == true)
+  }
+
+  @Test func compensationNeedsItsTiersApproverAndOnlineRepliesTheCenters() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(
+      event(
+        "e1", "C", .received, t,
+        ["received_at": t, "channel": "web", "compensation": ["amount": "650.00", "currency": "CNY"]]))
+    for (i, step) in [CaseEvent.Kind.register, .accept, .assign, .investigate, .propose].enumerated() {
+      try store.apply(event("s\(i)", "C", step, t, step == .assign ? ["assignee": "a"] : [:]))
+    }
+    try store.apply(event("e2", "C", .approve, t, actor: "market_management"))
+    #expect(throws: StoreError.gate(case: "C", missing: "the approval of `general_manager` for the compensation")) {
+      try store.apply(event("e3", "C", .carryOut, t))
+    }
+    try store.apply(event("e4", "C", .approve, t, actor: "general_manager"))
+    try store.apply(event("e5", "C", .carryOut, t))
+    #expect(
+      throws: StoreError.gate(case: "C", missing: "the customer-service center's approval of the reply (approve_reply)")
+    ) {
+      try store.apply(event("e6", "C", .reply, t))
+    }
+    #expect(throws: StoreError.self) { try store.apply(event("e7", "C", .approveReply, t, actor: "clerk")) }
+    try store.apply(event("e8", "C", .approveReply, t, actor: "customer_service_center"))
+    try store.apply(event("e9", "C", .reply, t))
+    #expect(try store.cases().first?.stage == "replied")
+  }
+
+  @Test func aDeadlineExtendsOnlyWithAReasonAndWithinItsCap() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let transport = Support.root.appendingPathComponent("rules/examples/passenger_transport").path
+    let rules = try CompiledRules(try #require(RuleSetLoader.load(paths: [transport]).ruleSet))
+    let store = try SQLiteCaseStore(path: dir.appendingPathComponent("t.sqlite").path, rules: rules)
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(
+      CaseEvent(
+        eventID: "e1", caseID: "C", kind: .received, at: Support.time(t), actor: "a", fields: ["received_at": t]))
+    func extend(_ id: String, _ until: String, _ reason: String) throws {
+      try store.apply(
+        CaseEvent(
+          eventID: id, caseID: "C", kind: .extend, at: Support.time(t), actor: "a",
+          fields: ["deadline": "reply_by", "until": until, "reason": reason]))
+    }
+    #expect(throws: StoreError.self) { try extend("e2", "2025-11-20T09:00:00+08:00", "") }
+    #expect(throws: StoreError.self) { try extend("e3", "2025-12-20T09:00:00+08:00", "complex case") }
+    try extend("e4", "2025-11-20T09:00:00+08:00", "complex case: a third party must be heard")
+    #expect(try store.cases().first?.lifecycleJSON.contains("2025-11-20T09:00:00+08:00") == true)
   }
 }
