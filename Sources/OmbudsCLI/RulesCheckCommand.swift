@@ -98,7 +98,8 @@ public struct RulesCheckCommand: ParsableCommand {
             let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
             let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
             let counts = e + w == 0 ? "" : " (\(plural(e, "error")), \(plural(w, "warning")))"
-            summary += "\(f): \(e == 0 ? "SUCCESS" : "FAILED")\(counts)\n"
+            let status = e > 0 ? "FAILED" : result.checked ? "SUCCESS" : "NOT CHECKED (fix the syntax errors first)"
+            summary += "\(f): \(status)\(counts)\n"
           }
           // Diagnostics about paths that are not files (a missing directory, say).
           for d in diagnostics where !known.contains(d.location.file) && d.severity == .error {

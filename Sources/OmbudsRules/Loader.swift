@@ -10,6 +10,9 @@ public struct LoadResult: Sendable {
   public var sources: [String: SourceFile]
   /// Per-file counts for the summary.
   public var files: [String]
+  /// False when syntax errors stopped the rule checks: files without errors of their own
+  /// were not checked.
+  public var checked = true
 
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -87,11 +90,15 @@ public enum RuleSetLoader {
     // Syntax first: when a file does not parse, what the other files say about it would
     // only be consequences (undefined levels, roles…), so the rule checks wait.
     if reader.bag.hasErrors {
-      let diagnostics = reader.bag.sorted
+      var diagnostics = reader.bag.sorted
+      if reader.bag.dropped > 0, let last = diagnostics.last {
+        diagnostics.append(
+          .error("rules.too-many-diagnostics", "\(reader.bag.dropped) more diagnostics not shown", at: last.location))
+      }
       return LoadResult(
         ruleSet: nil, diagnostics: diagnostics,
         sources: Dictionary(sources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a }),
-        files: sources.map(\.path))
+        files: sources.map(\.path), checked: false)
     }
     var builder = Builder(reader: reader, roots: roots)
     builder.readFile = readFile
@@ -525,7 +532,7 @@ struct Builder {
   mutating func checkKeywords() {
     if categories.count > 64, let extra = categories.dropFirst(64).first {
       reader.error(
-        "rules.too-many-categories", "a rule set holds at most 64 categories; this is number \(categories.count)",
+        "rules.too-many-categories", "a rule set holds at most 64 categories; this is number 65 of \(categories.count)",
         at: extra.location, length: extra.id.unicodeScalars.count)
     }
     var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]

@@ -325,7 +325,13 @@ struct TypeChecker {
       guard let c = comparison(.eq, a, item, span, context, &reader) else { return nil }
       conds.append(c)
     }
-    return negated ? .not(.or(conds)) : .or(conds)
+    guard negated else { return .or(conds) }
+    // `not in` is false for an absent value, like `!=`.
+    if case .field(let f, _) = measure, f.optional || f.type == .string {
+      let absent: Cond = f.type == .string ? .stringIsNull(slot: f.slot) : .isNull(slot: f.slot)
+      return .and([.not(absent), .not(.or(conds))])
+    }
+    return .not(.or(conds))
   }
 
   func mismatch(_ e: Expr, expected: String, about: String, _ reader: inout Reader) -> Cond? {

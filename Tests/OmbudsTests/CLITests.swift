@@ -121,3 +121,35 @@ extension CLITests {
 
   func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "/", with: "/") + "\"" }
 }
+
+extension CLITests {
+  @Test func replayCasesAndTickOnASQLiteStore() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let db = dir.appendingPathComponent("s.sqlite").path
+    let events = """
+      {"event_id":"e1","case":"C-1","type":"received","at":"2025-10-01T09:00:00+08:00","actor":"intake","received_at":"2025-10-01T09:00:00+08:00","complainant_id":"P1"}
+      {"event_id":"e2","case":"C-1","type":"closed","at":"2025-10-02T09:00:00+08:00","actor":"x"}
+      {"event_id":"e3","case":"C-2","type":"received","at":"2025-10-01T09:00:00+08:00","actor":"intake","received_at":"2025-10-01T09:00:00+08:00","media":"exposed"}
+      """
+    let first = try Support.run("ombuds", ["replay", "--store", db], stdin: events)
+    #expect(first.status == 1)
+    #expect(first.stderr == "{\"line\":2,\"error\":\"case `C-1` is received: `closed` is not allowed\"}\n")
+    // Run again: applied events are skipped, the same line is rejected again, nothing doubles.
+    let again = try Support.run("ombuds", ["replay", "--store", db], stdin: events)
+    #expect(again.stderr == first.stderr)
+    let cases = try Support.run("ombuds", ["cases", "--store", db])
+    #expect(cases.status == 0)
+    let lines = cases.stdout.split(separator: "\n")
+    #expect(lines.count == 2)
+    #expect(!cases.stdout.contains("P1"))
+    let tick = try Support.run("ombuds", ["tick", "--store", db, "--now", "2025-10-08T10:00:00+08:00"])
+    #expect(tick.stdout == "{\"reevaluated\":2}\n")
+    let after = try Support.run("ombuds", ["cases", "--store", db])
+    let levels = try after.stdout.split(separator: "\n").map {
+      try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["level"] as? String
+    }
+    #expect(levels == ["hot", "major"])
+    #expect(try Support.run("ombuds", ["cases", "--store", "postgres://localhost/x"]).status == 2)
+  }
+}

@@ -151,12 +151,16 @@ import Testing
       tier: {type: enum, values: [gold, silver], optional: true}
       note: {type: string}
       rating: {type: decimal, min: 1, max: 5, default: 3}
+      count: {type: integer, optional: true}
     levels:
       a: {any: [complainant_id != "P1"]}
       b: {any: [vip == false]}
       d:
         any:
           - tier not in [gold]
+      f:
+        any:
+          - count not in [1, 2]
       e: {any: [note == ""]}
       z: {otherwise: true}
     """
