@@ -10,6 +10,7 @@ let package = Package(
   dependencies: [
     .package(name: "Ombuds", path: ".."),
     .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
   ],
   targets: [
     // The default policy written by hand in Swift: the baseline the evaluator is held to.
@@ -17,6 +18,13 @@ let package = Package(
     .executableTarget(
       name: "ombuds-eval-bench",
       dependencies: ["HandWritten", .product(name: "OmbudsEngine", package: "Ombuds")]
+    ),
+    .executableTarget(
+      name: "ombuds-store-bench",
+      dependencies: [
+        .product(name: "OmbudsStore", package: "Ombuds"), .product(name: "OmbudsEngine", package: "Ombuds"),
+        .product(name: "OmbudsRules", package: "Ombuds"), .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .executableTarget(
       name: "OmbudsBenchmarks",

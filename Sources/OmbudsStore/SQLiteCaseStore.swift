@@ -36,6 +36,12 @@ public final class SQLiteCaseStore: @unchecked Sendable {
 
   /// Kept apart from the case facts (保密): who complained, how to reach them, and who was
   /// complained about.
+  /// Fault injection for crash tests: `OMBUDS_FAULT_KILL_AT=N` kills the process with
+  /// SIGKILL inside the N-th event's transaction, after its writes and before its commit.
+  nonisolated(unsafe) static var faultCountdown: Int? = ProcessInfo.processInfo.environment["OMBUDS_FAULT_KILL_AT"]
+    .flatMap(
+      Int.init)
+
   static let confidential: Set<String> = ["complainant_id", "contact", "respondent"]
 
   /// Applies one event. Throws `StoreError` naming what is wrong; nothing is written then.
@@ -221,6 +227,10 @@ public final class SQLiteCaseStore: @unchecked Sendable {
         arguments: [key, event.caseID])
       for other in others { try reevaluate(other, at: event.at, in: db) }
     }
+    if let n = Self.faultCountdown {
+      if n <= 1 { kill(getpid(), SIGKILL) }
+      Self.faultCountdown = n - 1
+    }
     return .applied(version: version, level: newLevel)
   }
 
@@ -240,7 +250,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     var merged = snapshot
     for (k, v) in party where k == "complainant_id" { merged[k] = v }
     merged["id"] = id
-    guard let data = try? JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys]) else {
+    guard let data = try? JSONSerialization.data(withJSONObject: merged) else {
       throw StoreError.invalidCase(id, "facts are not JSON")
     }
     let bytes = [UInt8](data)

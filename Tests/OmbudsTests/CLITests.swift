@@ -153,3 +153,42 @@ extension CLITests {
     #expect(try Support.run("ombuds", ["cases", "--store", "postgres://localhost/x"]).status == 2)
   }
 }
+
+extension CLITests {
+  /// The importer killed inside a transaction at several points, then run again, ends with
+  /// exactly the state of an uninterrupted import.
+  @Test func aKilledImportRunAgainEndsInTheSameState() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var lines: [String] = []
+    for c in 0..<40 {
+      let day = c % 28 + 1
+      let t = "2025-10-\(day < 10 ? "0" : "")\(day)T09:00:00+08:00"
+      lines.append(
+        #"{"event_id":"r\#(c)","case":"C\#(c)","type":"received","at":"\#(t)","actor":"i","received_at":"\#(t)","complainant_id":"P\#(c % 7)","issue_key":"K\#(c % 5)","collective_size":\#(c % 4 + 1)}"#
+      )
+      if c % 3 == 0 {
+        lines.append(
+          #"{"event_id":"u\#(c)","case":"C\#(c)","type":"updated","at":"\#(t)","actor":"i","media":"threatened"}"#)
+      }
+      if c % 4 == 0 {
+        lines.append(#"{"event_id":"d\#(c)","case":"C\#(c)","type":"resolved","at":"\#(t)","actor":"i"}"#)
+      }
+    }
+    let events = dir.appendingPathComponent("events.jsonl")
+    try lines.joined(separator: "\n").write(to: events, atomically: true, encoding: .utf8)
+    let whole = dir.appendingPathComponent("whole.sqlite").path
+    #expect(try Support.run("ombuds", ["replay", "--store", whole, events.path]).status == 0)
+    let killed = dir.appendingPathComponent("killed.sqlite").path
+    for point in [3, 17, 5, 30, 11] {  // the n-th event still to apply dies before its commit
+      let run = try Support.run(
+        "ombuds", ["replay", "--store", killed, events.path], environment: ["OMBUDS_FAULT_KILL_AT": "\(point)"])
+      #expect(run.status == 9, "killed by SIGKILL")
+    }
+    #expect(try Support.run("ombuds", ["replay", "--store", killed, events.path]).status == 0)
+    let a = try Support.run("ombuds", ["cases", "--store", whole]).stdout
+    let b = try Support.run("ombuds", ["cases", "--store", killed]).stdout
+    #expect(a.split(separator: "\n").count == 40)
+    #expect(a == b)
+  }
+}

@@ -69,12 +69,18 @@ enum Support {
   }
 
   /// Runs one of the package's executables to the end.
-  static func run(_ tool: String, _ arguments: [String], stdin: String? = nil, in directory: URL? = nil) throws -> Run {
+  static func run(
+    _ tool: String, _ arguments: [String], stdin: String? = nil, in directory: URL? = nil,
+    environment: [String: String] = [:]
+  ) throws -> Run {
     guard let products = productsDirectory() else { throw CaseError("built executables not found") }
     let process = Process()
     process.executableURL = products.appendingPathComponent(tool)
     process.arguments = arguments
     process.currentDirectoryURL = directory ?? root
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()
@@ -97,7 +103,7 @@ enum Support {
     group.wait()
     process.waitUntilExit()
     return Run(
-      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+      status: process.terminationStatus,  // the signal number when killed by one stdout: String(decoding: outData, as: UTF8.self),
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
