@@ -102,8 +102,9 @@ enum Support {
     errData = err.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
+    // terminationStatus is the signal number when a signal killed the process.
     return Run(
-      status: process.terminationStatus,  // the signal number when killed by one stdout: String(decoding: outData, as: UTF8.self),
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
       stderr: String(decoding: errData, as: UTF8.self))
   }
 }
