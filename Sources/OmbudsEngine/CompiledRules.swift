@@ -50,6 +50,9 @@ public final class CompiledRules: Sendable {
   public let reader: SnapshotReader
   /// The windows `same_issue_complainants` is asked about.
   public let aggregateWindows: [RuleDuration]
+  /// The highest level (lowest index) whose conditions use an aggregate; nil when none do.
+  /// A case already at or above it cannot be raised by other cases arriving.
+  public let highestAggregateLevel: Int?
 
   let program: Program
   let fast: FastLevels
@@ -181,6 +184,15 @@ public final class CompiledRules: Sendable {
       for rule in deadline.rules { if let when = rule.when { collect(when.cond) } }
     }
     let windowList = windows.sorted { $0.description < $1.description }
+    func usesAggregate(_ c: Cond) -> Bool {
+      switch c {
+      case .sameIssueComplainants: true
+      case .and(let cs), .or(let cs): cs.contains(where: usesAggregate)
+      case .not(let x): usesAggregate(x)
+      default: false
+      }
+    }
+    self.highestAggregateLevel = ruleSet.levels.firstIndex { $0.items.contains { usesAggregate($0.cond) } }
     self.aggregateWindows = windowList
 
     // Flatten every condition into one program: level items first, then deadline whens.

@@ -222,10 +222,15 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at, in: db)
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
-      let others = try String.fetchAll(
-        db, sql: "SELECT id FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'",
+      let others = try Row.fetchAll(
+        db, sql: "SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'",
         arguments: [key, event.caseID])
-      for other in others { try reevaluate(other, at: event.at, in: db) }
+      let ceiling = rules.highestAggregateLevel ?? -1
+      for other in others {
+        // A case already at or above the highest level an aggregate can give stays there.
+        let index = rules.levels.firstIndex { $0.id == (other["level"] as String) } ?? Int.max
+        if index > ceiling { try reevaluate(other["id"], at: event.at, in: db) }
+      }
     }
     if let n = Self.faultCountdown {
       if n <= 1 { kill(getpid(), SIGKILL) }
