@@ -105,7 +105,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
   case invalidCase(String, String)
   case conflict(case: String, expected: Int, actual: Int)
   case illegalTransition(case: String, state: String, event: String)
-  case gate(case: String, missing: String)
+  case gate(case: String, transition: String, missing: String)
   case forbidden(String)
   case database(String)
 
@@ -118,7 +118,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case .conflict(let id, let e, let a):
       "case `\(id)` is at version \(a), not \(e): it changed in the meantime (reload and retry)"
     case .illegalTransition(let id, let state, let event): "case `\(id)` is \(state): `\(event)` is not allowed"
-    case .gate(let id, let missing): "case `\(id)` cannot close: \(missing)"
+    case .gate(let id, let transition, let missing): "case `\(id)` cannot \(transition): \(missing) is missing"
     case .forbidden(let m): m
     case .database(let m): "database: \(m)"
     }

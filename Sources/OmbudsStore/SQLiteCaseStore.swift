@@ -19,6 +19,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   public let rules: CompiledRules
   let db: DatabasePool
   let renderer: DecisionRenderer
+  /// The store's own key for complainant pseudonyms.
+  let pseudonymKey: [UInt8]
 
   /// Opens (creating and migrating) the database at `path`.
   public init(path: String, rules: CompiledRules) throws {
@@ -32,6 +34,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     }
     self.rules = rules
     self.renderer = DecisionRenderer(rules: rules)
+    let hex =
+      (try? db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }) ?? nil
+    self.pseudonymKey = Array((hex ?? "ombuds").utf8)
   }
 
   /// Kept apart from the case facts (保密): who complained, how to reach them, and who was
@@ -57,7 +62,14 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   }
 
   func apply(_ event: CaseEvent, in db: Database) throws -> ApplyOutcome {
-    if try Bool.fetchOne(db, sql: "SELECT 1 FROM events WHERE event_id = ?", arguments: [event.eventID]) == true {
+    if let seen = try Row.fetchOne(
+      db, sql: "SELECT case_id, type FROM events WHERE event_id = ?", arguments: [event.eventID])
+    {
+      guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
+        throw StoreError.invalidEvent(
+          "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
+        )
+      }
       return .duplicate
     }
     let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [event.caseID])
@@ -100,6 +112,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       }
       stage = move.to
     }
+    if stage == .closed, [.override, .extend, .approveReply].contains(event.kind) {
+      throw StoreError.illegalTransition(case: event.caseID, state: stage.rawValue, event: event.kind.rawValue)
+    }
     switch event.kind {
     case .received, .updated:
       if event.kind == .updated, stage == .closed {
@@ -112,7 +127,13 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       guard let reason = event.fields["reason"] as? String, !reason.isEmpty else {
         throw StoreError.invalidEvent("`\(event.kind.rawValue)` needs a `reason`")
       }
-      if event.kind == .reject { lifecycle["rejected_reason"] = reason }
+      if event.kind == .reject {
+        lifecycle["rejected_reason"] = reason
+        // Rejected is final: the clock stops, the level no longer moves with time.
+        if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
+          snapshot["resolved_at"] = localTime(event.at)
+        }
+      }
       if event.kind == .markMalicious { lifecycle["malicious"] = reason }
     case .assign:
       guard let assignee = event.fields["assignee"] as? String, !assignee.isEmpty else {
@@ -138,15 +159,21 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       try extend(event, snapshot: snapshot, party: party, lifecycle: &lifecycle)
     case .resolved, .carryOut:
       if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
-        snapshot["resolved_at"] = (event.fields["resolved_at"] as? String) ?? RFC3339.format(event.at, offsetSeconds: 0)
+        snapshot["resolved_at"] = (event.fields["resolved_at"] as? String) ?? localTime(event.at)
       }
     case .closed:
       if snapshot["resolved_at"] == nil || snapshot["resolved_at"] is NSNull {
-        snapshot["resolved_at"] = RFC3339.format(event.at, offsetSeconds: 0)
+        snapshot["resolved_at"] = localTime(event.at)
       }
+    case .appeal:
+      // 复核申诉: the case is open again for review; earlier approvals no longer count.
+      snapshot["resolved_at"] = NSNull()
+      lifecycle["approvals"] = nil
+      lifecycle["reply_approved"] = nil
     case .reopened:
       snapshot["resolved_at"] = NSNull()
       snapshot["reopened_after_resolution"] = true
+      lifecycle["round"] = ((lifecycle["round"] as? Int) ?? 1) + 1
       lifecycle["reply_approved"] = nil
       lifecycle["approvals"] = nil
       override = nil
@@ -175,11 +202,13 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     if let gate = Lifecycle.gateName(event.kind) {
       try checkGates(gate, event, facts: facts, level: level, lifecycle: lifecycle)
     }
-    let history = StoreHistory(db: db, rules: rules, asOf: event.at)
+    let history = StoreHistory(db: db, store: self, asOf: event.at)
     var decision = Decision()
     rules.evaluate(facts, at: event.at, history: history, floor: floor(level: level), into: &decision)
     pin(&decision, override: override)
+    applyExtensions(&decision, lifecycle)
     let newLevel = rules.levels[decision.level].id
+    if newLevel != level { lifecycle["level_since"] = event.at }
     version += 1
     // Persist: event, snapshot, party, decision, outbox.
     let payload = String(
@@ -193,7 +222,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     let snapshotText = String(
       decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
-    let complainantKey = (party["complainant_id"] as? String).map(Self.pseudonym)
+    let complainantKey = (party["complainant_id"] as? String).map(pseudonym)
     try db.execute(
       sql: """
         INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
@@ -219,7 +248,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       ])
     try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
     try writeOutbox(
-      caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at, in: db)
+      caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
+      round: (lifecycle["round"] as? Int) ?? 1, in: db)
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
       let others = try Row.fetchAll(
@@ -237,6 +267,19 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       Self.faultCountdown = n - 1
     }
     return .applied(version: version, level: newLevel)
+  }
+
+  /// An instant in the rule set's time zone, as RFC 3339.
+  func localTime(_ t: Millis) -> String { RFC3339.format(t, offsetSeconds: rules.calendar.clock.offset(at: t)) }
+
+  /// Deadlines extended by `extend` events replace the computed ones.
+  func applyExtensions(_ decision: inout Decision, _ lifecycle: [String: Any]) {
+    guard let extensions = lifecycle["extensions"] as? [String: Any] else { return }
+    for (i, d) in rules.ruleSet.deadlines.enumerated() where i < decision.deadlines.count {
+      if let e = extensions[d.id] as? [String: Any], let until = (e["until"] as? String).flatMap(RFC3339.parse) {
+        decision.deadlines[i] = until
+      }
+    }
   }
 
   /// The lowest level index a case may take now: its current level (levels ratchet: they
@@ -266,12 +309,10 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     }
   }
 
-  /// A stable stand-in for a complainant id, so that aggregates count people without the
-  /// cases table holding who they are.
-  static func pseudonym(_ id: String) -> String {
-    var h = SHA256()
-    h.update(id)
-    return h.hexDigest()
+  /// A stable stand-in for a complainant id (an HMAC under the store's key), so that
+  /// aggregates count people without the cases table holding who they are.
+  func pseudonym(_ id: String) -> String {
+    SHA256.hmac(key: pseudonymKey, message: Array(id.utf8)).map { String(format: "%02x", $0) }.joined()
   }
 
   /// Payloads of events keep no identity either.
@@ -304,13 +345,15 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       if let report = gate.requireReport {
         guard handed.contains(report) else {
           throw StoreError.gate(
-            case: event.caseID, missing: "the `\(report)` report (required at level \(rules.levels[levelIndex].id))")
+            case: event.caseID, transition: transition,
+            missing: "the `\(report)` report (required at level \(rules.levels[levelIndex].id))")
         }
         if let decl = rules.ruleSet.reports.first(where: { $0.id == report }) {
           let missing = decl.parts.map(\.id).filter { !(parts[report] ?? []).contains($0) }
           if !missing.isEmpty {
             throw StoreError.gate(
-              case: event.caseID, missing: "parts \(missing.joined(separator: ", ")) of the `\(report)` report")
+              case: event.caseID, transition: transition,
+              missing: "parts \(missing.joined(separator: ", ")) of the `\(report)` report")
           }
         }
       }
@@ -319,15 +362,17 @@ public final class SQLiteCaseStore: @unchecked Sendable {
           var d = Decision()
           rules.classify(facts, at: event.at, into: &d)
           if let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }), !approvals.contains(role) {
-            throw StoreError.gate(case: event.caseID, missing: "the approval of `\(role)` for the compensation")
+            throw StoreError.gate(
+              case: event.caseID, transition: transition, missing: "the approval of `\(role)` for the compensation")
           }
         } else if approver == "customer_service_center", transition == "reply" {
           if lifecycle["reply_approved"] as? Bool != true {
             throw StoreError.gate(
-              case: event.caseID, missing: "the customer-service center's approval of the reply (approve_reply)")
+              case: event.caseID, transition: transition,
+              missing: "the customer-service center's approval of the reply (approve_reply)")
           }
         } else if !approvals.contains(approver) {
-          throw StoreError.gate(case: event.caseID, missing: "the approval of `\(approver)`")
+          throw StoreError.gate(case: event.caseID, transition: transition, missing: "the approval of `\(approver)`")
         }
       }
     }
@@ -383,9 +428,9 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   }
 
   /// Outbox rows for what the decision triggers, each with a stable idempotency key.
-  func writeOutbox(caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, in db: Database)
-    throws
-  {
+  func writeOutbox(
+    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1, in db: Database
+  ) throws {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level] ?? LevelDuties()
     func add(_ key: String, _ kind: String, _ to: [String], _ payload: [String: Any], due: Millis) throws {
@@ -403,13 +448,14 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       for (i, d) in duties.onEnter.enumerated() {
         try add(
           "\(caseID)/enter/\(level)/\(i)", "notify", d.notify,
-          ["case": caseID, "level": level, "on": "enter", "when": d.at.rawValue], due: at)
+          ["case": caseID, "level": level, "on": "enter", "when": d.at == .once ? "immediately" : d.at.rawValue],
+          due: at)
       }
     }
     if closing {
       for (i, d) in duties.onClose.enumerated() {
         try add(
-          "\(caseID)/close/\(level)/\(i)", "report", d.notify,
+          "\(caseID)/close/\(level)/\(i)/\(round)", "report", d.notify,
           ["case": caseID, "level": level, "on": "close", "report": d.report ?? ""], due: at)
       }
     }
@@ -425,6 +471,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]) else { return }
     let text: String = row["snapshot"]
     let snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    let lifeText: String = row["lifecycle"]
+    var lifecycle = (try? JSONSerialization.jsonObject(with: Data(lifeText.utf8)) as? [String: Any]) ?? [:]
     var party: [String: Any] = [:]
     if let c = try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = ?", arguments: [id]) {
       party["complainant_id"] = c
@@ -434,41 +482,48 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     let override: String? = row["override_level"]
     var decision = Decision()
     rules.evaluate(
-      facts, at: at, history: StoreHistory(db: db, rules: rules, asOf: at), floor: floor(level: level), into: &decision)
+      facts, at: at, history: StoreHistory(db: db, store: self, asOf: at), floor: floor(level: level), into: &decision)
     pin(&decision, override: override)
+    applyExtensions(&decision, lifecycle)
     let newLevel = rules.levels[decision.level].id
-    // Weekly (while-open) repeats fall due at review times.
+    if newLevel != level { lifecycle["level_since"] = at }
+    let since =
+      (lifecycle["level_since"] as? Int64) ?? (lifecycle["level_since"] as? Int).map(Int64.init) ?? facts.receivedAt
+    // While-open repeats (weekly progress reports of a major case): every occurrence since
+    // the case entered its level, counted from receipt, up to now. Keys make each one once.
     let state: String = row["state"]
     if state == "open" {
       for (i, d) in (rules.ruleSet.duties[newLevel]?.whileOpen ?? []).enumerated() {
         guard let every = d.every else { continue }
-        // The most recent repeat at or before `at`, counted from receipt.
+        let recipients = String(
+          decoding: (try? JSONSerialization.data(withJSONObject: d.notify)) ?? Data("[]".utf8), as: UTF8.self)
         var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
-        var last: Millis?
-        while t <= at {
-          last = t
+        var steps = 0
+        while t <= at, steps < 10_000 {
+          if t > since {
+            try db.execute(
+              sql:
+                "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+              arguments: [
+                "\(id)/repeat/\(newLevel)/\(i)/\(t)", id, recipients,
+                "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
+                t,
+              ])
+          }
           t = every.added(to: t, calendar: rules.calendar)
-        }
-        if let last {
-          let recipients = String(
-            decoding: (try? JSONSerialization.data(withJSONObject: d.notify)) ?? Data("[]".utf8), as: UTF8.self)
-          try db.execute(
-            sql:
-              "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-            arguments: [
-              "\(id)/repeat/\(newLevel)/\(i)/\(last)", id, recipients,
-              "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
-              last,
-            ])
+          steps += 1
         }
       }
     }
     if newLevel != level || decision.nextReviewAt != row["next_review_at"] {
       try record(decision, facts: facts, eventID: nil, at: at, in: db)
       try writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
+      let life = String(
+        decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
+        as: UTF8.self)
       try db.execute(
-        sql: "UPDATE cases SET level = ?, next_review_at = ?, version = version + 1 WHERE id = ?",
-        arguments: [newLevel, decision.nextReviewAt, id])
+        sql: "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
+        arguments: [newLevel, decision.nextReviewAt, life, id])
     }
   }
 
@@ -512,10 +567,10 @@ public final class SQLiteCaseStore: @unchecked Sendable {
         let id: String = row["id"]
         var snapshot: String = row["snapshot"]
         if includeConfidential,
-          let c = try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = ?", arguments: [id]),
+          let p = try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE case_id = ?", arguments: [id]),
           var obj = (try? JSONSerialization.jsonObject(with: Data(snapshot.utf8))) as? [String: Any]
         {
-          obj["complainant_id"] = c
+          for key in ["complainant_id", "contact", "respondent"] { if let v: String = p[key] { obj[key] = v } }
           snapshot = String(
             decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data(),
             as: UTF8.self)
@@ -544,12 +599,13 @@ public final class SQLiteCaseStore: @unchecked Sendable {
 final class StoreHistory: CaseHistory, @unchecked Sendable {
   // @unchecked: used only inside one write transaction, on its thread.
   let db: Database
-  let rules: CompiledRules
+  let store: SQLiteCaseStore
   let asOf: Millis
+  var rules: CompiledRules { store.rules }
 
-  init(db: Database, rules: CompiledRules, asOf: Millis) {
+  init(db: Database, store: SQLiteCaseStore, asOf: Millis) {
     self.db = db
-    self.rules = rules
+    self.store = store
     self.asOf = asOf
   }
 
@@ -568,7 +624,7 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
         arguments: [key, earliest, latest, asOf])) ?? []
     var receipts: [(time: Millis, who: String?)] = rows.map { ($0["received_at"], $0["complainant_key"]) }
     // The case itself, as it is now (it may not be stored yet).
-    let me = facts.complainantID.map(SQLiteCaseStore.pseudonym)
+    let me = facts.complainantID.map(store.pseudonym)
     if !rows.contains(where: { ($0["id"] as String) == facts.id }) {
       receipts.append((t, me))
       receipts.sort { $0.time < $1.time }

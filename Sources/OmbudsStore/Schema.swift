@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The store's tables, created and upgraded by named migrations.
@@ -69,6 +70,20 @@ enum Schema {
         t.add(column: "lifecycle", .text).notNull().defaults(to: "{}")
       }
       try db.alter(table: "parties") { t in t.add(column: "respondent", .text) }
+    }
+    m.registerMigration("v3 pseudonym key") { db in
+      try db.create(table: "meta") { t in
+        t.column("key", .text).primaryKey()
+        t.column("value", .text).notNull()
+      }
+      // A secret of this store: complainant pseudonyms are HMACs under it, so a list of
+      // candidate phone numbers cannot be checked against them without the database.
+      var bytes = [UInt8](repeating: 0, count: 32)
+      var rng = SystemRandomNumberGenerator()
+      for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+      try db.execute(
+        sql: "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?)",
+        arguments: [bytes.map { String(format: "%02x", $0) }.joined()])
     }
     return m
   }

@@ -32,6 +32,31 @@ public struct SHA256 {
 
   public mutating func update(_ string: String) { update(string.utf8) }
 
+  /// The 32-byte digest.
+  public mutating func digest() -> [UInt8] {
+    let hex = Array(hexDigest().utf8)
+    func nibble(_ c: UInt8) -> UInt8 { c >= 0x61 ? c - 0x61 + 10 : c - 0x30 }
+    return stride(from: 0, to: hex.count, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
+  }
+
+  /// HMAC-SHA256 of `message` under `key` (RFC 2104).
+  public static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+    var k = key
+    if k.count > 64 {
+      var h = SHA256()
+      h.update(k)
+      k = h.digest()
+    }
+    k += [UInt8](repeating: 0, count: 64 - k.count)
+    var inner = SHA256()
+    inner.update(k.map { $0 ^ 0x36 })
+    inner.update(message)
+    var outer = SHA256()
+    outer.update(k.map { $0 ^ 0x5C })
+    outer.update(inner.digest())
+    return outer.digest()
+  }
+
   /// The digest as 64 lowercase hex digits.
   public mutating func hexDigest() -> String {
     let bitLength = length &* 8

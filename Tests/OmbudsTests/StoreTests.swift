@@ -95,10 +95,16 @@ import Testing
       try store.apply(event("e0", "C", .closed, "2025-10-05T09:00:00+08:00", ["reports": []]))
     }
     try store.apply(event("e1b", "C", .resolved, "2025-10-04T09:00:00+08:00"))
-    #expect(throws: StoreError.gate(case: "C", missing: "the `detailed_special` report (required at level major)")) {
+    #expect(
+      throws: StoreError.gate(
+        case: "C", transition: "close", missing: "the `detailed_special` report (required at level major)")
+    ) {
       try store.apply(event("e2", "C", .closed, "2025-10-05T09:00:00+08:00", ["reports": []]))
     }
-    #expect(throws: StoreError.gate(case: "C", missing: "parts prevention of the `detailed_special` report")) {
+    #expect(
+      throws: StoreError.gate(
+        case: "C", transition: "close", missing: "parts prevention of the `detailed_special` report")
+    ) {
       try store.apply(
         event(
           "e3", "C", .closed, "2025-10-05T09:00:00+08:00",
@@ -109,7 +115,7 @@ import Testing
         "e4", "C", .closed, "2025-10-05T09:00:00+08:00",
         ["reports": [["report": "detailed_special", "parts": ["course", "causes", "prevention"]]]]))
     #expect(try store.cases().first?.state == "closed")
-    #expect(try store.outbox().contains { $0.key == "C/close/major/0" })
+    #expect(try store.outbox().contains { $0.key == "C/close/major/0/1" })
   }
 
   @Test func aThirdComplainantMakesEveryCaseOfTheIssueHot() throws {
@@ -211,13 +217,17 @@ import Testing
       try store.apply(event("s\(i)", "C", step, t, step == .assign ? ["assignee": "a"] : [:]))
     }
     try store.apply(event("e2", "C", .approve, t, actor: "market_management"))
-    #expect(throws: StoreError.gate(case: "C", missing: "the approval of `general_manager` for the compensation")) {
+    #expect(
+      throws: StoreError.gate(
+        case: "C", transition: "carry_out", missing: "the approval of `general_manager` for the compensation")
+    ) {
       try store.apply(event("e3", "C", .carryOut, t))
     }
     try store.apply(event("e4", "C", .approve, t, actor: "general_manager"))
     try store.apply(event("e5", "C", .carryOut, t))
     #expect(
-      throws: StoreError.gate(case: "C", missing: "the customer-service center's approval of the reply (approve_reply)")
+      throws: StoreError.gate(
+        case: "C", transition: "reply", missing: "the customer-service center's approval of the reply (approve_reply)")
     ) {
       try store.apply(event("e6", "C", .reply, t))
     }
@@ -247,5 +257,64 @@ import Testing
     #expect(throws: StoreError.self) { try extend("e3", "2025-12-20T09:00:00+08:00", "complex case") }
     try extend("e4", "2025-11-20T09:00:00+08:00", "complex case: a third party must be heard")
     #expect(try store.cases().first?.lifecycleJSON.contains("2025-11-20T09:00:00+08:00") == true)
+    // The decision carries the extended deadline.
+    #expect(try store.cases().first?.decisionJSON?.contains("\"reply_by\":\"2025-11-20T09:00:00+08:00\"") == true)
+  }
+
+  @Test func aRejectedCaseStopsItsClock() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t]))
+    try store.apply(event("e2", "C", .reject, "2025-10-01T10:00:00+08:00", ["reason": "not our service"]))
+    #expect(try store.cases().first?.nextReviewAt == nil)
+    try store.runDue(at: Support.time("2025-12-01T09:00:00+08:00"))
+    #expect(try level("C") == "ordinary")
+    #expect(try store.cases().first?.snapshotJSON.contains("\"resolved_at\":\"2025-10-01T10:00:00+08:00\"") == true)
+  }
+
+  @Test func eachCloseOfAReopenedCaseHasItsReport() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    let reports = ["reports": [["report": "detailed_special", "parts": ["course", "causes", "prevention"]]]]
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "media": "exposed"]))
+    try store.apply(event("e2", "C", .resolved, t))
+    try store.apply(event("e3", "C", .closed, t, reports))
+    try store.apply(event("e4", "C", .reopened, "2025-10-02T09:00:00+08:00"))
+    try store.apply(event("e5", "C", .resolved, "2025-10-03T09:00:00+08:00"))
+    try store.apply(event("e6", "C", .closed, "2025-10-03T09:00:00+08:00", reports))
+    #expect(
+      try store.outbox().filter { $0.key.hasPrefix("C/close/") }.map(\.key) == [
+        "C/close/major/0/1", "C/close/major/0/2",
+      ])
+  }
+
+  @Test func closedCasesRefuseOverridesAndReusedEventIdsAreErrors() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t]))
+    try store.apply(event("e2", "C", .resolved, t))
+    try store.apply(event("e3", "C", .closed, t))
+    #expect(throws: StoreError.illegalTransition(case: "C", state: "closed", event: "override")) {
+      try store.apply(
+        event("e4", "C", .override, t, actor: "customer_service_center", ["level": "major", "reason": "x"]))
+    }
+    #expect(throws: StoreError.invalidEvent("event id `e2` was already used for a `resolved` event of case `C`")) {
+      try store.apply(event("e2", "C", .updated, t, ["collective_size": 20]))
+    }
+  }
+
+  @Test func anAppealClearsEarlierApprovals() throws {
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(
+      event("e1", "C", .received, t, ["received_at": t, "compensation": ["amount": "650.00", "currency": "CNY"]]))
+    for (i, step) in [CaseEvent.Kind.register, .accept, .assign, .investigate, .propose].enumerated() {
+      try store.apply(event("s\(i)", "C", step, t, step == .assign ? ["assignee": "a"] : [:]))
+    }
+    try store.apply(event("a1", "C", .approve, t, actor: "general_manager"))
+    try store.apply(event("a2", "C", .carryOut, t))
+    try store.apply(event("a3", "C", .closed, t))
+    try store.apply(event("a4", "C", .appeal, t))
+    for (i, step) in [CaseEvent.Kind.investigate, .propose].enumerated() {
+      try store.apply(event("b\(i)", "C", step, t))
+    }
+    try store.apply(event("b9", "C", .approve, t, actor: "staff-3"))
+    #expect(throws: StoreError.self) { try store.apply(event("b10", "C", .carryOut, t)) }
   }
 }
