@@ -15,6 +15,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
   ],
   targets: [
     // libyaml, the system library (Debian: libyaml-dev).
@@ -34,7 +37,11 @@ let package = Package(
     // The case store: events, snapshots, decisions and the outbox in one transaction.
     .target(
       name: "OmbudsStore",
-      dependencies: ["OmbudsEngine", "OmbudsRules", "OmbudsSyntax", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     // Command implementations shared by the executables.
     .target(

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import OmbudsEngine
 import OmbudsRules
 import OmbudsSyntax
@@ -12,35 +11,29 @@ public enum ApplyOutcome: Equatable, Sendable {
   case duplicate
 }
 
-/// The case store on SQLite (GRDB, WAL): every change — the event, the snapshot, the
-/// decision, the outbox rows — in one transaction, so a crash leaves all of it or none.
-public final class SQLiteCaseStore: @unchecked Sendable {
-  // @unchecked: `DatabasePool` serializes writes itself; `rules` is immutable.
+/// The case store: every change — the event, the snapshot, the decision, the outbox rows —
+/// in one transaction, so a crash leaves all of it or none. The same logic runs on SQLite
+/// (the default) and on PostgreSQL, where several instances may share the store.
+public final class CaseStore: @unchecked Sendable {
+  // @unchecked: the backend serializes transactions; `rules` is immutable.
   public let rules: CompiledRules
-  let db: DatabasePool
+  let backend: any StoreBackend
   let renderer: DecisionRenderer
   /// The store's own key for complainant pseudonyms.
   let pseudonymKey: [UInt8]
 
-  /// Opens (creating and migrating) the database at `path`.
-  public init(path: String, rules: CompiledRules) throws {
-    var config = Configuration()
-    config.busyMode = .timeout(10)
-    do {
-      db = try DatabasePool(path: path, configuration: config)
-      try Schema.migrator.migrate(db)
-    } catch {
-      throw StoreError.database("cannot open `\(path)`: \(error)")
-    }
+  public init(backend: any StoreBackend, rules: CompiledRules) throws {
+    self.backend = backend
     self.rules = rules
     self.renderer = DecisionRenderer(rules: rules)
-    let hex =
-      (try? db.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }) ?? nil
-    self.pseudonymKey = Array((hex ?? "ombuds").utf8)
+    self.pseudonymKey = try backend.pseudonymKey()
   }
 
-  /// Kept apart from the case facts (保密): who complained, how to reach them, and who was
-  /// complained about.
+  /// A store in the SQLite file at `path` (created and migrated when new).
+  public convenience init(path: String, rules: CompiledRules) throws {
+    try self.init(backend: try SQLiteBackend(path: path), rules: rules)
+  }
+
   /// Fault injection for crash tests: `OMBUDS_FAULT_KILL_AT=N` kills the process with
   /// SIGKILL inside the N-th event's transaction, after its writes and before its commit.
   nonisolated(unsafe) static var faultCountdown: Int? = ProcessInfo.processInfo.environment["OMBUDS_FAULT_KILL_AT"]
@@ -53,7 +46,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   @discardableResult
   public func apply(_ event: CaseEvent) throws -> ApplyOutcome {
     do {
-      return try db.write { db in try self.apply(event, in: db) }
+      return try backend.write { db in try self.apply(event, in: db) }
     } catch let e as StoreError {
       throw e
     } catch {
@@ -61,9 +54,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     }
   }
 
-  func apply(_ event: CaseEvent, in db: Database) throws -> ApplyOutcome {
-    if let seen = try Row.fetchOne(
-      db, sql: "SELECT case_id, type FROM events WHERE event_id = ?", arguments: [event.eventID])
+  func apply(_ event: CaseEvent, in db: any SQLExecutor) throws -> ApplyOutcome {
+    if let seen = try db.fetchOne("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID])
     {
       guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
         throw StoreError.invalidEvent(
@@ -72,7 +64,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       }
       return .duplicate
     }
-    let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [event.caseID])
+    let row = try db.fetchOne("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID])
     var snapshot: [String: Any]
     var version = 0
     var state = "open"
@@ -92,7 +84,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       override = row["override_level"]
       let text: String = row["snapshot"]
       snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
-      if let p = try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE case_id = ?", arguments: [event.caseID]) {
+      if let p = try db.fetchOne("SELECT * FROM parties WHERE case_id = ?", [event.caseID]) {
         if let c: String = p["complainant_id"] { party["complainant_id"] = c }
         if let c: String = p["contact"] { party["contact"] = c }
         if let c: String = p["respondent"] { party["respondent"] = c }
@@ -214,25 +206,21 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     let payload = String(
       decoding: (try? JSONSerialization.data(withJSONObject: event.fields, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
-    try db.execute(
-      sql: "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      arguments: [
+    try db.execute("INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", [
         event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, Self.redact(payload),
       ])
     let snapshotText = String(
       decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
     let complainantKey = (party["complainant_id"] as? String).map(pseudonym)
-    try db.execute(
-      sql: """
+    try db.execute("""
         INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
           stage = excluded.stage, lifecycle = excluded.lifecycle,
           issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
           level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
-        """,
-      arguments: [
+        """, [
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
         override,
         decision.nextReviewAt, stage.rawValue,
@@ -240,10 +228,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
           decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
           as: UTF8.self),
       ])
-    try db.execute(
-      sql:
-        "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
-      arguments: [
+    try db.execute("INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent", [
         event.caseID, party["complainant_id"] as? String, party["contact"] as? String, party["respondent"] as? String,
       ])
     try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
@@ -252,9 +237,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       round: (lifecycle["round"] as? Int) ?? 1, in: db)
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
-      let others = try Row.fetchAll(
-        db, sql: "SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'",
-        arguments: [key, event.caseID])
+      let others = try db.fetchAll("SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'", [key, event.caseID])
       let ceiling = rules.highestAggregateLevel ?? -1
       for other in others {
         // A case already at or above the highest level an aggregate can give stays there.
@@ -414,22 +397,20 @@ public final class SQLiteCaseStore: @unchecked Sendable {
     lifecycle["extensions"] = extensions
   }
 
-  func record(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, in db: Database) throws {
+  func record(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, in db: any SQLExecutor) throws {
     var out: [UInt8] = []
     var safe = facts
     safe.strings[BuiltinFields.complainantID] = nil
     renderer.append(decision, for: safe, to: &out)
     if out.last == 0x0A { out.removeLast() }
-    try db.execute(
-      sql: "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
-      arguments: [
+    try db.execute("INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)", [
         facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash,
       ])
   }
 
   /// Outbox rows for what the decision triggers, each with a stable idempotency key.
   func writeOutbox(
-    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1, in db: Database
+    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1, in db: any SQLExecutor
   ) throws {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level] ?? LevelDuties()
@@ -439,10 +420,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       let body = String(
         decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8),
         as: UTF8.self)
-      try db.execute(
-        sql:
-          "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-        arguments: [key, caseID, kind, recipients, body, due])
+      try db.execute("INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING", [key, caseID, kind, recipients, body, due])
     }
     if previous != level {
       for (i, d) in duties.onEnter.enumerated() {
@@ -467,14 +445,14 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   }
 
   /// Re-evaluates a stored case at `at` (time passing, or another case of its issue).
-  func reevaluate(_ id: String, at: Millis, in db: Database) throws {
-    guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cases WHERE id = ?", arguments: [id]) else { return }
+  func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) throws {
+    guard let row = try db.fetchOne("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [id]) else { return }
     let text: String = row["snapshot"]
     let snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     let lifeText: String = row["lifecycle"]
     var lifecycle = (try? JSONSerialization.jsonObject(with: Data(lifeText.utf8)) as? [String: Any]) ?? [:]
     var party: [String: Any] = [:]
-    if let c = try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = ?", arguments: [id]) {
+    if let c = try db.string("SELECT complainant_id FROM parties WHERE case_id = ?", [id]) {
       party["complainant_id"] = c
     }
     let facts = try self.facts(id, snapshot, party)
@@ -501,10 +479,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
         var steps = 0
         while t <= at, steps < 10_000 {
           if t > since {
-            try db.execute(
-              sql:
-                "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-              arguments: [
+            try db.execute("INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING", [
                 "\(id)/repeat/\(newLevel)/\(i)/\(t)", id, recipients,
                 "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
                 t,
@@ -521,9 +496,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
       let life = String(
         decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
         as: UTF8.self)
-      try db.execute(
-        sql: "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
-        arguments: [newLevel, decision.nextReviewAt, life, id])
+      try db.execute("UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?", [newLevel, decision.nextReviewAt, life, id])
     }
   }
 
@@ -532,11 +505,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   @discardableResult
   public func runDue(at: Millis) throws -> Int {
     do {
-      return try db.write { db in
-        let due = try String.fetchAll(
-          db,
-          sql: "SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at",
-          arguments: [at])
+      return try backend.write { db in
+        let due = try db.strings("SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at \(db.skipLocked)", [at])
         for id in due { try reevaluate(id, at: at, in: db) }
         return due.count
       }
@@ -562,12 +532,12 @@ public final class SQLiteCaseStore: @unchecked Sendable {
   }
 
   public func cases(includeConfidential: Bool = false) throws -> [StoredCase] {
-    try db.read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM cases ORDER BY received_at, id").map { row in
+    try backend.read { db in
+      try db.fetchAll("SELECT * FROM cases ORDER BY received_at, id", []).map { row in
         let id: String = row["id"]
         var snapshot: String = row["snapshot"]
         if includeConfidential,
-          let p = try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE case_id = ?", arguments: [id]),
+          let p = try db.fetchOne("SELECT * FROM parties WHERE case_id = ?", [id]),
           var obj = (try? JSONSerialization.jsonObject(with: Data(snapshot.utf8))) as? [String: Any]
         {
           for key in ["complainant_id", "contact", "respondent"] { if let v: String = p[key] { obj[key] = v } }
@@ -575,8 +545,7 @@ public final class SQLiteCaseStore: @unchecked Sendable {
             decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? Data(),
             as: UTF8.self)
         }
-        let decision = try String.fetchOne(
-          db, sql: "SELECT decision FROM decisions WHERE case_id = ? ORDER BY id DESC LIMIT 1", arguments: [id])
+        let decision = try db.string("SELECT decision FROM decisions WHERE case_id = ? ORDER BY id DESC LIMIT 1", [id])
         return StoredCase(
           id: id, version: row["version"], state: row["state"], level: row["level"],
           nextReviewAt: row["next_review_at"],
@@ -587,8 +556,8 @@ public final class SQLiteCaseStore: @unchecked Sendable {
 
   /// Outbox rows, oldest first.
   public func outbox() throws -> [(key: String, caseID: String, kind: String, recipients: String, dueAt: Millis)] {
-    try db.read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY due_at, id").map { row in
+    try backend.read { db in
+      try db.fetchAll("SELECT * FROM outbox ORDER BY due_at, id", []).map { row in
         (row["idempotency_key"], row["case_id"], row["kind"], row["recipients"], row["due_at"])
       }
     }
@@ -598,12 +567,12 @@ public final class SQLiteCaseStore: @unchecked Sendable {
 /// Same-issue aggregates answered from the cases table (indexed by issue and time).
 final class StoreHistory: CaseHistory, @unchecked Sendable {
   // @unchecked: used only inside one write transaction, on its thread.
-  let db: Database
-  let store: SQLiteCaseStore
+  let db: any SQLExecutor
+  let store: CaseStore
   let asOf: Millis
   var rules: CompiledRules { store.rules }
 
-  init(db: Database, store: SQLiteCaseStore, asOf: Millis) {
+  init(db: any SQLExecutor, store: CaseStore, asOf: Millis) {
     self.db = db
     self.store = store
     self.asOf = asOf
@@ -617,11 +586,7 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
     let earliest = t - window.bounds.upperBound * 1000
     let latest = window.added(to: t, calendar: rules.calendar)
     let rows =
-      (try? Row.fetchAll(
-        db,
-        sql:
-          "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at",
-        arguments: [key, earliest, latest, asOf])) ?? []
+      (try? db.fetchAll("SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at", [key, earliest, latest, asOf])) ?? []
     var receipts: [(time: Millis, who: String?)] = rows.map { ($0["received_at"], $0["complainant_key"]) }
     // The case itself, as it is now (it may not be stored yet).
     let me = facts.complainantID.map(store.pseudonym)
@@ -634,3 +599,6 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
     return max(own, SameIssue.count(receipts: receipts, at: t, window: window, calendar: rules.calendar))
   }
 }
+
+/// The name the first versions used.
+public typealias SQLiteCaseStore = CaseStore
