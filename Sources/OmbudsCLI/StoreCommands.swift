@@ -5,7 +5,7 @@ import OmbudsStore
 
 /// `--store` and `--rules` shared by the store commands.
 public struct StoreOptions: ParsableArguments {
-  @Option(help: "The case store: a SQLite file path or sqlite:PATH (default: ombuds.sqlite).")
+  @Option(help: "The case store: a SQLite file path, sqlite:PATH, or postgres://user@host:port/database.")
   public var store: String = "ombuds.sqlite"
 
   @Option(help: "The rule-set directory.")
@@ -13,18 +13,23 @@ public struct StoreOptions: ParsableArguments {
 
   public init() {}
 
-  func open() throws -> SQLiteCaseStore {
-    var path = store
-    if path.hasPrefix("sqlite://") {
-      path = String(path.dropFirst("sqlite://".count))
-    } else if path.hasPrefix("sqlite:") {
-      path = String(path.dropFirst("sqlite:".count))
-    } else if path.contains("://") {
-      throw CLIError("store `\(store)`: only SQLite stores are supported in this version (a path or sqlite:PATH)")
-    }
+  func open() throws -> CaseStore {
     let compiled = try loadRules(rules)
     do {
-      return try SQLiteCaseStore(path: path, rules: compiled)
+      if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
+        return try CaseStore(backend: try PostgresBackend(url: store), rules: compiled)
+      }
+      var path = store
+      if path.hasPrefix("sqlite://") {
+        path = String(path.dropFirst("sqlite://".count))
+      } else if path.hasPrefix("sqlite:") {
+        path = String(path.dropFirst("sqlite:".count))
+      } else if path.contains("://") {
+        throw CLIError("store `\(store)`: use a SQLite path, sqlite:PATH or postgres://user@host:port/database")
+      }
+      return try CaseStore(path: path, rules: compiled)
+    } catch let e as CLIError {
+      throw e
     } catch {
       throw CLIError("\(error)")
     }

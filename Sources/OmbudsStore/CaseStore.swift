@@ -55,8 +55,7 @@ public final class CaseStore: @unchecked Sendable {
   }
 
   func apply(_ event: CaseEvent, in db: any SQLExecutor) throws -> ApplyOutcome {
-    if let seen = try db.fetchOne("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID])
-    {
+    if let seen = try db.fetchOne("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID]) {
       guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
         throw StoreError.invalidEvent(
           "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
@@ -206,21 +205,25 @@ public final class CaseStore: @unchecked Sendable {
     let payload = String(
       decoding: (try? JSONSerialization.data(withJSONObject: event.fields, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
-    try db.execute("INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", [
+    try db.execute(
+      "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      [
         event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, Self.redact(payload),
       ])
     let snapshotText = String(
       decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
     let complainantKey = (party["complainant_id"] as? String).map(pseudonym)
-    try db.execute("""
-        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
-          stage = excluded.stage, lifecycle = excluded.lifecycle,
-          issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
-          level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
-        """, [
+    try db.execute(
+      """
+      INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
+        stage = excluded.stage, lifecycle = excluded.lifecycle,
+        issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
+        level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+      """,
+      [
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
         override,
         decision.nextReviewAt, stage.rawValue,
@@ -228,7 +231,9 @@ public final class CaseStore: @unchecked Sendable {
           decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
           as: UTF8.self),
       ])
-    try db.execute("INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent", [
+    try db.execute(
+      "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
+      [
         event.caseID, party["complainant_id"] as? String, party["contact"] as? String, party["respondent"] as? String,
       ])
     try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
@@ -237,7 +242,8 @@ public final class CaseStore: @unchecked Sendable {
       round: (lifecycle["round"] as? Int) ?? 1, in: db)
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
-      let others = try db.fetchAll("SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'", [key, event.caseID])
+      let others = try db.fetchAll(
+        "SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'", [key, event.caseID])
       let ceiling = rules.highestAggregateLevel ?? -1
       for other in others {
         // A case already at or above the highest level an aggregate can give stays there.
@@ -403,14 +409,17 @@ public final class CaseStore: @unchecked Sendable {
     safe.strings[BuiltinFields.complainantID] = nil
     renderer.append(decision, for: safe, to: &out)
     if out.last == 0x0A { out.removeLast() }
-    try db.execute("INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)", [
+    try db.execute(
+      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+      [
         facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash,
       ])
   }
 
   /// Outbox rows for what the decision triggers, each with a stable idempotency key.
   func writeOutbox(
-    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1, in db: any SQLExecutor
+    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1,
+    in db: any SQLExecutor
   ) throws {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level] ?? LevelDuties()
@@ -420,7 +429,9 @@ public final class CaseStore: @unchecked Sendable {
       let body = String(
         decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8),
         as: UTF8.self)
-      try db.execute("INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING", [key, caseID, kind, recipients, body, due])
+      try db.execute(
+        "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+        [key, caseID, kind, recipients, body, due])
     }
     if previous != level {
       for (i, d) in duties.onEnter.enumerated() {
@@ -479,7 +490,9 @@ public final class CaseStore: @unchecked Sendable {
         var steps = 0
         while t <= at, steps < 10_000 {
           if t > since {
-            try db.execute("INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING", [
+            try db.execute(
+              "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
+              [
                 "\(id)/repeat/\(newLevel)/\(i)/\(t)", id, recipients,
                 "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
                 t,
@@ -496,7 +509,9 @@ public final class CaseStore: @unchecked Sendable {
       let life = String(
         decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
         as: UTF8.self)
-      try db.execute("UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?", [newLevel, decision.nextReviewAt, life, id])
+      try db.execute(
+        "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
+        [newLevel, decision.nextReviewAt, life, id])
     }
   }
 
@@ -506,7 +521,9 @@ public final class CaseStore: @unchecked Sendable {
   public func runDue(at: Millis) throws -> Int {
     do {
       return try backend.write { db in
-        let due = try db.strings("SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at \(db.skipLocked)", [at])
+        let due = try db.strings(
+          "SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at \(db.skipLocked)",
+          [at])
         for id in due { try reevaluate(id, at: at, in: db) }
         return due.count
       }
@@ -586,7 +603,9 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
     let earliest = t - window.bounds.upperBound * 1000
     let latest = window.added(to: t, calendar: rules.calendar)
     let rows =
-      (try? db.fetchAll("SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at", [key, earliest, latest, asOf])) ?? []
+      (try? db.fetchAll(
+        "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at",
+        [key, earliest, latest, asOf])) ?? []
     var receipts: [(time: Millis, who: String?)] = rows.map { ($0["received_at"], $0["complainant_key"]) }
     // The case itself, as it is now (it may not be stored yet).
     let me = facts.complainantID.map(store.pseudonym)

@@ -15,17 +15,20 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
   /// Connects to `url`: `postgres://user[:password]@host[:port]/database`, or
   /// `postgres:///database?host=/socket/dir&port=5432&user=name` for a Unix socket.
   public init(url: String) throws {
-    guard let components = URLComponents(string: url), components.scheme == "postgres" || components.scheme == "postgresql"
+    guard let components = URLComponents(string: url),
+      components.scheme == "postgres" || components.scheme == "postgresql"
     else { throw StoreError.database("`\(url)` is not a postgres:// URL") }
     let query = Dictionary(
-      (components.queryItems ?? []).compactMap { item in item.value.map { (item.name, $0) } }, uniquingKeysWith: { a, _ in a })
+      (components.queryItems ?? []).compactMap { item in item.value.map { (item.name, $0) } },
+      uniquingKeysWith: { a, _ in a })
     let user = components.user ?? query["user"] ?? "postgres"
     let database = String(components.path.dropFirst()).isEmpty ? user : String(components.path.dropFirst())
     let port = components.port ?? query["port"].flatMap(Int.init) ?? 5432
     var configuration: PostgresConnection.Configuration
     if let socketDir = query["host"], socketDir.hasPrefix("/") {
       configuration = .init(
-        unixSocketPath: "\(socketDir)/.s.PGSQL.\(port)", username: user, password: components.password, database: database)
+        unixSocketPath: "\(socketDir)/.s.PGSQL.\(port)", username: user, password: components.password,
+        database: database)
     } else {
       configuration = .init(
         host: components.host ?? "127.0.0.1", port: port, username: user, password: components.password,

@@ -150,7 +150,7 @@ extension CLITests {
       try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["level"] as? String
     }
     #expect(levels == ["hot", "major"])
-    #expect(try Support.run("ombuds", ["cases", "--store", "postgres://localhost/x"]).status == 2)
+    #expect(try Support.run("ombuds", ["cases", "--store", "mysql://localhost/x"]).status == 2)
   }
 }
 

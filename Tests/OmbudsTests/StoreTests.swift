@@ -4,18 +4,49 @@ import OmbudsRules
 import OmbudsStore
 import Testing
 
-/// The SQLite case store: the lifecycle, the ratchet, idempotency, concurrency, the outbox.
-@Suite struct StoreTests {
+/// Which backend a store test runs on: every scenario runs on both.
+enum StoreKind: String, CaseIterable, Sendable {
+  case sqlite, postgres
+}
+
+/// A fresh, empty store of one kind (a new SQLite file, or a new database on the throwaway
+/// PostgreSQL cluster). Nil when PostgreSQL is not installed and this is not CI.
+struct StoreFixture {
   let rules: CompiledRules
   let dir: URL
-  let store: SQLiteCaseStore
+  let store: CaseStore
+  let kind: StoreKind
 
-  init() throws {
-    rules = try Support.defaultRules()
+  init?(_ kind: StoreKind, rules: CompiledRules? = nil) throws {
+    self.kind = kind
+    self.rules = try rules ?? Support.defaultRules()
     dir = try Support.temporaryDirectory()
-    store = try SQLiteCaseStore(path: dir.appendingPathComponent("test.sqlite").path, rules: rules)
+    switch kind {
+    case .sqlite:
+      store = try CaseStore(path: dir.appendingPathComponent("test.sqlite").path, rules: self.rules)
+    case .postgres:
+      guard let server = try PostgresServer.available() else { return nil }
+      store = try CaseStore(backend: try PostgresBackend(url: try server.newDatabase()), rules: self.rules)
+    }
   }
 
+  /// Another empty store of the same kind.
+  func another() throws -> CaseStore {
+    switch kind {
+    case .sqlite:
+      try CaseStore(path: dir.appendingPathComponent("other-\(UUID().uuidString).sqlite").path, rules: rules)
+    case .postgres:
+      try CaseStore(
+        backend: try PostgresBackend(url: try #require(try PostgresServer.available()).newDatabase()), rules: rules)
+    }
+  }
+
+  func level(_ id: String) throws -> String? { try store.cases().first { $0.id == id }?.level }
+}
+
+/// The case store, on SQLite and on PostgreSQL: the lifecycle, the ratchet, idempotency,
+/// concurrency, the outbox. Serialized: the PostgreSQL tests share one server.
+@Suite(.serialized) struct StoreTests {
   func event(
     _ id: String, _ c: String, _ kind: CaseEvent.Kind, _ at: String, actor: String = "intake",
     _ fields: [String: Any] = [:], expected: Int? = nil
@@ -24,15 +55,15 @@ import Testing
       eventID: id, caseID: c, kind: kind, at: Support.time(at), actor: actor, fields: fields, expectedVersion: expected)
   }
 
-  func level(_ id: String) throws -> String? { try store.cases().first { $0.id == id }?.level }
-
-  @Test func levelsRatchetAndOnlyAnOverrideMovesDown() throws {
+  @Test(arguments: StoreKind.allCases) func levelsRatchetAndOnlyAnOverrideMovesDown(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "collective_size": 3]))
-    #expect(try level("C") == "hot")
+    #expect(try f.level("C") == "hot")
     // Fewer people later: the level does not fall on its own.
     try store.apply(event("e2", "C", .updated, "2025-10-01T10:00:00+08:00", ["collective_size": 1]))
-    #expect(try level("C") == "hot")
+    #expect(try f.level("C") == "hot")
     #expect(throws: StoreError.self) {
       try store.apply(
         event("e3", "C", .override, "2025-10-01T11:00:00+08:00", actor: "clerk", ["level": "ordinary", "reason": "x"]))
@@ -41,10 +72,12 @@ import Testing
       event(
         "e4", "C", .override, "2025-10-01T11:00:00+08:00", actor: "customer_service_center",
         ["level": "ordinary", "reason": "not a collective complaint after all"]))
-    #expect(try level("C") == "ordinary")
+    #expect(try f.level("C") == "ordinary")
   }
 
-  @Test func anEventIdAppliedTwiceIsANoOp() throws {
+  @Test(arguments: StoreKind.allCases) func anEventIdAppliedTwiceIsANoOp(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     let e = event("e1", "C", .received, t, ["received_at": t])
     #expect(try store.apply(e) == .applied(version: 1, level: "ordinary"))
@@ -52,7 +85,9 @@ import Testing
     #expect(try store.cases().count == 1)
   }
 
-  @Test func aStaleVersionIsAConflict() throws {
+  @Test(arguments: StoreKind.allCases) func aStaleVersionIsAConflict(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t]))
     try store.apply(event("e2", "C", .updated, t, ["collective_size": 2], expected: 1))
@@ -61,10 +96,11 @@ import Testing
     }
   }
 
-  @Test func eightConcurrentWritersLoseNoUpdate() throws {
+  @Test(arguments: StoreKind.allCases) func eightConcurrentWritersLoseNoUpdate(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e0", "C", .received, t, ["received_at": t]))
-    let store = self.store
     let perWriter = 5
     DispatchQueue.concurrentPerform(iterations: 8) { w in
       for k in 0..<perWriter {
@@ -88,7 +124,11 @@ import Testing
     #expect(try store.cases().first?.version == 1 + 8 * perWriter)
   }
 
-  @Test func closingAMajorCaseNeedsTheDetailedReportWithAllParts() throws {
+  @Test(arguments: StoreKind.allCases) func closingAMajorCaseNeedsTheDetailedReportWithAllParts(_ kind: StoreKind)
+    throws
+  {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "media": "exposed"]))
     #expect(throws: StoreError.illegalTransition(case: "C", state: "received", event: "closed")) {
@@ -118,7 +158,9 @@ import Testing
     #expect(try store.outbox().contains { $0.key == "C/close/major/0/1" })
   }
 
-  @Test func aThirdComplainantMakesEveryCaseOfTheIssueHot() throws {
+  @Test(arguments: StoreKind.allCases) func aThirdComplainantMakesEveryCaseOfTheIssueHot(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     for (i, day) in ["01", "10", "20"].enumerated() {
       let t = "2025-10-\(day)T09:00:00+08:00"
       try store.apply(
@@ -129,19 +171,23 @@ import Testing
     #expect(try store.cases().map(\.level) == ["hot", "hot", "hot"])
   }
 
-  @Test func aCaseTurnsHotExactlyWhenItTurnsOneWeekOld() throws {
+  @Test(arguments: StoreKind.allCases) func aCaseTurnsHotExactlyWhenItTurnsOneWeekOld(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(
       event("e1", "C", .received, t, ["received_at": t, "compensation": ["amount": "50.00", "currency": "CNY"]]))
     #expect(Support.format(try store.cases().first?.nextReviewAt) == "2025-10-08T09:00:00+08:00")
     #expect(try store.runDue(at: Support.time("2025-10-08T08:59:59+08:00")) == 0)
-    #expect(try level("C") == "ordinary")
+    #expect(try f.level("C") == "ordinary")
     #expect(try store.runDue(at: Support.time("2025-10-08T09:00:00+08:00")) == 1)
-    #expect(try level("C") == "hot")
+    #expect(try f.level("C") == "hot")
     #expect(Support.format(try store.cases().first?.nextReviewAt) == "2025-11-01T09:00:00+08:00")
   }
 
-  @Test func anOpenMajorCaseIsReportedWeekly() throws {
+  @Test(arguments: StoreKind.allCases) func anOpenMajorCaseIsReportedWeekly(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "litigation": "filed"]))
     // Tick every day for a month.
@@ -157,7 +203,9 @@ import Testing
       ])
   }
 
-  @Test func theComplainantsIdentityIsKeptApart() throws {
+  @Test(arguments: StoreKind.allCases) func theComplainantsIdentityIsKeptApart(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "complainant_id": "张三-13800000000"]))
     let c = try #require(try store.cases().first)
@@ -166,7 +214,9 @@ import Testing
     #expect(try store.cases(includeConfidential: true).first?.snapshotJSON.contains("张三") == true)
   }
 
-  @Test func rerunningAnInterruptedImportEndsInTheSameState() throws {
+  @Test(arguments: StoreKind.allCases) func rerunningAnInterruptedImportEndsInTheSameState(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let events = (0..<30).map { i -> CaseEvent in
       let t = "2025-10-\(i % 28 + 1 < 10 ? "0" : "")\(i % 28 + 1)T09:00:00+08:00"
       return i % 3 == 2
@@ -177,13 +227,15 @@ import Testing
     for e in events { _ = try? store.apply(e) }
     let whole = try store.cases().map { "\($0.id) \($0.level) \($0.version) \($0.snapshotJSON)" }
     // A second store: stopped after 11 events, then the whole import run again.
-    let other = try SQLiteCaseStore(path: dir.appendingPathComponent("other.sqlite").path, rules: rules)
+    let other = try f.another()
     for e in events.prefix(11) { _ = try? other.apply(e) }
     for e in events { _ = try? other.apply(e) }
     #expect(try other.cases().map { "\($0.id) \($0.level) \($0.version) \($0.snapshotJSON)" } == whole)
   }
 
-  @Test func theLifecycleRefusesIllegalMovesAndNamesThem() throws {
+  @Test(arguments: StoreKind.allCases) func theLifecycleRefusesIllegalMovesAndNamesThem(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "respondent": "staff-7", "channel": "phone"]))
     try store.apply(event("e2", "C", .register, t))
@@ -207,7 +259,11 @@ import Testing
     #expect(try store.cases().first?.snapshotJSON.contains("\"reopened_after_resolution\":true") == true)
   }
 
-  @Test func compensationNeedsItsTiersApproverAndOnlineRepliesTheCenters() throws {
+  @Test(arguments: StoreKind.allCases) func compensationNeedsItsTiersApproverAndOnlineRepliesTheCenters(
+    _ kind: StoreKind
+  ) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(
       event(
@@ -237,12 +293,11 @@ import Testing
     #expect(try store.cases().first?.stage == "replied")
   }
 
-  @Test func aDeadlineExtendsOnlyWithAReasonAndWithinItsCap() throws {
-    let dir = try Support.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
+  @Test(arguments: StoreKind.allCases) func aDeadlineExtendsOnlyWithAReasonAndWithinItsCap(_ kind: StoreKind) throws {
     let transport = Support.root.appendingPathComponent("rules/examples/passenger_transport").path
     let rules = try CompiledRules(try #require(RuleSetLoader.load(paths: [transport]).ruleSet))
-    let store = try SQLiteCaseStore(path: dir.appendingPathComponent("t.sqlite").path, rules: rules)
+    guard let f = try StoreFixture(kind, rules: rules) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(
       CaseEvent(
@@ -261,17 +316,21 @@ import Testing
     #expect(try store.cases().first?.decisionJSON?.contains("\"reply_by\":\"2025-11-20T09:00:00+08:00\"") == true)
   }
 
-  @Test func aRejectedCaseStopsItsClock() throws {
+  @Test(arguments: StoreKind.allCases) func aRejectedCaseStopsItsClock(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t]))
     try store.apply(event("e2", "C", .reject, "2025-10-01T10:00:00+08:00", ["reason": "not our service"]))
     #expect(try store.cases().first?.nextReviewAt == nil)
     try store.runDue(at: Support.time("2025-12-01T09:00:00+08:00"))
-    #expect(try level("C") == "ordinary")
+    #expect(try f.level("C") == "ordinary")
     #expect(try store.cases().first?.snapshotJSON.contains("\"resolved_at\":\"2025-10-01T10:00:00+08:00\"") == true)
   }
 
-  @Test func eachCloseOfAReopenedCaseHasItsReport() throws {
+  @Test(arguments: StoreKind.allCases) func eachCloseOfAReopenedCaseHasItsReport(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     let reports = ["reports": [["report": "detailed_special", "parts": ["course", "causes", "prevention"]]]]
     try store.apply(event("e1", "C", .received, t, ["received_at": t, "media": "exposed"]))
@@ -286,7 +345,11 @@ import Testing
       ])
   }
 
-  @Test func closedCasesRefuseOverridesAndReusedEventIdsAreErrors() throws {
+  @Test(arguments: StoreKind.allCases) func closedCasesRefuseOverridesAndReusedEventIdsAreErrors(_ kind: StoreKind)
+    throws
+  {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(event("e1", "C", .received, t, ["received_at": t]))
     try store.apply(event("e2", "C", .resolved, t))
@@ -300,7 +363,9 @@ import Testing
     }
   }
 
-  @Test func anAppealClearsEarlierApprovals() throws {
+  @Test(arguments: StoreKind.allCases) func anAppealClearsEarlierApprovals(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let store = f.store
     let t = "2025-10-01T09:00:00+08:00"
     try store.apply(
       event("e1", "C", .received, t, ["received_at": t, "compensation": ["amount": "650.00", "currency": "CNY"]]))

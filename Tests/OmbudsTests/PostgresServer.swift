@@ -1,0 +1,138 @@
+import Foundation
+
+/// A throwaway PostgreSQL cluster for the tests, started from the installed server binaries
+/// on 127.0.0.1 and a private socket directory, and stopped when the test process exits.
+/// As root (CI), the binaries run as the `postgres` system user: initdb refuses root.
+/// Under `CI=true` missing binaries are a failure, never a skip.
+final class PostgresServer: @unchecked Sendable {
+  // @unchecked: created once (static let), read-only afterwards; `next` is locked.
+  static let shared: Result<PostgresServer, Error> = Result { try PostgresServer() }
+
+  let directory: URL
+  let port: Int
+  let bin: String
+  private let lock = NSLock()
+  private var next = 0
+
+  struct Unavailable: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  static func findBinaries() -> String? {
+    var candidates: [String] = []
+    if let versions = try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql") {
+      candidates += versions.sorted(by: >).map { "/usr/lib/postgresql/\($0)/bin" }
+    }
+    candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+    return candidates.first { FileManager.default.isExecutableFile(atPath: "\($0)/initdb") }
+  }
+
+  static var isRoot: Bool { getuid() == 0 }
+
+  /// Runs a server binary (as `postgres` when root) and waits for it with waitpid:
+  /// Foundation's Process misses the exit of `runuser` once pg_ctl has started a server.
+  @discardableResult
+  func run(_ tool: String, _ arguments: [String]) throws -> String {
+    let argv = (Self.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(bin)/\(tool)"] + arguments
+    // Output goes to a file, not a pipe: the server that pg_ctl starts would hold a pipe open.
+    let log = directory.appendingPathComponent("\(tool)-\(UUID().uuidString).out").path
+    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var cargs = argv.map { strdup($0) } + [nil]
+    defer { for p in cargs { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ)
+    guard rc == 0 else { throw Unavailable(description: "cannot start \(argv[0]): error \(rc)") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    let exited = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
+    guard exited else {
+      throw Unavailable(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(text)")
+    }
+    return text
+  }
+
+  static func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { p in
+      p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) }
+    }
+    _ = withUnsafeMutablePointer(to: &addr) { p in
+      p.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+    }
+    return Int(UInt16(bigEndian: addr.sin_port))
+  }
+
+  init() throws {
+    guard let bin = Self.findBinaries() else {
+      throw Unavailable(
+        description: "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install -y postgresql")
+    }
+    self.bin = bin
+    directory = URL(fileURLWithPath: "/tmp/ombuds-pg-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    if Self.isRoot {
+      let chown = Process()
+      chown.executableURL = URL(fileURLWithPath: "/bin/chown")
+      chown.arguments = ["postgres:postgres", directory.path]
+      try chown.run()
+      chown.waitUntilExit()
+    }
+    port = Self.freePort()
+    let data = directory.appendingPathComponent("data").path
+    try run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
+    try run(
+      "pg_ctl",
+      [
+        "-D", data, "-l", directory.appendingPathComponent("log").path, "-w", "-o",
+        "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+      ])
+    PostgresServer.stopAtExit = (bin, data)
+    atexit {
+      guard let (bin, data) = PostgresServer.stopAtExit else { return }
+      let p = Process()
+      if PostgresServer.isRoot {
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data, "-m", "immediate", "stop"]
+      } else {
+        p.executableURL = URL(fileURLWithPath: "\(bin)/pg_ctl")
+        p.arguments = ["-D", data, "-m", "immediate", "stop"]
+      }
+      try? p.run()
+      p.waitUntilExit()
+    }
+  }
+
+  nonisolated(unsafe) static var stopAtExit: (String, String)?
+
+  /// A new, empty database on the server, as a store URL.
+  func newDatabase() throws -> String {
+    lock.lock()
+    next += 1
+    let name = "ombuds_test_\(next)"
+    lock.unlock()
+    try run("createdb", ["-h", directory.path, "-p", "\(port)", "-U", "postgres", name])
+    return "postgres://postgres@127.0.0.1:\(port)/\(name)"
+  }
+
+  /// The shared server, or a test failure under CI and a skip elsewhere.
+  static func available() throws -> PostgresServer? {
+    switch shared {
+    case .success(let s): return s
+    case .failure(let error):
+      if ProcessInfo.processInfo.environment["CI"] == "true" { throw error }
+      return nil
+    }
+  }
+}
