@@ -57,7 +57,7 @@ let package = Package(
     .testTarget(
       name: "OmbudsTests",
       dependencies: ["OmbudsEngine", "OmbudsStore", "OmbudsCLI", "rules-check", "ombuds"],
-      exclude: ["Golden", "Fixtures"]
+      exclude: ["Golden"]
     ),
   ],
   swiftLanguageModes: [.v6]
