@@ -464,18 +464,20 @@ public final class CompiledRules: Sendable {
       if cal == 0 { return true }
       var bits = cal
       var all = true
-      while bits != 0 {
-        let l = bits.trailingZeroBitCount
+      while bits != 0, all {
+        all = leafHolds(bits.trailingZeroBitCount, facts, &d)
         bits &= bits - 1
-        let leaf = fast.leaves[l]
-        if !leaf.test(value(leaf.source, facts, &d)) {
-          all = false
-          break
-        }
       }
       if all { return true }
     }
     return false
+  }
+
+  /// Does uniform leaf `l` hold (its value read, derived values computed on first use)?
+  @inline(__always)
+  func leafHolds(_ l: Int, _ facts: borrowing CaseFacts, _ d: inout Derived) -> Bool {
+    let leaf = fast.leaves[l]
+    return leaf.test(value(leaf.source, facts, &d))
   }
 
   /// Does item `index` (over all levels) hold?
@@ -489,12 +491,10 @@ public final class CompiledRules: Sendable {
     for t in Int(it.start)..<Int(it.end) {
       let term = fast.terms[t]
       var all = true
-      for l in Int(term.start)..<Int(term.end) {
-        let leaf = fast.leaves[l]
-        if !leaf.test(value(leaf.source, facts, &d)) {
-          all = false
-          break
-        }
+      var l = Int(term.start)
+      while l < Int(term.end), all {
+        all = leafHolds(l, facts, &d)
+        l += 1
       }
       if all { return true }
     }
