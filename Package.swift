@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "OmbudsRules", targets: ["OmbudsRules"]),
     .library(name: "OmbudsScreening", targets: ["OmbudsScreening"]),
     .library(name: "OmbudsStore", targets: ["OmbudsStore"]),
+    .library(name: "OmbudsNotifier", targets: ["OmbudsNotifier"]),
     .executable(name: "rules-check", targets: ["rules-check"]),
     .executable(name: "ombuds", targets: ["ombuds"]),
   ],
@@ -18,6 +19,9 @@ let package = Package(
     .package(url: "https://github.com/vapor/postgres-nio", from: "1.20.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.9.0"..<"5.0.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.5.0"),
   ],
   targets: [
     // libyaml, the system library (Debian: libyaml-dev).
@@ -43,12 +47,27 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // The notifier: delivers the outbox (log, file, signed webhooks) with retries and a
+    // dead-letter state; `ombuds serve` runs it beside the due re-evaluations.
+    .target(
+      name: "OmbudsNotifier",
+      dependencies: [
+        "OmbudsStore", "OmbudsEngine", "OmbudsRules", "OmbudsSyntax",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+      ]
+    ),
     // Command implementations shared by the executables.
     .target(
       name: "OmbudsCLI",
       dependencies: [
         "OmbudsEngine",
         "OmbudsStore",
+        "OmbudsNotifier",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -56,7 +75,11 @@ let package = Package(
     .executableTarget(name: "ombuds", dependencies: ["OmbudsCLI"]),
     .testTarget(
       name: "OmbudsTests",
-      dependencies: ["OmbudsEngine", "OmbudsStore", "OmbudsCLI", "rules-check", "ombuds"],
+      dependencies: [
+        "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsCLI", "rules-check", "ombuds",
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+      ],
       exclude: ["Golden"]
     ),
   ],

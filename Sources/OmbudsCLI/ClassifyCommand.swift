@@ -97,7 +97,10 @@ public struct OmbudsCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "ombuds",
     abstract: "Classify complaints and reports by the policy in YAML rule files.",
-    subcommands: [ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self])
+    subcommands: [
+      ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self,
+      OutboxCommand.self, DispatchCommand.self, ServeCommand.self,
+    ])
 
   public init() {}
 }

@@ -63,13 +63,20 @@ public struct DecisionRenderer: Sendable {
       func list(_ ids: [String]) -> String { "[" + ids.map(JSONText.quoted).joined(separator: ",") + "]" }
       for d in duties.onEnter {
         var s =
-          "{\"kind\":\"notify\",\"on\":\"enter\",\"to\":\(list(d.notify)),\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")"
+          "{\"kind\":\"notify\",\"on\":\"enter\",\"to\":\(list(d.notify)),\"when\":\(JSONText.quoted(d.at.decisionName))"
         if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
         parts.append(s + "}")
       }
       for d in duties.whileOpen {
         var s = "{\"kind\":\"notify\",\"on\":\"while_open\",\"to\":\(list(d.notify))"
         if let e = d.every { s += ",\"every\":\(JSONText.quoted(e.description))" }
+        if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
+        parts.append(s + "}")
+      }
+      for d in duties.onChange {
+        var s =
+          "{\"kind\":\"notify\",\"on\":\"change\",\"to\":\(list(d.notify)),\"when\":\(JSONText.quoted(d.at.decisionName))"
+        if !d.fields.isEmpty { s += ",\"fields\":\(list(d.fields))" }
         if let r = d.report { s += ",\"report\":\(JSONText.quoted(r))" }
         parts.append(s + "}")
       }
@@ -100,7 +107,7 @@ public struct DecisionRenderer: Sendable {
       set.harmfulMajorDuties.map { d in
         "{\"kind\":\"notify\",\"on\":\"harmful_information\",\"to\":["
           + d.notify.map(JSONText.quoted).joined(separator: ",")
-          + "],\"when\":\(d.at == .once ? "\"immediately\"" : "\"next_working_day\"")}"
+          + "],\"when\":\(JSONText.quoted(d.at.decisionName))}"
       }.joined(separator: ",").utf8)
   }
 
@@ -171,5 +178,17 @@ public struct DecisionRenderer: Sendable {
     out.append(contentsOf: ",\"rule_set\":".utf8)
     out.append(contentsOf: hashJSON)
     out.append(contentsOf: "}\n".utf8)
+  }
+}
+
+extension Duty.When {
+  /// The name a decision's `actions` give this timing: `immediately`, `office_hours` or
+  /// `next_working_day`.
+  public var decisionName: String {
+    switch self {
+    case .once: "immediately"
+    case .officeHours: "office_hours"
+    case .nextWorkingDay: "next_working_day"
+    }
   }
 }

@@ -153,6 +153,8 @@ public final class BusinessCalendar: Sendable {
   let holidays: Set<Int>
   let workingDays: Set<Int>
   public let covers: [Int]
+  /// Office hours on a working day, in minutes after local midnight.
+  public let officeHours: Range<Int>
   /// A precomputed span of days: `prefix[i]` counts working days in [tableStart, tableStart + i),
   /// `workingList[k]` is the offset of the k-th working day in the span.
   let tableStart: Int
@@ -167,6 +169,7 @@ public final class BusinessCalendar: Sendable {
     self.holidays = Set(decl.holidays.keys.map(\.dayNumber))
     self.workingDays = Set(decl.workingDays.map(\.dayNumber))
     self.covers = decl.covers
+    self.officeHours = decl.officeHours
     // The table spans the calendar's years and one year either side (2000–2100 when empty).
     let years = decl.covers + decl.holidays.keys.map(\.year) + decl.workingDays.map(\.year)
     let first = CivilDate(year: (years.min() ?? 2001) - 1, month: 1, day: 1).dayNumber
@@ -213,6 +216,38 @@ public final class BusinessCalendar: Sendable {
       if isWorkingDay(day) { left -= 1 }
     }
     return clock.instant(day: day, msOfDay: 86_399_000)
+  }
+
+  /// The first working day after local day `day`.
+  public func nextWorkingDay(after day: Int) -> Int {
+    var d = day + 1
+    var steps = 0
+    while !isWorkingDay(d), steps < 3660 {
+      d += 1
+      steps += 1
+    }
+    return d
+  }
+
+  /// When a notice caused at `t` goes out (POLICY §3): `once` at `t`; `office_hours` at `t`
+  /// when it falls within office hours of a working day, otherwise when the next office hours
+  /// start; `next_working_day` when office hours start on the next working day.
+  public func noticeTime(_ t: Millis, _ when: Duty.When) -> Millis {
+    let start = Int64(officeHours.lowerBound) * 60_000
+    let end = Int64(officeHours.upperBound) * 60_000
+    let (day, ms) = clock.local(t)
+    switch when {
+    case .once:
+      return t
+    case .officeHours:
+      if isWorkingDay(day) {
+        if ms < start { return clock.instant(day: day, msOfDay: start) }
+        if ms < end { return t }
+      }
+      return clock.instant(day: nextWorkingDay(after: day), msOfDay: start)
+    case .nextWorkingDay:
+      return clock.instant(day: nextWorkingDay(after: day), msOfDay: start)
+    }
   }
 
   /// Whether a local day lies in the years this calendar lists holidays for.

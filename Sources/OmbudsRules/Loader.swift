@@ -21,7 +21,7 @@ public struct LoadResult: Sendable {
 public enum RuleSetLoader {
   static let sectionKeys = [
     "settings", "fields", "levels", "categories", "roles", "reports", "duties", "gates", "refund_approval",
-    "deadlines", "calendars", "keyword_lists", "harmful_information",
+    "deadlines", "calendars", "keyword_lists", "harmful_information", "deadline_alerts", "approval_requests",
   ]
 
   /// The rule files a path names: the path itself, or the `*.yaml`/`*.yml` files directly in
@@ -151,6 +151,8 @@ struct Builder {
   var duties: [String: LevelDuties] = [:]
   var gates: [Gate] = []
   var harmfulMajorDuties: [Duty] = []
+  var deadlineAlerts: [DeadlineAlert] = []
+  var approvalRequests: [Duty] = []
   var readFile: (String) -> [UInt8]? = { _ in nil }
   /// Keyword lists read while checking.
   var extraSources: [SourceFile] = []
@@ -177,6 +179,8 @@ struct Builder {
     checkDuties()
     checkGates()
     checkHarmfulInformation()
+    checkDeadlineAlerts()
+    checkApprovalRequests()
     checkReferences()
     LevelAnalysis(levels: levels, fields: fields).run(&reader)
     return RuleSet(
@@ -184,7 +188,7 @@ struct Builder {
       currency: currency, fields: fields, numericSlotCount: numericSlots, stringSlotCount: stringSlots,
       levels: levels, categories: categories, roles: roles, reports: reports, calendars: calendars,
       refund: refund, deadlines: deadlines, duties: duties, gates: gates, harmfulMajorDuties: harmfulMajorDuties,
-      contentHash: hash, files: files)
+      deadlineAlerts: deadlineAlerts, approvalRequests: approvalRequests, contentHash: hash, files: files)
   }
 
   // MARK: pass 1 — sections
@@ -209,7 +213,7 @@ struct Builder {
       }
     }
     // Singleton sections, and `levels` (whose order must be clear) may be written once only.
-    for key in ["settings", "refund_approval", "levels", "harmful_information"] {
+    for key in ["settings", "refund_approval", "levels", "harmful_information", "approval_requests"] {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(
@@ -421,7 +425,10 @@ struct Builder {
         roles.append(RoleDecl(id: pair.key.value, label: nil, channels: ["log"], location: pair.key.location))
         continue
       }
-      guard let keys = reader.mapping(pair.value, context, allowed: ["label", "channels", "description"]) else {
+      guard
+        let keys = reader.mapping(
+          pair.value, context, allowed: ["label", "channels", "description", "webhook", "file"])
+      else {
         continue
       }
       let channels = reader.identifiers(keys["channels"]?.value, "\(context) channels") ?? []
@@ -431,11 +438,68 @@ struct Builder {
           "rules.unknown-value", "unknown channel `\(c.value)`", at: c.location, length: c.value.unicodeScalars.count,
           help: Suggest.help(for: c.value, in: known) ?? "channels: log, file, webhook")
       }
-      roles.append(
-        RoleDecl(
-          id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
-          channels: channels.isEmpty ? ["log"] : channels.map(\.value), location: pair.key.location))
+      var role = RoleDecl(
+        id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
+        channels: channels.isEmpty ? ["log"] : channels.map(\.value), location: pair.key.location)
+      if let node = keys["webhook"]?.value { role.webhook = webhook(node, context) }
+      if let node = keys["file"]?.value { role.file = reader.string(node, "\(context) file") }
+      if let c = channels.first(where: { $0.value == "webhook" }), keys["webhook"] == nil {
+        reader.error(
+          "rules.missing-key", "\(context) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
+          at: c.location, length: 7)
+      }
+      if let w = keys["webhook"], !channels.contains(where: { $0.value == "webhook" }) {
+        reader.warning(
+          "rules.unused-channel", "\(context) defines a webhook but does not list `webhook` in `channels`",
+          at: w.key.location, length: 7, help: "add it: `channels: [webhook]`")
+      }
+      roles.append(role)
     }
+  }
+
+  /// `webhook: {url: …, url_env: …, secret_env: …, timeout: 10s}`.
+  mutating func webhook(_ node: YAMLNode, _ context: String) -> WebhookTarget? {
+    let inner = "\(context) webhook"
+    guard let keys = reader.mapping(node, inner, allowed: ["url", "url_env", "secret_env", "timeout"]) else {
+      return nil
+    }
+    var target = WebhookTarget()
+    if let n = keys["url"]?.value, let url = reader.string(n, "\(inner) url") {
+      if let c = URLComponents(string: url), c.scheme == "http" || c.scheme == "https", c.host?.isEmpty == false {
+        target.url = url
+      } else {
+        reader.error(
+          "rules.invalid-url", "`\(url)` is not an http:// or https:// URL", at: n.location,
+          length: url.unicodeScalars.count)
+      }
+    }
+    if let n = keys["url_env"]?.value { target.urlEnvironment = environmentName(n, "\(inner) url_env") }
+    if let n = keys["secret_env"]?.value { target.secretEnvironment = environmentName(n, "\(inner) secret_env") }
+    if keys["url"] == nil, keys["url_env"] == nil {
+      reader.error("rules.missing-key", "\(inner) needs `url` or `url_env`", at: node.location)
+    }
+    if keys["secret_env"] == nil {
+      reader.error(
+        "rules.missing-key", "\(inner) needs `secret_env`, the environment variable holding its signing secret",
+        at: node.location)
+    }
+    target.timeout = reader.duration(keys["timeout"]?.value, "\(inner) timeout")
+    return target
+  }
+
+  /// An environment variable's name: letters, digits and `_`, not starting with a digit.
+  mutating func environmentName(_ node: YAMLNode, _ context: String) -> String? {
+    guard let name = reader.string(node, context) else { return nil }
+    let ok =
+      !name.isEmpty && name.utf8.first.map({ !(48...57).contains($0) }) == true
+      && name.utf8.allSatisfy { (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }
+    if !ok {
+      reader.error(
+        "rules.type", "\(context): `\(name)` is not an environment variable name", at: node.location,
+        length: name.unicodeScalars.count)
+      return nil
+    }
+    return name
   }
 
   mutating func checkReports() {
@@ -608,7 +672,9 @@ struct Builder {
       guard
         let keys = reader.mapping(
           pair.value, context,
-          allowed: ["label", "time_zone", "weekend", "holidays", "working_days", "covers", "description"])
+          allowed: [
+            "label", "time_zone", "weekend", "holidays", "working_days", "covers", "description", "office_hours",
+          ])
       else { continue }
       var tz = timeZone
       if let node = keys["time_zone"]?.value, let id = reader.string(node, "\(context) time_zone") {
@@ -701,10 +767,15 @@ struct Builder {
         }
         working.insert(d)
       }
+      var office = 540..<1080
+      if let node = keys["office_hours"]?.value, let hours = officeHours(node, "\(context) office_hours") {
+        office = hours
+      }
       calendars.append(
         CalendarDecl(
           id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"), timeZone: tz,
-          weekend: weekend, holidays: holidays, workingDays: working, covers: covers, location: pair.key.location))
+          weekend: weekend, holidays: holidays, workingDays: working, covers: covers, location: pair.key.location,
+          officeHours: office))
     }
     if let c = defaultCalendar, !calendars.contains(where: { $0.id == c }),
       let node = sections["settings"]?.first?.value["calendar"]
@@ -713,6 +784,35 @@ struct Builder {
         "rules.undefined-calendar", "undefined calendar `\(c)`", at: node.location, length: c.unicodeScalars.count,
         help: Suggest.help(for: c, in: calendars.map(\.id)) ?? "define it under `calendars:`")
     }
+  }
+
+  /// `office_hours: {from: "09:00", to: "18:00"}`, in minutes after midnight.
+  mutating func officeHours(_ node: YAMLNode, _ context: String) -> Range<Int>? {
+    guard let keys = reader.mapping(node, context, allowed: ["from", "to"], required: ["from", "to"]) else {
+      return nil
+    }
+    func minutes(_ n: YAMLNode?) -> Int? {
+      guard let n, let text = n.scalarText else { return nil }
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
+        (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440
+      else {
+        reader.error(
+          "rules.type", "\(context): expected a time such as `09:00`, found `\(text)`", at: n.location,
+          length: text.unicodeScalars.count)
+        return nil
+      }
+      return h * 60 + m
+    }
+    guard let from = minutes(keys["from"]?.value), let to = minutes(keys["to"]?.value) else { return nil }
+    guard from < to, let toNode = keys["to"]?.value else {
+      reader.error(
+        "rules.date-range", "\(context): office hours end before they start", at: keys["to"]?.value.location ?? node.location,
+        length: 5)
+      return nil
+    }
+    _ = toNode
+    return from..<to
   }
 
   // MARK: levels
@@ -988,9 +1088,12 @@ struct Builder {
 
   // MARK: duties and gates
 
-  mutating func duty(_ node: YAMLNode, _ context: String) -> Duty? {
+  mutating func duty(
+    _ node: YAMLNode, _ context: String, extra: [String] = [], pseudoRecipients: [String] = []
+  ) -> Duty? {
     guard
-      let keys = reader.mapping(node, context, allowed: ["notify", "at", "every", "report", "to", "label"])
+      let keys = reader.mapping(
+        node, context, allowed: ["notify", "at", "every", "report", "to", "label", "include_identity"] + extra)
     else { return nil }
     if keys["notify"] == nil, keys["report"] == nil {
       reader.error("rules.missing-key", "\(context) needs `notify` or `report`", at: node.location)
@@ -999,7 +1102,8 @@ struct Builder {
     var recipients: [Located<String>] = []
     recipients += reader.identifiers(keys["notify"]?.value, "\(context) notify") ?? []
     recipients += reader.identifiers(keys["to"]?.value, "\(context) to") ?? []
-    for r in recipients { checkRole(r, as: "recipient") }
+    for r in recipients where !pseudoRecipients.contains(r.value) { checkRole(r, as: "recipient") }
+    let includeIdentity = reader.bool(keys["include_identity"]?.value, "\(context) include_identity") ?? false
     let report = reader.identifier(keys["report"]?.value, "\(context) report")
     if let report { checkReport(report) }
     var at = Duty.When.once
@@ -1008,13 +1112,15 @@ struct Builder {
         at = w
       } else {
         reader.error(
-          "rules.unknown-value", "`at` is `once` or `next_working_day`, not `\(s)`", at: node.location,
-          length: s.unicodeScalars.count, help: Suggest.help(for: s, in: ["once", "next_working_day"]))
+          "rules.unknown-value", "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
+          at: node.location, length: s.unicodeScalars.count,
+          help: Suggest.help(for: s, in: ["once", "office_hours", "next_working_day"]))
       }
     }
     return Duty(
       notify: recipients.map(\.value), report: report?.value, at: at,
-      every: reader.duration(keys["every"]?.value, "\(context) every"), location: node.location)
+      every: reader.duration(keys["every"]?.value, "\(context) every"), location: node.location,
+      includeIdentity: includeIdentity)
   }
 
   mutating func checkRole(_ r: Located<String>, as what: String) {
@@ -1044,7 +1150,9 @@ struct Builder {
         continue
       }
       let context = "duties of `\(id)`"
-      guard let keys = reader.mapping(pair.value, context, allowed: ["on_enter", "while_open", "on_close"]) else {
+      guard
+        let keys = reader.mapping(pair.value, context, allowed: ["on_enter", "while_open", "on_change", "on_close"])
+      else {
         continue
       }
       var d = LevelDuties()
@@ -1056,6 +1164,22 @@ struct Builder {
       }
       for w in d.whileOpen where w.every == nil {
         reader.error("rules.missing-key", "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
+      }
+      for node in reader.list(keys["on_change"]?.value, "\(context) on_change") ?? [] {
+        guard var change = duty(node, "\(context) on_change", extra: ["fields"]) else { continue }
+        if let f = node["fields"] {
+          for name in reader.identifiers(f, "\(context) on_change fields") ?? [] {
+            if fields.contains(where: { $0.id == name.value }) {
+              change.fields.append(name.value)
+            } else {
+              reader.error(
+                "rules.unknown-field", "unknown field `\(name.value)`", at: name.location,
+                length: name.value.unicodeScalars.count,
+                help: Suggest.help(for: name.value, in: fields.map(\.id)) ?? "declare it under `fields:`")
+            }
+          }
+        }
+        d.onChange.append(change)
       }
       d.onClose = (reader.list(keys["on_close"]?.value, "\(context) on_close") ?? []).compactMap {
         duty($0, "\(context) on_close")
@@ -1095,6 +1219,51 @@ struct Builder {
             transition: t.value, when: keys["when"].flatMap { item($0.value, .general) },
             requireApproval: approval?.value, requireReport: report?.value, location: node.location))
       }
+    }
+  }
+
+  /// `deadline_alerts: {DEADLINE: [{before: 4h | on_breach: true | after: 1 working day, notify: […]}]}`.
+  mutating func checkDeadlineAlerts() {
+    for pair in entries("deadline_alerts") {
+      let name = pair.key.value
+      guard let index = deadlines.firstIndex(where: { $0.id == name }) else {
+        reader.error(
+          "rules.undefined-deadline", "undefined deadline `\(name)`", at: pair.key.location,
+          length: name.unicodeScalars.count,
+          help: Suggest.help(for: name, in: deadlines.map(\.id)) ?? "define it under `deadlines:`")
+        continue
+      }
+      let context = "deadline alert of `\(name)`"
+      for node in reader.list(pair.value, context) ?? [] {
+        guard let d = duty(node, context, extra: ["before", "after", "on_breach"]) else { continue }
+        var offsets: [DeadlineAlert.Offset] = []
+        if let n = node["before"], let v = reader.duration(n, "\(context) before") { offsets.append(.before(v)) }
+        if let n = node["after"], let v = reader.duration(n, "\(context) after") { offsets.append(.after(v)) }
+        if let n = node["on_breach"] {
+          if reader.bool(n, "\(context) on_breach") == true {
+            offsets.append(.breach)
+          } else {
+            reader.error("rules.type", "\(context): `on_breach` is `true` or left out", at: n.location)
+          }
+        }
+        let given = ["before", "after", "on_breach"].filter { node[$0] != nil }
+        if given.count != 1 {
+          reader.error(
+            "rules.missing-key", "\(context) needs exactly one of `before`, `on_breach: true` or `after`",
+            at: node.location)
+          continue
+        }
+        guard let offset = offsets.first else { continue }
+        deadlineAlerts.append(DeadlineAlert(deadline: name, deadlineIndex: index, offset: offset, duty: d))
+      }
+    }
+  }
+
+  /// `approval_requests: [{notify: [approver, …]}]`: who hears that an approval is wanted.
+  mutating func checkApprovalRequests() {
+    guard let def = sections["approval_requests"]?.first else { return }
+    approvalRequests = (reader.list(def.value, "approval_requests") ?? []).compactMap {
+      duty($0, "approval_requests", pseudoRecipients: ["approver"])
     }
   }
 

@@ -90,11 +90,28 @@ public struct CategoryDecl: Sendable {
   public var exceptions: [Located<String>] = []
 }
 
+/// Where a webhook channel posts: a URL given in the rules or read from the environment, and
+/// the environment variable holding the HMAC-SHA256 secret the body is signed with.
+public struct WebhookTarget: Sendable, Equatable {
+  /// A literal `http://` or `https://` URL.
+  public var url: String?
+  /// The environment variable holding the URL (deployments differ; the rules do not).
+  public var urlEnvironment: String?
+  /// The environment variable holding the signing secret.
+  public var secretEnvironment: String?
+  /// How long one attempt may take.
+  public var timeout: RuleDuration?
+}
+
 public struct RoleDecl: Sendable {
   public var id: String
   public var label: String?
   public var channels: [String]
   public var location: SourceLocation
+  /// The webhook of the `webhook` channel.
+  public var webhook: WebhookTarget? = nil
+  /// The file of the `file` channel (JSON Lines appended); relative to the working directory.
+  public var file: String? = nil
 }
 
 public struct ReportDecl: Sendable {
@@ -114,11 +131,14 @@ public struct CalendarDecl: Sendable {
   public var workingDays: Set<CivilDate>
   public var covers: [Int]
   public var location: SourceLocation
+  /// Office hours on a working day, in minutes after local midnight: `[start, end)`.
+  public var officeHours: Range<Int> = 540..<1080
 
   public init(
     id: String, label: String?, timeZone: String, weekend: Set<Int>, holidays: [CivilDate: String],
-    workingDays: Set<CivilDate>, covers: [Int], location: SourceLocation
+    workingDays: Set<CivilDate>, covers: [Int], location: SourceLocation, officeHours: Range<Int> = 540..<1080
   ) {
+    self.officeHours = officeHours
     self.id = id
     self.label = label
     self.timeZone = timeZone
@@ -164,8 +184,14 @@ public struct DeadlineDecl: Sendable {
 }
 
 public struct Duty: Sendable {
+  /// When a notice goes out (POLICY §3: night and holiday timing).
   public enum When: String, Sendable {
+    /// Urgent: at once, night or holiday.
     case once
+    /// Non-urgent: at once within the calendar's office hours on a working day, otherwise at
+    /// the start of the next working day's office hours.
+    case officeHours = "office_hours"
+    /// At the start of office hours on the next working day after the event.
     case nextWorkingDay = "next_working_day"
   }
   public var notify: [String]
@@ -173,13 +199,34 @@ public struct Duty: Sendable {
   public var at: When
   public var every: RuleDuration?
   public var location: SourceLocation
+  /// `on_change` only: the facts whose change is significant (empty: any fact).
+  public var fields: [String] = []
+  /// The route may carry the complainant's identity and contact details (off by default).
+  public var includeIdentity = false
 }
 
 public struct LevelDuties: Sendable {
   public var onEnter: [Duty] = []
   public var whileOpen: [Duty] = []
+  /// A significant change while the case is at this level (快报).
+  public var onChange: [Duty] = []
   public var onClose: [Duty] = []
   public init() {}
+}
+
+/// A notice before, at or after a deadline while the case is still unresolved: the steps of
+/// an escalation, each usually to someone more senior.
+public struct DeadlineAlert: Sendable {
+  public enum Offset: Sendable, Equatable {
+    case before(RuleDuration)
+    case breach
+    case after(RuleDuration)
+  }
+  /// The deadline's id and its index in `RuleSet.deadlines`.
+  public var deadline: String
+  public var deadlineIndex: Int
+  public var offset: Offset
+  public var duty: Duty
 }
 
 public struct Gate: Sendable {
@@ -211,6 +258,10 @@ public struct RuleSet: Sendable {
   public var gates: [Gate]
   /// Duties when a report matches a category marked `major` (立即上报主管领导).
   public var harmfulMajorDuties: [Duty] = []
+  /// Notices before, at and after deadlines (escalation).
+  public var deadlineAlerts: [DeadlineAlert] = []
+  /// Who is told when an approval is requested; `approver` stands for the role asked.
+  public var approvalRequests: [Duty] = []
   /// SHA-256 of the files' names and contents, `sha256:…`.
   public var contentHash: String
   public var files: [String]

@@ -17,7 +17,7 @@ public enum ApplyOutcome: Equatable, Sendable {
 public final class CaseStore: @unchecked Sendable {
   // @unchecked: the backend serializes transactions; `rules` is immutable.
   public let rules: CompiledRules
-  let backend: any StoreBackend
+  public let backend: any StoreBackend
   let renderer: DecisionRenderer
   /// The store's own key for complainant pseudonyms.
   let pseudonymKey: [UInt8]
@@ -103,10 +103,22 @@ public final class CaseStore: @unchecked Sendable {
       }
       stage = move.to
     }
-    if stage == .closed, [.override, .extend, .approveReply].contains(event.kind) {
+    if stage == .closed, [.override, .extend, .approveReply, .requestApproval].contains(event.kind) {
       throw StoreError.illegalTransition(case: event.caseID, state: stage.rawValue, event: event.kind.rawValue)
     }
+    let factsBefore = snapshot
+    var approvalAsked: String?
     switch event.kind {
+    case .requestApproval:
+      guard let who = event.fields["approver"] as? String, !who.isEmpty else {
+        throw StoreError.invalidEvent("`request_approval` needs an `approver` (a role id or `refund_approver`)")
+      }
+      guard who == "refund_approver" || rules.ruleSet.roles.contains(where: { $0.id == who }) else {
+        throw StoreError.invalidEvent(
+          "`request_approval`: unknown approver `\(who)` (roles: \(rules.ruleSet.roles.map(\.id).joined(separator: ", ")))"
+        )
+      }
+      approvalAsked = who
     case .received, .updated:
       if event.kind == .updated, stage == .closed {
         throw StoreError.illegalTransition(case: event.caseID, state: stage.rawValue, event: "updated")
@@ -240,6 +252,29 @@ public final class CaseStore: @unchecked Sendable {
     try writeOutbox(
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
       round: (lifecycle["round"] as? Int) ?? 1, in: db)
+    if event.kind == .updated {
+      try writeChangeNotices(
+        caseID: event.caseID, eventID: event.eventID, before: factsBefore, after: snapshot, decision: decision,
+        at: event.at, in: db)
+    }
+    if var who = approvalAsked {
+      if who == "refund_approver" {
+        var d = Decision()
+        rules.classify(facts, at: event.at, into: &d)
+        guard let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }) else {
+          throw StoreError.invalidEvent("`request_approval`: case `\(event.caseID)` has no compensation to approve")
+        }
+        who = role
+      }
+      try writeApprovalRequest(
+        caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
+    }
+    if let alertAt = try writeDeadlineAlerts(
+      caseID: event.caseID, unresolved: facts.resolvedAt == nil && state == "open", decision: decision, at: event.at,
+      in: db), alertAt < (decision.nextReviewAt ?? .max)
+    {
+      try db.execute("UPDATE cases SET next_review_at = ? WHERE id = ?", [alertAt, event.caseID])
+    }
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
       let others = try db.fetchAll(
@@ -416,45 +451,6 @@ public final class CaseStore: @unchecked Sendable {
       ])
   }
 
-  /// Outbox rows for what the decision triggers, each with a stable idempotency key.
-  func writeOutbox(
-    caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1,
-    in db: any SQLExecutor
-  ) throws {
-    let level = rules.levels[decision.level].id
-    let duties = rules.ruleSet.duties[level] ?? LevelDuties()
-    func add(_ key: String, _ kind: String, _ to: [String], _ payload: [String: Any], due: Millis) throws {
-      let recipients = String(
-        decoding: (try? JSONSerialization.data(withJSONObject: to)) ?? Data("[]".utf8), as: UTF8.self)
-      let body = String(
-        decoding: (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data("{}".utf8),
-        as: UTF8.self)
-      try db.execute(
-        "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-        [key, caseID, kind, recipients, body, due])
-    }
-    if previous != level {
-      for (i, d) in duties.onEnter.enumerated() {
-        try add(
-          "\(caseID)/enter/\(level)/\(i)", "notify", d.notify,
-          ["case": caseID, "level": level, "on": "enter", "when": d.at == .once ? "immediately" : d.at.rawValue],
-          due: at)
-      }
-    }
-    if closing {
-      for (i, d) in duties.onClose.enumerated() {
-        try add(
-          "\(caseID)/close/\(level)/\(i)/\(round)", "report", d.notify,
-          ["case": caseID, "level": level, "on": "close", "report": d.report ?? ""], due: at)
-      }
-    }
-    if rules.hasMajorCategory(decision) {
-      for (i, d) in rules.ruleSet.harmfulMajorDuties.enumerated() {
-        try add("\(caseID)/harmful/\(i)", "notify", d.notify, ["case": caseID, "on": "harmful_information"], due: at)
-      }
-    }
-  }
-
   /// Re-evaluates a stored case at `at` (time passing, or another case of its issue).
   func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) throws {
     guard let row = try db.fetchOne("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [id]) else { return }
@@ -484,26 +480,30 @@ public final class CaseStore: @unchecked Sendable {
     if state == "open" {
       for (i, d) in (rules.ruleSet.duties[newLevel]?.whileOpen ?? []).enumerated() {
         guard let every = d.every else { continue }
-        let recipients = String(
-          decoding: (try? JSONSerialization.data(withJSONObject: d.notify)) ?? Data("[]".utf8), as: UTF8.self)
         var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
         var steps = 0
         while t <= at, steps < 10_000 {
           if t > since {
-            try db.execute(
-              "INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at) VALUES (?, ?, 'notify', ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING",
-              [
-                "\(id)/repeat/\(newLevel)/\(i)/\(t)", id, recipients,
-                "{\"case\":\(JSONText.quoted(id)),\"level\":\(JSONText.quoted(newLevel)),\"on\":\"while_open\",\"report\":\(JSONText.quoted(d.report ?? ""))}",
-                t,
-              ])
+            try enqueue(
+              d,
+              NoticeCause(
+                on: "while_open", key: "\(id)/repeat/\(newLevel)/\(i)/\(t)", at: t,
+                detail: "still open; the \(every) report is due"),
+              caseID: id, level: decision.level, reasons: reasonList(decision), in: db)
           }
           t = every.added(to: t, calendar: rules.calendar)
           steps += 1
         }
       }
     }
-    if newLevel != level || decision.nextReviewAt != row["next_review_at"] {
+    var nextReview = decision.nextReviewAt
+    if let alertAt = try writeDeadlineAlerts(
+      caseID: id, unresolved: facts.resolvedAt == nil && state == "open", decision: decision, at: at, in: db),
+      alertAt < (nextReview ?? .max)
+    {
+      nextReview = alertAt
+    }
+    if newLevel != level || nextReview != row["next_review_at"] {
       try record(decision, facts: facts, eventID: nil, at: at, in: db)
       try writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
       let life = String(
@@ -511,7 +511,7 @@ public final class CaseStore: @unchecked Sendable {
         as: UTF8.self)
       try db.execute(
         "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
-        [newLevel, decision.nextReviewAt, life, id])
+        [newLevel, nextReview, life, id])
     }
   }
 

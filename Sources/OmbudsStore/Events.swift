@@ -35,6 +35,9 @@ public struct CaseEvent {
     case extend
     /// Marked malicious or false: `reason`.
     case markMalicious = "mark_malicious"
+    /// An approval is asked for: `approver`, a role id or `refund_approver` (the compensation
+    /// tier's approver). The rules' `approval_requests` say who is told.
+    case requestApproval = "request_approval"
   }
 
   public var eventID: String

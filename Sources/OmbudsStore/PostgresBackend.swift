@@ -169,6 +169,15 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
           due_at BIGINT NOT NULL, status TEXT NOT NULL DEFAULT 'pending', attempts BIGINT NOT NULL DEFAULT 0)
         """,
         "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, due_at)",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS recipient TEXT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS channel TEXT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS ready_at BIGINT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS last_error TEXT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS delivered_at BIGINT",
+        "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS identity BIGINT NOT NULL DEFAULT 0",
+        "UPDATE outbox SET ready_at = due_at WHERE ready_at IS NULL",
+        "CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (status, ready_at)",
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
       ] {
         try db.execute(statement, [])

@@ -8,7 +8,8 @@ import GRDB
 /// - `parties`: the complainant's identity and contact details, kept apart (保密).
 /// - `events`: every accepted event, immutable, by event id (idempotency).
 /// - `decisions`: every decision with its reasons and the rule set's content hash.
-/// - `outbox`: the notifications and reports that decisions trigger, for the notifier.
+/// - `outbox`: the notifications and reports that decisions trigger, one row per recipient and
+///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
 enum Schema {
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()
@@ -84,6 +85,19 @@ enum Schema {
       try db.execute(
         sql: "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?)",
         arguments: [bytes.map { String(format: "%02x", $0) }.joined()])
+    }
+    m.registerMigration("v4 delivery") { db in
+      try db.alter(table: "outbox") { t in
+        t.add(column: "recipient", .text)
+        t.add(column: "channel", .text)
+        t.add(column: "ready_at", .integer)
+        t.add(column: "claimed_by", .text)
+        t.add(column: "last_error", .text)
+        t.add(column: "delivered_at", .integer)
+        t.add(column: "identity", .integer).notNull().defaults(to: 0)
+      }
+      try db.execute(sql: "UPDATE outbox SET ready_at = due_at WHERE ready_at IS NULL")
+      try db.create(index: "outbox_ready", on: "outbox", columns: ["status", "ready_at"])
     }
     return m
   }

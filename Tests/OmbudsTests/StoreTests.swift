@@ -155,7 +155,7 @@ struct StoreFixture {
         "e4", "C", .closed, "2025-10-05T09:00:00+08:00",
         ["reports": [["report": "detailed_special", "parts": ["course", "causes", "prevention"]]]]))
     #expect(try store.cases().first?.state == "closed")
-    #expect(try store.outbox().contains { $0.key == "C/close/major/0/1" })
+    #expect(try store.outbox().contains { $0.key == "C/close/major/0/1/leadership/log" })
   }
 
   @Test(arguments: StoreKind.allCases) func aThirdComplainantMakesEveryCaseOfTheIssueHot(_ kind: StoreKind) throws {
@@ -196,9 +196,11 @@ struct StoreFixture {
       try store.runDue(at: Support.time("2025-10-\(d)T12:00:00+08:00"))
     }
     let repeats = try store.outbox().filter { $0.key.hasPrefix("C/repeat/") }.map { Support.format($0.dueAt) }
+    // Weekly from receipt; non-urgent, so the one falling on 8 October (National Day) waits
+    // for the next working day's office hours.
     #expect(
       repeats == [
-        "2025-10-08T09:00:00+08:00", "2025-10-15T09:00:00+08:00", "2025-10-22T09:00:00+08:00",
+        "2025-10-09T09:00:00+08:00", "2025-10-15T09:00:00+08:00", "2025-10-22T09:00:00+08:00",
         "2025-10-29T09:00:00+08:00",
       ])
   }
@@ -341,7 +343,7 @@ struct StoreFixture {
     try store.apply(event("e6", "C", .closed, "2025-10-03T09:00:00+08:00", reports))
     #expect(
       try store.outbox().filter { $0.key.hasPrefix("C/close/") }.map(\.key) == [
-        "C/close/major/0/1", "C/close/major/0/2",
+        "C/close/major/0/1/leadership/log", "C/close/major/0/2/leadership/log",
       ])
   }
 

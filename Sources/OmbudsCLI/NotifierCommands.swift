@@ -1,0 +1,227 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OmbudsEngine
+import OmbudsNotifier
+import OmbudsStore
+
+/// Delivery settings shared by `ombuds dispatch` and `ombuds serve`.
+public struct DeliveryOptions: ParsableArguments {
+  @Option(help: "The file the `file` channel appends to for recipients without a `file:` of their own.")
+  public var notifyFile: String = "ombuds-notifications.jsonl"
+
+  @Option(help: "Attempts before a notification is dead-lettered.")
+  public var maxAttempts: Int = 8
+
+  @Option(help: "The first retry's wait in milliseconds; each further one doubles (with jitter), up to --max-delay.")
+  public var retryBase: Int64 = 2_000
+
+  @Option(help: "The longest wait between attempts, in milliseconds.")
+  public var maxDelay: Int64 = 3_600_000
+
+  @Option(help: "How long a claimed notification is held, in milliseconds, before another dispatcher may take it.")
+  public var lease: Int64 = 120_000
+
+  public init() {}
+
+  public func validate() throws {
+    if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    if retryBase < 1 || maxDelay < retryBase { throw ValidationError("--retry-base must be ≥ 1 and ≤ --max-delay") }
+    if lease < 1_000 { throw ValidationError("--lease must be at least 1000 ms") }
+  }
+
+  var configuration: DispatcherConfiguration {
+    var c = DispatcherConfiguration()
+    c.maxAttempts = maxAttempts
+    c.baseDelay = retryBase
+    c.maxDelay = maxDelay
+    c.lease = lease
+    return c
+  }
+}
+
+/// Runs async work from a synchronous command, on the cooperative pool.
+func blocking(_ body: @escaping @Sendable () async throws -> Void) throws {
+  let done = DispatchSemaphore(value: 0)
+  let failure = NIOLockedValueBox<(any Error)?>(nil)
+  Task {
+    do { try await body() } catch { failure.withLockedValue { $0 = error } }
+    done.signal()
+  }
+  done.wait()
+  if let e = failure.withLockedValue({ $0 }) { throw e }
+}
+
+/// Structured logs: one JSON object per line on standard error.
+struct JSONLogHandler: LogHandler {
+  let label: String
+  var metadata: Logger.Metadata = [:]
+  var logLevel: Logger.Level = .info
+  static let lock = NIOLock()
+
+  subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    get { metadata[key] }
+    set { metadata[key] = newValue }
+  }
+
+  func log(event: LogEvent) {
+    var fields = "{\"time\":\(JSONText.quoted(RFC3339.format(Int64(Date().timeIntervalSince1970 * 1000), offsetSeconds: 0)))"
+    fields += ",\"level\":\(JSONText.quoted(event.level.rawValue)),\"logger\":\(JSONText.quoted(label))"
+    fields += ",\"message\":\(JSONText.quoted(event.message.description))"
+    let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+    for (k, v) in merged.sorted(by: { $0.key < $1.key }) {
+      fields += ",\(JSONText.quoted(k)):\(JSONText.quoted("\(v)"))"
+    }
+    fields += "}\n"
+    Self.lock.withLock { FileHandle.standardError.write(Data(fields.utf8)) }
+  }
+
+  static func bootstrap() {
+    LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+  }
+}
+
+/// `ombuds outbox`: lists the notifications, or requeues dead ones.
+public struct OutboxCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "outbox",
+    abstract: "List the outbox (notifications and their delivery state), or requeue dead-lettered ones.",
+    discussion: """
+      By default lists every notification not yet delivered (pending, sending, dead) as JSON Lines: \
+      id, key, case, recipient, channel, status, attempts, due_at, ready_at, last_error. \
+      --retry ID requeues a notification (attempts start again from zero).
+      """)
+
+  @OptionGroup public var options: StoreOptions
+
+  @Option(help: "Only this status: pending, sending, delivered, dead, or all.")
+  public var status: String?
+
+  @Option(name: .customLong("retry"), help: "Requeue the notification with this id (repeatable).")
+  public var retry: [Int64] = []
+
+  public init() {}
+
+  public func validate() throws {
+    if let status, status != "all", OutboxItem.Status(rawValue: status) == nil {
+      throw ValidationError("--status is one of pending, sending, delivered, dead, all; not `\(status)`")
+    }
+  }
+
+  public func run() throws {
+    let store = try options.open()
+    if !retry.isEmpty {
+      let now = Int64(Date().timeIntervalSince1970 * 1000)
+      var out = ""
+      for id in retry {
+        do {
+          try store.requeue(id, at: now)
+        } catch {
+          throw CLIError("\(error)")
+        }
+        out += "{\"requeued\":\(id)}\n"
+      }
+      Output.out(out)
+      return
+    }
+    let items: [OutboxItem]
+    switch status {
+    case nil: items = try store.outboxItems().filter { $0.status != .delivered }
+    case "all": items = try store.outboxItems()
+    case let s?: items = try store.outboxItems(status: OutboxItem.Status(rawValue: s))
+    }
+    let clock = store.rules.calendar.clock
+    func time(_ t: Int64?) -> String {
+      t.map { JSONText.quoted(RFC3339.format($0, offsetSeconds: clock.offset(at: $0))) } ?? "null"
+    }
+    var out = ""
+    for i in items {
+      out +=
+        "{\"id\":\(i.id),\"key\":\(JSONText.quoted(i.key)),\"case\":\(JSONText.quoted(i.caseID)),\"kind\":\(JSONText.quoted(i.kind)),\"recipient\":\(JSONText.quoted(i.recipient)),\"channel\":\(JSONText.quoted(i.channel)),\"status\":\(JSONText.quoted(i.status.rawValue)),\"attempts\":\(i.attempts),\"due_at\":\(time(i.dueAt)),\"ready_at\":\(time(i.readyAt)),\"delivered_at\":\(time(i.deliveredAt)),\"last_error\":\(i.lastError.map(JSONText.quoted) ?? "null")}\n"
+    }
+    Output.out(out)
+  }
+}
+
+/// `ombuds dispatch`: delivers what is due once and exits (for cron, and for tests).
+public struct DispatchCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "dispatch",
+    abstract: "Deliver the notifications that are due, once, and exit.",
+    discussion: """
+      Prints {"delivered": N, "retried": N, "dead": N}. --now fixes the clock (RFC 3339), \
+      for replaying a simulated period. `ombuds serve` does the same continuously.
+      """)
+
+  @OptionGroup public var options: StoreOptions
+  @OptionGroup public var delivery: DeliveryOptions
+
+  @Option(help: "The time to deliver at (RFC 3339); default: now.")
+  public var now: String?
+
+  public init() {}
+
+  public func validate() throws {
+    if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
+  }
+
+  public func run() throws {
+    JSONLogHandler.bootstrap()
+    let store = try options.open()
+    let fixed = now.flatMap(RFC3339.parse)
+    let dispatcher = Dispatcher(
+      stores: StoreBox(store), channels: Dispatcher.standardChannels(defaultFile: delivery.notifyFile),
+      configuration: delivery.configuration,
+      clock: { fixed ?? Int64(Date().timeIntervalSince1970 * 1000) })
+    let result = NIOLockedValueBox(DispatchReport())
+    try blocking {
+      let r = try await dispatcher.drain()
+      result.withLockedValue { $0 = r }
+    }
+    let r = result.withLockedValue { $0 }
+    Output.out("{\"delivered\":\(r.delivered),\"retried\":\(r.retried),\"dead\":\(r.dead)}\n")
+  }
+}
+
+/// `ombuds serve`: re-evaluations, delivery and rule reloads until SIGTERM or SIGINT.
+public struct ServeCommand: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Run the due re-evaluations and deliver the outbox until SIGTERM/SIGINT; reload changed rules.",
+    discussion: """
+      Logs are JSON lines on standard error. When the rule files change, they are checked and \
+      swapped in; a change with errors is refused (its diagnostics are logged) and the last good \
+      rule set keeps serving. On SIGTERM or SIGINT every service finishes its current step and \
+      the process exits 0.
+      """)
+
+  @OptionGroup public var options: StoreOptions
+  @OptionGroup public var delivery: DeliveryOptions
+
+  @Option(help: "Seconds between looks for due re-evaluations.")
+  public var reviewInterval: Int = 5
+
+  public init() {}
+
+  public func run() throws {
+    JSONLogHandler.bootstrap()
+    let logger = Logger(label: "ombuds.serve")
+    let store = try options.open()
+    let stores = StoreBox(store)
+    let dispatcher = Dispatcher(
+      stores: stores, channels: Dispatcher.standardChannels(defaultFile: delivery.notifyFile),
+      configuration: delivery.configuration, logger: Logger(label: "ombuds.notifier"))
+    logger.notice(
+      "serving",
+      metadata: ["store": "\(options.store)", "rules": "\(options.rules)", "rule_set": "\(store.rules.contentHash)"])
+    let paths = [options.rules]
+    let interval = reviewInterval
+    try blocking {
+      try await OmbudsServer.run(
+        stores: stores, backend: store.backend, rulePaths: paths, dispatcher: dispatcher,
+        reviewInterval: .seconds(interval), logger: logger)
+    }
+    logger.notice("stopped")
+  }
+}

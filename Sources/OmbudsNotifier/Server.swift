@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import OmbudsEngine
+import OmbudsRules
+import OmbudsStore
+import OmbudsSyntax
+import ServiceLifecycle
+
+/// Re-evaluates the cases whose `next_review_at` has come (a case turning a week old, a
+/// weekly report, a deadline alert), every `interval`.
+public struct ReviewService: Service {
+  let stores: StoreBox
+  let interval: Duration
+  let clock: @Sendable () -> Millis
+  let logger: Logger
+
+  public init(
+    stores: StoreBox, interval: Duration = .seconds(5),
+    clock: @escaping @Sendable () -> Millis = { Millis(Date().timeIntervalSince1970 * 1000) },
+    logger: Logger = Logger(label: "ombuds.review")
+  ) {
+    self.stores = stores
+    self.interval = interval
+    self.clock = clock
+    self.logger = logger
+  }
+
+  public func run() async throws {
+    try? await cancelWhenGracefulShutdown {
+      while !Task.isCancelled {
+        do {
+          let n = try stores.store.runDue(at: clock())
+          if n > 0 { logger.info("re-evaluated due cases", metadata: ["count": "\(n)"]) }
+        } catch {
+          logger.error("re-evaluation failed", metadata: ["error": "\(error)"])
+        }
+        try await Task.sleep(for: interval)
+      }
+    }
+  }
+}
+
+/// Delivers the outbox until shutdown.
+public struct DispatchService: Service {
+  let dispatcher: Dispatcher
+  public init(dispatcher: Dispatcher) { self.dispatcher = dispatcher }
+
+  public func run() async throws {
+    await cancelWhenGracefulShutdown { await dispatcher.run() }
+  }
+}
+
+/// Watches the rule files and swaps in a new rule set when they change. A change with errors
+/// is refused: its diagnostics are logged and the last good rule set keeps serving.
+public struct RulesWatcher: Service {
+  let paths: [String]
+  let stores: StoreBox
+  let backend: any StoreBackend
+  let interval: Duration
+  let logger: Logger
+  let onReload: @Sendable (CaseStore) -> Void
+
+  public init(
+    paths: [String], stores: StoreBox, backend: any StoreBackend, interval: Duration = .seconds(1),
+    logger: Logger = Logger(label: "ombuds.rules"), onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
+  ) {
+    self.paths = paths
+    self.stores = stores
+    self.backend = backend
+    self.interval = interval
+    self.logger = logger
+    self.onReload = onReload
+  }
+
+  /// What the rule files look like now: names, sizes, modification times, and the keyword
+  /// lists they import (through the content hash of the last load).
+  static func fingerprint(_ paths: [String], extra: [String]) -> [String] {
+    var files: [String] = []
+    for p in paths { files += (try? RuleSetLoader.ruleFiles(at: p)) ?? [p] }
+    files += extra
+    return files.sorted().map { f in
+      let attrs = try? FileManager.default.attributesOfItem(atPath: f)
+      let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
+      let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+      return "\(f)\t\(size)\t\(mtime)"
+    }
+  }
+
+  public func run() async throws {
+    try? await cancelWhenGracefulShutdown { try await watch() }
+  }
+
+  func watch() async throws {
+    var current = Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+    var refused: [String]?
+    do {
+      while !Task.isCancelled {
+        try await Task.sleep(for: interval)
+        let now = Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+        guard now != current, now != refused else { continue }
+        let result = RuleSetLoader.load(paths: paths)
+        guard let ruleSet = result.ruleSet else {
+          refused = now
+          for d in result.diagnostics where d.severity == .error {
+            logger.error(
+              "rules refused; the last good rule set keeps serving",
+              metadata: [
+                "at": "\(d.location.description)", "code": "\(d.code)", "message": "\(d.message)",
+              ])
+          }
+          continue
+        }
+        do {
+          let compiled = try CompiledRules(ruleSet)
+          let store = try CaseStore(backend: backend, rules: compiled)
+          let old = stores.store.rules.contentHash
+          stores.replace(store)
+          current = now
+          refused = nil
+          logger.notice("rules reloaded", metadata: ["from": "\(old)", "to": "\(compiled.contentHash)"])
+          onReload(store)
+        } catch {
+          refused = now
+          logger.error("rules refused; the last good rule set keeps serving", metadata: ["error": "\(error)"])
+        }
+      }
+    }
+  }
+}
+
+/// `ombuds serve`: the due re-evaluations, the dispatcher and the rules watcher in one
+/// service group, until SIGTERM or SIGINT; then each stops after its current step.
+public enum OmbudsServer {
+  public static func run(
+    stores: StoreBox, backend: any StoreBackend, rulePaths: [String], dispatcher: Dispatcher,
+    reviewInterval: Duration, logger: Logger
+  ) async throws {
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [
+          .init(service: ReviewService(stores: stores, interval: reviewInterval, logger: logger)),
+          .init(service: DispatchService(dispatcher: dispatcher)),
+          .init(service: RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger)),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await group.run()
+  }
+}
