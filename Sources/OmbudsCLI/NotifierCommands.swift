@@ -66,7 +66,8 @@ struct JSONLogHandler: LogHandler {
   }
 
   func log(event: LogEvent) {
-    var fields = "{\"time\":\(JSONText.quoted(RFC3339.format(Int64(Date().timeIntervalSince1970 * 1000), offsetSeconds: 0)))"
+    var fields =
+      "{\"time\":\(JSONText.quoted(RFC3339.format(Int64(Date().timeIntervalSince1970 * 1000), offsetSeconds: 0)))"
     fields += ",\"level\":\(JSONText.quoted(event.level.rawValue)),\"logger\":\(JSONText.quoted(label))"
     fields += ",\"message\":\(JSONText.quoted(event.message.description))"
     let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }

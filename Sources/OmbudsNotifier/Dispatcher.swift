@@ -109,52 +109,55 @@ public final class Dispatcher: Sendable {
       now: clock(), limit: configuration.batchSize, lease: configuration.lease, owner: owner)
     var report = DispatchReport()
     guard !items.isEmpty else { return report }
-    let outcomes = await withTaskGroup(of: (OutboxItem, DeliveryError?).self) { group in
-      var results: [(OutboxItem, DeliveryError?)] = []
+    // Each row is marked as soon as its attempt ends, so a dispatcher killed mid-batch
+    // resends at most the rows whose attempts were in flight.
+    return try await withThrowingTaskGroup(of: (OutboxItem, DeliveryError?).self) { group in
       var next = 0
-      func add(_ group: inout TaskGroup<(OutboxItem, DeliveryError?)>) {
+      func add(_ group: inout ThrowingTaskGroup<(OutboxItem, DeliveryError?), any Error>) {
         let item = items[next]
         next += 1
         group.addTask { (item, await self.deliver(item, store: store)) }
       }
       while next < items.count, next < configuration.concurrency { add(&group) }
-      while let r = await group.next() {
-        results.append(r)
+      while let (item, failure) = try await group.next() {
+        try record(item, failure, store: store, into: &report)
         if next < items.count { add(&group) }
       }
-      return results
+      return report
     }
-    for (item, failure) in outcomes {
-      let now = clock()
-      if let failure {
-        if failure.retryable, item.attempts < configuration.maxAttempts {
-          let retryAt = now + configuration.backoff(after: item.attempts, random: random())
-          try store.markFailed(item.id, error: failure.description, retryAt: retryAt)
-          report.retried += 1
-          logger.warning(
-            "delivery failed; will retry",
-            metadata: [
-              "key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)",
-              "error": "\(failure.description)", "retry_at": "\(RFC3339.format(retryAt, offsetSeconds: 0))",
-            ])
-        } else {
-          try store.markFailed(item.id, error: failure.description, retryAt: nil)
-          report.dead += 1
-          logger.error(
-            "delivery failed; dead-lettered",
-            metadata: [
-              "id": "\(item.id)", "key": "\(item.key)", "channel": "\(item.channel)",
-              "attempts": "\(item.attempts)", "error": "\(failure.description)",
-            ])
-        }
+  }
+
+  /// Marks one attempt's outcome: delivered, failed with its next retry time, or dead.
+  func record(_ item: OutboxItem, _ failure: DeliveryError?, store: CaseStore, into report: inout DispatchReport) throws
+  {
+    let now = clock()
+    if let failure {
+      if failure.retryable, item.attempts < configuration.maxAttempts {
+        let retryAt = now + configuration.backoff(after: item.attempts, random: random())
+        try store.markFailed(item.id, error: failure.description, retryAt: retryAt)
+        report.retried += 1
+        logger.warning(
+          "delivery failed; will retry",
+          metadata: [
+            "key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)",
+            "error": "\(failure.description)", "retry_at": "\(RFC3339.format(retryAt, offsetSeconds: 0))",
+          ])
       } else {
-        try store.markDelivered(item.id, at: now)
-        report.delivered += 1
-        logger.info(
-          "delivered", metadata: ["key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)"])
+        try store.markFailed(item.id, error: failure.description, retryAt: nil)
+        report.dead += 1
+        logger.error(
+          "delivery failed; dead-lettered",
+          metadata: [
+            "id": "\(item.id)", "key": "\(item.key)", "channel": "\(item.channel)",
+            "attempts": "\(item.attempts)", "error": "\(failure.description)",
+          ])
       }
+    } else {
+      try store.markDelivered(item.id, at: now)
+      report.delivered += 1
+      logger.info(
+        "delivered", metadata: ["key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)"])
     }
-    return report
   }
 
   /// One attempt: nil when delivered.

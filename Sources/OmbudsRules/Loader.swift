@@ -492,7 +492,9 @@ struct Builder {
     guard let name = reader.string(node, context) else { return nil }
     let ok =
       !name.isEmpty && name.utf8.first.map({ !(48...57).contains($0) }) == true
-      && name.utf8.allSatisfy { (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }
+      && name.utf8.allSatisfy {
+        (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == 95
+      }
     if !ok {
       reader.error(
         "rules.type", "\(context): `\(name)` is not an environment variable name", at: node.location,
@@ -807,7 +809,8 @@ struct Builder {
     guard let from = minutes(keys["from"]?.value), let to = minutes(keys["to"]?.value) else { return nil }
     guard from < to, let toNode = keys["to"]?.value else {
       reader.error(
-        "rules.date-range", "\(context): office hours end before they start", at: keys["to"]?.value.location ?? node.location,
+        "rules.date-range", "\(context): office hours end before they start",
+        at: keys["to"]?.value.location ?? node.location,
         length: 5)
       return nil
     }
