@@ -106,7 +106,7 @@ public struct RulesWatcher: Service {
             logger.error(
               "rules refused; the last good rule set keeps serving",
               metadata: [
-                "at": "\(d.location.description)", "code": "\(d.code)", "message": "\(d.message)",
+                "at": "\(d.location.description)", "code": "\(d.code)", "diagnostic": "\(d.message)",
               ])
           }
           continue

@@ -109,7 +109,7 @@ extension CaseStore {
         b["recipient"] = recipient
         b["recipient_label"] = role.label ?? recipient
         let text = String(
-          decoding: (try? JSONSerialization.data(withJSONObject: b, options: [.sortedKeys])) ?? Data("{}".utf8),
+          decoding: (try? JSONSerialization.data(withJSONObject: b, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8),
           as: UTF8.self)
         try db.execute(
           """
@@ -279,7 +279,7 @@ extension CaseStore {
       let due = localTime(deadline)
       let detail: String
       switch alert.offset {
-      case .before(let d): detail = "`\(alert.deadline)` falls due at \(due) (\(d) from now)"
+      case .before(let d): detail = "`\(alert.deadline)` falls due at \(due), in \(d)"
       case .breach: detail = "`\(alert.deadline)` was breached at \(due)"
       case .after(let d): detail = "`\(alert.deadline)` has been breached for \(d) (since \(due))"
       }

@@ -437,3 +437,73 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     #expect(try first.outboxItems(status: .delivered).count == 120)
   }
 }
+
+/// `ombuds serve` as an operator runs it: delivering, refusing a broken rule change while the
+/// last good rules keep serving, taking a good one, and stopping cleanly on SIGTERM.
+@Suite(.serialized) struct ServeTests {
+  final class Capture: @unchecked Sendable {
+    // @unchecked: `text` is guarded by `lock`.
+    let lock = NSLock()
+    var text = ""
+    func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
+    var value: String { lock.withLock { text } }
+  }
+
+  func wait(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try condition() { return }
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    Issue.record("timed out waiting for \(what)")
+    throw CaseError("timed out waiting for \(what)")
+  }
+
+  @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() throws {
+    let f = try NotifierFixture()
+    let server = try TestHTTPServer()
+    defer { server.shutdown() }
+    try f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
+    let process = Process()
+    process.executableURL = products.appendingPathComponent("ombuds")
+    process.arguments = [
+      "serve", "--store", f.storePath, "--rules", f.rulesDir.path, "--notify-file", f.notificationsFile,
+      "--review-interval", "1",
+    ]
+    process.environment = ProcessInfo.processInfo.environment.merging(f.environment(server)) { _, new in new }
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    let log = Capture()
+    err.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+
+    func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }
+    try wait("the first delivery") { delivered("C1/enter/major/0/customer_service_center/webhook") }
+    // A broken change: refused, logged with its position and code; the old rules keep serving.
+    let severity = f.rulesDir.appendingPathComponent("severity.yaml")
+    let good = try String(contentsOf: severity, encoding: .utf8)
+    try (good + "\n  oops: [\n").write(to: severity, atomically: true, encoding: .utf8)
+    try wait("the refusal") { log.value.contains("rules refused") }
+    #expect(log.value.contains("severity.yaml"))
+    #expect(log.value.contains("\"code\":\"yaml."))
+    try f.store.apply(received("C2", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    try wait("delivery under the last good rules") { delivered("C2/enter/major/0/customer_service_center/webhook") }
+    // A good change: taken.
+    try good.replacingOccurrences(of: "collective_size >= 10", with: "collective_size >= 8")
+      .write(to: severity, atomically: true, encoding: .utf8)
+    try wait("the reload") { log.value.contains("rules reloaded") }
+    // SIGTERM: a clean stop.
+    process.terminate()
+    try wait("the exit") { !process.isRunning }
+    #expect(process.terminationReason == .exit)
+    #expect(process.terminationStatus == 0)
+    try wait("the last log line") { log.value.contains("\"message\":\"stopped\"") }
+    // Every log line is a JSON object.
+    for line in log.value.split(separator: "\n") {
+      #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+    }
+  }
+}
