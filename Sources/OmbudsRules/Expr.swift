@@ -179,6 +179,9 @@ public struct ExprParser {
     s == "_" || s.properties.isAlphabetic || (s.value >= 0x30 && s.value <= 0x39)
   }
 
+  /// The most words and symbols one condition may have.
+  public static let maxTokens = 400
+
   mutating func tokenize() throws {
     let scalars = Array(text.unicodeScalars)
     var i = 0
@@ -193,6 +196,14 @@ public struct ExprParser {
       }
       let startScalar = i
       let startByte = byte
+      // A bound on every condition keeps parsing, checking and evaluating it shallow: no
+      // input can exhaust the stack however it nests or chains.
+      if tokens.count >= Self.maxTokens {
+        let t = Token(kind: .symbol(String(c)), scalarStart: i, byteStart: byte, scalarLength: 1)
+        throw syntax(
+          "this condition is too long (more than \(Self.maxTokens) words and symbols)", at: t,
+          help: "split it into several conditions, one per line of the level's `any:` or `all:` list")
+      }
       if c.value >= 0x30 && c.value <= 0x39 {
         var s = ""
         while i < scalars.count,

@@ -705,7 +705,16 @@ struct Builder {
       }
       var covers: [Int] = []
       if let node = keys["covers"]?.value, let items = reader.list(node, "\(context) covers") {
-        covers = items.compactMap { reader.integer($0, "\(context) covers").map(Int.init) }
+        for item in items {
+          guard let year = reader.integer(item, "\(context) covers") else { continue }
+          guard (1900...2200).contains(year) else {
+            reader.error(
+              "rules.date-range", "\(context) covers: \(year) is not a year between 1900 and 2200",
+              at: item.location, length: item.scalarText?.unicodeScalars.count ?? 1)
+            continue
+          }
+          covers.append(Int(year))
+        }
       }
       var holidays: [CivilDate: String] = [:]
       var holidayLocations: [CivilDate: SourceLocation] = [:]
@@ -862,7 +871,17 @@ struct Builder {
   }
 
   mutating func checkLevels() {
-    let levelPairs = entries("levels")
+    var levelPairs = entries("levels")
+    // The level checks compare every condition with those of every higher level: a bound on
+    // levels keeps rules-check fast whatever a file holds.
+    if levelPairs.count > 32 {
+      let extra = levelPairs[32]
+      reader.error(
+        "rules.too-many-levels",
+        "a rule set holds at most 32 levels; this is number 33 of \(levelPairs.count)", at: extra.key.location,
+        length: extra.key.value.unicodeScalars.count)
+      levelPairs = Array(levelPairs.prefix(32))
+    }
     // Ids first, so `level == x` in other sections can refer to them.
     for pair in levelPairs {
       levels.append(LevelDecl(id: pair.key.value, label: nil, mode: .any, items: [], location: pair.key.location))

@@ -23,6 +23,9 @@ import Testing
     "\t", ":", "- ", "&a ", "*a", "{", "}", "[", "]", "\"", "'", "#", "---\n", "\u{FF}", "\u{200B}", "!!binary ",
     "10", "-1 days", "0 hours", "== ==", "otherwise: true", "any:", "\n  - ", "levels:", " and ", " or not ",
     "same_issue_complainants(", "2025-02-30", "%YAML 1.1\n", "? ", "|\n", ">-\n", "\\u0000", "重大",
+    // Hostile conditions: deep nesting and long chains, bounded by the condition length cap.
+    String(repeating: "(", count: 20_000), String(repeating: "not ", count: 20_000),
+    String(repeating: " and collective_size >= 3", count: 5_000), "covers: [99999999999]",
   ]
 
   func mutate(_ bytes: [UInt8], _ rng: inout Rng) -> [UInt8] {
