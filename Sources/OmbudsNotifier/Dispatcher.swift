@@ -174,7 +174,8 @@ public final class Dispatcher: Sendable {
         let identity = try store.identity(of: item.caseID)
         if !identity.isEmpty, var object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
           object["complainant"] = identity
-          body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+          body = Array(
+            try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
         }
       } catch {
         return DeliveryError("reading the complainant's identity: \(error)")

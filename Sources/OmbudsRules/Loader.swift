@@ -153,6 +153,8 @@ struct Builder {
   var harmfulMajorDuties: [Duty] = []
   var deadlineAlerts: [DeadlineAlert] = []
   var approvalRequests: [Duty] = []
+  /// The role that may set a case's level by hand (settings.override_by).
+  var overrideBy: Located<String>?
   var readFile: (String) -> [UInt8]? = { _ in nil }
   /// Keyword lists read while checking.
   var extraSources: [SourceFile] = []
@@ -188,7 +190,8 @@ struct Builder {
       currency: currency, fields: fields, numericSlotCount: numericSlots, stringSlotCount: stringSlots,
       levels: levels, categories: categories, roles: roles, reports: reports, calendars: calendars,
       refund: refund, deadlines: deadlines, duties: duties, gates: gates, harmfulMajorDuties: harmfulMajorDuties,
-      deadlineAlerts: deadlineAlerts, approvalRequests: approvalRequests, contentHash: hash, files: files)
+      deadlineAlerts: deadlineAlerts, approvalRequests: approvalRequests, overrideRole: overrideBy?.value,
+      contentHash: hash, files: files)
   }
 
   // MARK: pass 1 — sections
@@ -262,7 +265,7 @@ struct Builder {
     guard let def = sections["settings"]?.first else { return }
     guard
       let keys = reader.mapping(
-        def.value, "settings", allowed: ["name", "time_zone", "calendar", "currency", "label"])
+        def.value, "settings", allowed: ["name", "time_zone", "calendar", "currency", "label", "override_by"])
     else { return }
     settingsName = reader.string(keys["name"]?.value, "settings.name")
     if let tz = keys["time_zone"]?.value {
@@ -278,6 +281,7 @@ struct Builder {
       }
     }
     if let c = reader.identifier(keys["calendar"]?.value, "settings.calendar") { defaultCalendar = c.value }
+    overrideBy = reader.identifier(keys["override_by"]?.value, "settings.override_by")
     if let c = keys["currency"]?.value, let code = reader.string(c, "settings.currency") {
       if code.count == 3, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
         currency = code
@@ -1290,6 +1294,7 @@ struct Builder {
   }
 
   mutating func checkReferences() {
+    if let r = overrideBy { checkRole(r, as: "override role") }
     for tier in refund?.tiers ?? [] {
       if !roles.contains(where: { $0.id == tier.approver }) {
         reader.error(

@@ -262,6 +262,8 @@ public struct RuleSet: Sendable {
   public var deadlineAlerts: [DeadlineAlert] = []
   /// Who is told when an approval is requested; `approver` stands for the role asked.
   public var approvalRequests: [Duty] = []
+  /// The role that may set a case's level by hand (客服中心); nil: no manual overrides.
+  public var overrideRole: String? = nil
   /// SHA-256 of the files' names and contents, `sha256:…`.
   public var contentHash: String
   public var files: [String]

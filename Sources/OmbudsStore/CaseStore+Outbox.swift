@@ -109,7 +109,8 @@ extension CaseStore {
         b["recipient"] = recipient
         b["recipient_label"] = role.label ?? recipient
         let text = String(
-          decoding: (try? JSONSerialization.data(withJSONObject: b, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8),
+          decoding: (try? JSONSerialization.data(withJSONObject: b, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8),
           as: UTF8.self)
         try db.execute(
           """

@@ -42,15 +42,31 @@ public final class CaseStore: @unchecked Sendable {
 
   static let confidential: Set<String> = ["complainant_id", "contact", "respondent"]
 
+  /// A new case is a plain insert (two instances receiving the same new case cannot both
+  /// succeed); a known one, locked by `FOR UPDATE`, is updated.
+  static let caseUpsert = """
+    ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
+      stage = excluded.stage, lifecycle = excluded.lifecycle,
+      issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
+      level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+    """
+
   /// Applies one event. Throws `StoreError` naming what is wrong; nothing is written then.
   @discardableResult
   public func apply(_ event: CaseEvent) throws -> ApplyOutcome {
-    do {
-      return try backend.write { db in try self.apply(event, in: db) }
-    } catch let e as StoreError {
-      throw e
-    } catch {
-      throw StoreError.database("\(error)")
+    var tries = 0
+    while true {
+      do {
+        return try backend.write { db in try self.apply(event, in: db) }
+      } catch StoreError.retry(let why) {
+        // Another instance raced this one; run again on what it committed.
+        tries += 1
+        if tries >= 5 { throw StoreError.retry(why) }
+      } catch let e as StoreError {
+        throw e
+      } catch {
+        throw StoreError.database("\(error)")
+      }
     }
   }
 
@@ -153,11 +169,16 @@ public final class CaseStore: @unchecked Sendable {
       approvals.append(event.actor)
       lifecycle["approvals"] = approvals
     case .approveReply:
-      guard event.actor == "customer_service_center" else {
+      // Who approves replies is what the rules' `reply` gates require.
+      let approvers = Set(rules.ruleSet.gates.filter { $0.transition == "reply" }.compactMap(\.requireApproval))
+      guard approvers.contains(event.actor) else {
         throw StoreError.forbidden(
-          "case `\(event.caseID)`: only the customer-service center approves replies (actor is `\(event.actor)`)")
+          "case `\(event.caseID)`: replies are approved by \(approvers.sorted().map { "`\($0)`" }.joined(separator: ", ")), not `\(event.actor)`"
+        )
       }
-      lifecycle["reply_approved"] = true
+      var by = (lifecycle["reply_approved_by"] as? [String]) ?? []
+      by.append(event.actor)
+      lifecycle["reply_approved_by"] = by
     case .extend:
       try extend(event, snapshot: snapshot, party: party, lifecycle: &lifecycle)
     case .resolved, .carryOut:
@@ -172,18 +193,22 @@ public final class CaseStore: @unchecked Sendable {
       // 复核申诉: the case is open again for review; earlier approvals no longer count.
       snapshot["resolved_at"] = NSNull()
       lifecycle["approvals"] = nil
-      lifecycle["reply_approved"] = nil
+      lifecycle["reply_approved_by"] = nil
     case .reopened:
       snapshot["resolved_at"] = NSNull()
       snapshot["reopened_after_resolution"] = true
       lifecycle["round"] = ((lifecycle["round"] as? Int) ?? 1) + 1
-      lifecycle["reply_approved"] = nil
+      lifecycle["reply_approved_by"] = nil
       lifecycle["approvals"] = nil
       override = nil
     case .override:
-      guard event.actor == "customer_service_center" else {
+      guard let role = rules.ruleSet.overrideRole else {
         throw StoreError.forbidden(
-          "case `\(event.caseID)`: only the customer-service center may set a level (actor is `\(event.actor)`)")
+          "case `\(event.caseID)`: these rules name no role that may set a level (settings.override_by)")
+      }
+      guard event.actor == role else {
+        throw StoreError.forbidden(
+          "case `\(event.caseID)`: only `\(role)` may set a level (actor is `\(event.actor)`)")
       }
       guard let to = event.fields["level"] as? String, rules.levels.contains(where: { $0.id == to }) else {
         throw StoreError.invalidEvent(
@@ -205,6 +230,8 @@ public final class CaseStore: @unchecked Sendable {
     if let gate = Lifecycle.gateName(event.kind) {
       try checkGates(gate, event, facts: facts, level: level, lifecycle: lifecycle)
     }
+    // Cases of one issue are counted together: one writer per issue at a time.
+    if let key = facts.issueKey { try db.lock(key: "issue:\(key)") }
     let history = StoreHistory(db: db, store: self, asOf: event.at)
     var decision = Decision()
     rules.evaluate(facts, at: event.at, history: history, floor: floor(level: level), into: &decision)
@@ -230,10 +257,7 @@ public final class CaseStore: @unchecked Sendable {
       """
       INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
-        stage = excluded.stage, lifecycle = excluded.lifecycle,
-        issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
-        level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+      \(version == 1 ? "" : Self.caseUpsert)
       """,
       [
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
@@ -389,11 +413,11 @@ public final class CaseStore: @unchecked Sendable {
             throw StoreError.gate(
               case: event.caseID, transition: transition, missing: "the approval of `\(role)` for the compensation")
           }
-        } else if approver == "customer_service_center", transition == "reply" {
-          if lifecycle["reply_approved"] as? Bool != true {
+        } else if transition == "reply" {
+          if !((lifecycle["reply_approved_by"] as? [String]) ?? []).contains(approver) {
             throw StoreError.gate(
               case: event.caseID, transition: transition,
-              missing: "the customer-service center's approval of the reply (approve_reply)")
+              missing: "the approval of the reply by `\(approver)` (approve_reply)")
           }
         } else if !approvals.contains(approver) {
           throw StoreError.gate(case: event.caseID, transition: transition, missing: "the approval of `\(approver)`")

@@ -111,6 +111,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
   case gate(case: String, transition: String, missing: String)
   case forbidden(String)
   case database(String)
+  /// Another instance wrote the same rows at the same moment; `apply` retries by itself.
+  case retry(String)
 
   public var description: String {
     switch self {
@@ -124,6 +126,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case .gate(let id, let transition, let missing): "case `\(id)` cannot \(transition): \(missing) is missing"
     case .forbidden(let m): m
     case .database(let m): "database: \(m)"
+    case .retry(let m): "database: a concurrent write by another instance (\(m)); try again"
     }
   }
 }

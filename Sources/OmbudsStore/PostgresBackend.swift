@@ -60,6 +60,9 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     let backend: PostgresBackend
     var forUpdate: String { "FOR UPDATE" }
     var skipLocked: String { "FOR UPDATE SKIP LOCKED" }
+    func lock(key: String) throws {
+      try execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
+    }
 
     /// `?` placeholders become `$1`, `$2`, … with their bindings.
     func query(_ sql: String, _ values: [Any?]) throws -> PostgresQuery {
@@ -121,7 +124,12 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
       try? executor.execute("ROLLBACK", [])
       if let e = error as? StoreError { throw e }
       if let e = error as? PSQLError {
-        // A unique-key race with another instance is a conflict to retry, not data loss.
+        // A unique-key race with another instance (the same new case or event id at once),
+        // a deadlock or a serialization failure: the transaction is retried, and then sees
+        // what the other instance committed.
+        if let state = e.serverInfo?[.sqlState], ["23505", "40P01", "40001"].contains(state) {
+          throw StoreError.retry(String(e.serverInfo?[.message] ?? state))
+        }
         throw StoreError.database(String(reflecting: e))
       }
       throw error

@@ -80,6 +80,10 @@ public protocol SQLExecutor {
   var forUpdate: String { get }
   /// `FOR UPDATE SKIP LOCKED` where several instances share the database.
   var skipLocked: String { get }
+  /// Holds a lock on `key` until the transaction ends (PostgreSQL: an advisory lock, so that
+  /// two instances counting the same issue do not each miss the other's case). A no-op where
+  /// write transactions are already serialized (SQLite).
+  func lock(key: String) throws
 }
 
 extension SQLExecutor {

@@ -21,6 +21,7 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
     let db: Database
     var forUpdate: String { "" }
     var skipLocked: String { "" }
+    func lock(key: String) throws {}
 
     func arguments(_ values: [Any?]) -> StatementArguments {
       StatementArguments(

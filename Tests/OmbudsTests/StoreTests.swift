@@ -2,6 +2,7 @@ import Foundation
 import OmbudsEngine
 import OmbudsRules
 import OmbudsStore
+import OmbudsSyntax
 import Testing
 
 /// Which backend a store test runs on: every scenario runs on both.
@@ -122,6 +123,115 @@ struct StoreFixture {
       }
     }
     #expect(try store.cases().first?.version == 1 + 8 * perWriter)
+  }
+
+  /// Who may override a level is the rules' `settings.override_by`, not a name in the code.
+  @Test func theOverrideRoleComesFromTheRules() throws {
+    let yaml = """
+      settings: {override_by: service_desk}
+      fields:
+        collective_size: {type: integer, min: 1, default: 1}
+      levels:
+        major: {any: [collective_size >= 10]}
+        ordinary: {otherwise: true}
+      roles:
+        service_desk: {label: 服务台}
+        customer_service_center: {label: 客服中心}
+      calendars:
+        cn: {time_zone: Asia/Shanghai, weekend: [saturday, sunday]}
+      """
+    let rules = try Support.compile(yaml)
+    let dir = try Support.temporaryDirectory()
+    let store = try CaseStore(path: dir.appendingPathComponent("s.sqlite").path, rules: rules)
+    let t = "2025-10-01T09:00:00+08:00"
+    try store.apply(event("e1", "C", .received, t, ["received_at": t, "collective_size": 12]))
+    #expect(
+      throws: StoreError.forbidden("case `C`: only `service_desk` may set a level (actor is `customer_service_center`)")
+    ) {
+      try store.apply(
+        event(
+          "e2", "C", .override, t, actor: "customer_service_center", ["level": "ordinary", "reason": "误报"]))
+    }
+    try store.apply(event("e3", "C", .override, t, actor: "service_desk", ["level": "ordinary", "reason": "误报"]))
+    #expect(try store.cases().first?.level == "ordinary")
+    // A rule set naming no such role allows no overrides, and an undefined one is an error.
+    let none = try Support.compile(yaml.replacingOccurrences(of: "settings: {override_by: service_desk}\n", with: ""))
+    let other = try CaseStore(path: dir.appendingPathComponent("o.sqlite").path, rules: none)
+    try other.apply(event("e1", "C", .received, t, ["received_at": t]))
+    #expect(throws: StoreError.self) {
+      try other.apply(event("e2", "C", .override, t, actor: "service_desk", ["level": "major", "reason": "x"]))
+    }
+    let bad = RuleSetLoader.check(sources: [
+      SourceFile(
+        path: "x.yaml", text: yaml.replacingOccurrences(of: "override_by: service_desk", with: "override_by: desk"))
+    ])
+    #expect(
+      bad.diagnostics.contains { $0.code == "rules.undefined-role" && $0.message == "undefined override role `desk`" })
+  }
+
+  /// Eight instances, each with its own connection to one PostgreSQL database: the same new
+  /// case, the same event id, updates of one case and one issue's complainants, all at once.
+  @Test func eightInstancesOnOnePostgreSQLDatabaseLoseNothing() throws {
+    guard let server = try PostgresServer.available() else { return }
+    let url = try server.newDatabase()
+    let rules = try Support.defaultRules()
+    let stores = try (0..<8).map { _ in try CaseStore(backend: try PostgresBackend(url: url), rules: rules) }
+    let t = "2025-10-01T09:00:00+08:00"
+    // The same new case from eight instances, under eight event ids: one wins, seven are told.
+    let outcomes = NSLock()
+    nonisolated(unsafe) var applied = 0
+    nonisolated(unsafe) var exists = 0
+    DispatchQueue.concurrentPerform(iterations: 8) { w in
+      do {
+        try stores[w].apply(event("n\(w)", "N", .received, t, ["received_at": t]))
+        outcomes.withLock { applied += 1 }
+      } catch StoreError.caseExists("N") {
+        outcomes.withLock { exists += 1 }
+      } catch {
+        Issue.record("instance \(w): \(error)")
+      }
+    }
+    #expect(applied == 1 && exists == 7)
+    // The same event id from eight instances: applied once, a no-op seven times.
+    DispatchQueue.concurrentPerform(iterations: 8) { w in
+      do {
+        try stores[w].apply(event("same", "N", .updated, t, ["collective_size": 2]))
+      } catch {
+        Issue.record("instance \(w): \(error)")
+      }
+    }
+    #expect(try stores[0].cases().first { $0.id == "N" }?.version == 2)
+    // Updates with versions from eight instances: none lost.
+    DispatchQueue.concurrentPerform(iterations: 8) { w in
+      for k in 0..<4 {
+        while true {
+          let version = (try? stores[w].cases().first { $0.id == "N" }?.version) ?? 0
+          do {
+            try stores[w].apply(
+              CaseEvent(
+                eventID: "u\(w)-\(k)", caseID: "N", kind: .updated, at: Support.time(t), actor: "w\(w)",
+                fields: ["collective_size": 1 + (w + k) % 2], expectedVersion: version))
+            break
+          } catch StoreError.conflict {
+            continue
+          } catch {
+            Issue.record("instance \(w): \(error)")
+            return
+          }
+        }
+      }
+    }
+    #expect(try stores[0].cases().first { $0.id == "N" }?.version == 2 + 8 * 4)
+    // Three complainants of one issue received at once on three instances: all hot.
+    DispatchQueue.concurrentPerform(iterations: 3) { w in
+      do {
+        try stores[w].apply(
+          event("i\(w)", "I\(w)", .received, t, ["received_at": t, "complainant_id": "P\(w)", "issue_key": "K"]))
+      } catch {
+        Issue.record("instance \(w): \(error)")
+      }
+    }
+    #expect(try stores[0].cases().filter { $0.id.hasPrefix("I") }.map(\.level) == ["hot", "hot", "hot"])
   }
 
   @Test(arguments: StoreKind.allCases) func closingAMajorCaseNeedsTheDetailedReportWithAllParts(_ kind: StoreKind)
@@ -285,7 +395,8 @@ struct StoreFixture {
     try store.apply(event("e5", "C", .carryOut, t))
     #expect(
       throws: StoreError.gate(
-        case: "C", transition: "reply", missing: "the customer-service center's approval of the reply (approve_reply)")
+        case: "C", transition: "reply",
+        missing: "the approval of the reply by `customer_service_center` (approve_reply)")
     ) {
       try store.apply(event("e6", "C", .reply, t))
     }
