@@ -461,7 +461,7 @@ struct Builder {
     }
   }
 
-  /// `webhook: {url: …, url_env: …, secret_env: …, timeout: 10s}`.
+  /// `webhook: {url: …, url_env: …, secret_env: …, timeout: 1 minute}`.
   mutating func webhook(_ node: YAMLNode, _ context: String) -> WebhookTarget? {
     let inner = "\(context) webhook"
     guard let keys = reader.mapping(node, inner, allowed: ["url", "url_env", "secret_env", "timeout"]) else {
