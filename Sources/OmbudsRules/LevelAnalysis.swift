@@ -14,6 +14,8 @@ struct LevelAnalysis {
     /// Durations of calendar units have uncertain lengths; exact comparisons need one unit.
     var unit: RuleDuration.Unit?
     var loAmount: Int?
+    /// `open_for > d` rather than `>= d`: a case at exactly `d` does not satisfy it.
+    var strict = false
   }
 
   enum Atom: Hashable {
@@ -41,7 +43,11 @@ struct LevelAnalysis {
     case .openFor(let op, let d):
       guard op == .ge || op == .gt else { return [.other(c)] }
       let r = d.bounds
-      return [.bound(Bound(measure: "open_for", lo: r.lowerBound, hi: Int64.max, unit: d.unit, loAmount: d.amount))]
+      return [
+        .bound(
+          Bound(
+            measure: "open_for", lo: r.lowerBound, hi: Int64.max, unit: d.unit, loAmount: d.amount, strict: op == .gt))
+      ]
     default:
       return [.other(c)]
     }
@@ -65,11 +71,13 @@ struct LevelAnalysis {
       guard let iu = inner.unit, let ou = outer.unit, let ia = inner.loAmount, let oa = outer.loAmount else {
         return false
       }
-      if iu == ou { return ia >= oa }
+      // At equal thresholds, `> d` lies within `>= d` but not the other way round.
+      let edgeOK = inner.strict || !outer.strict
+      if iu == ou { return ia > oa || (ia == oa && edgeOK) }
       // Different units: certain only when the shortest inner is at least the longest outer.
       let innerMin = RuleDuration(ia, iu).bounds.lowerBound
       let outerMax = RuleDuration(oa, ou).bounds.upperBound
-      return innerMin >= outerMax
+      return innerMin > outerMax || (innerMin == outerMax && edgeOK)
     }
     return inner.lo >= outer.lo && inner.hi <= outer.hi
   }

@@ -161,7 +161,7 @@ public final class CaseStore: @unchecked Sendable {
       // 被投诉人应当回避: the person complained about cannot handle the case.
       if let respondent = party["respondent"] as? String, respondent == assignee {
         throw StoreError.forbidden(
-          "case `\(event.caseID)`: `\(assignee)` is the person complained about and must recuse (回避)")
+          "case `\(event.caseID)`: the assignee is the person complained about and must recuse (回避)")
       }
       lifecycle["assignee"] = assignee
     case .approve:
@@ -235,6 +235,7 @@ public final class CaseStore: @unchecked Sendable {
     let history = StoreHistory(db: db, store: self, asOf: event.at)
     var decision = Decision()
     rules.evaluate(facts, at: event.at, history: history, floor: floor(level: level), into: &decision)
+    try history.check()
     pin(&decision, override: override)
     applyExtensions(&decision, lifecycle)
     let newLevel = rules.levels[decision.level].id
@@ -449,9 +450,25 @@ public final class CaseStore: @unchecked Sendable {
     let facts = try self.facts(event.caseID, snapshot, party)
     var d = Decision()
     rules.evaluate(facts, at: event.at, into: &d)
-    // The cap counts from the same timestamp as the deadline's rule.
-    let base = decl.rules.lazy.map { facts.numbers[$0.baseSlot] }.first { $0 != CaseFacts.null } ?? facts.receivedAt
-    let limit = cap.added(to: base, calendar: rules.calendar)
+    // The cap counts from the same timestamp as the rule that set the deadline.
+    let current = index < d.deadlines.count ? d.deadlines[index] : nil
+    let calendar = rules.calendars[decl.calendar] ?? rules.calendar
+    let base =
+      decl.rules.lazy.compactMap { r -> Millis? in
+        let b = facts.numbers[r.baseSlot]
+        guard b != CaseFacts.null, let current, r.add.added(to: b, calendar: calendar) == current else { return nil }
+        return b
+      }.first ?? facts.receivedAt
+    // An extension moves a deadline later, never earlier.
+    let inForce =
+      ((lifecycle["extensions"] as? [String: Any])?[name] as? [String: Any]).flatMap {
+        ($0["until"] as? String).flatMap(RFC3339.parse)
+      } ?? current
+    if let inForce, until <= inForce {
+      throw StoreError.invalidEvent(
+        "`extend`: `until` must be later than the deadline in force (\(localTime(inForce)))")
+    }
+    let limit = cap.added(to: base, calendar: calendar)
     guard until <= limit else {
       throw StoreError.forbidden(
         "case `\(event.caseID)`: `\(name)` can be extended to \(RFC3339.format(limit, offsetSeconds: rules.calendar.clock.offset(at: limit))) at most (\(cap))"
@@ -490,8 +507,9 @@ public final class CaseStore: @unchecked Sendable {
     let level: String = row["level"]
     let override: String? = row["override_level"]
     var decision = Decision()
-    rules.evaluate(
-      facts, at: at, history: StoreHistory(db: db, store: self, asOf: at), floor: floor(level: level), into: &decision)
+    let history = StoreHistory(db: db, store: self, asOf: at)
+    rules.evaluate(facts, at: at, history: history, floor: floor(level: level), into: &decision)
+    try history.check()
     pin(&decision, override: override)
     applyExtensions(&decision, lifecycle)
     let newLevel = rules.levels[decision.level].id
@@ -612,6 +630,13 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
   let store: CaseStore
   let asOf: Millis
   var rules: CompiledRules { store.rules }
+  /// The first database error while counting: the evaluation is void, the write fails.
+  var failure: (any Error)?
+
+  /// Throws what went wrong while the evaluator asked for aggregates.
+  func check() throws {
+    if let failure { throw StoreError.database("counting the cases of the same issue: \(failure)") }
+  }
 
   init(db: any SQLExecutor, store: CaseStore, asOf: Millis) {
     self.db = db
@@ -626,10 +651,15 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
     // Windows containing t start after t minus the window's longest length.
     let earliest = t - window.bounds.upperBound * 1000
     let latest = window.added(to: t, calendar: rules.calendar)
-    let rows =
-      (try? db.fetchAll(
+    let rows: [SQLRow]
+    do {
+      rows = try db.fetchAll(
         "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at >= ? AND received_at < ? AND received_at <= ? ORDER BY received_at",
-        [key, earliest, latest, asOf])) ?? []
+        [key, earliest, latest, asOf])
+    } catch {
+      if failure == nil { failure = error }
+      return own
+    }
     var receipts: [(time: Millis, who: String?)] = rows.map { ($0["received_at"], $0["complainant_key"]) }
     // The case itself, as it is now (it may not be stored yet).
     let me = facts.complainantID.map(store.pseudonym)

@@ -141,7 +141,10 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
 
   public func pseudonymKey() throws -> [UInt8] {
     let hex = try read { try $0.string("SELECT value FROM meta WHERE key = 'pseudonym_key'") }
-    return Array((hex ?? "ombuds").utf8)
+    guard let hex, !hex.isEmpty else {
+      throw StoreError.database("the store's pseudonym key is missing (table `meta`): it cannot count complainants")
+    }
+    return Array(hex.utf8)
   }
 
   /// The same tables as SQLite's migrations, created when missing.

@@ -65,6 +65,9 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
 
   public func pseudonymKey() throws -> [UInt8] {
     let hex = try pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }
-    return Array((hex ?? "ombuds").utf8)
+    guard let hex, !hex.isEmpty else {
+      throw StoreError.database("the store's pseudonym key is missing (table `meta`): it cannot count complainants")
+    }
+    return Array(hex.utf8)
   }
 }

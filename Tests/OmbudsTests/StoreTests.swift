@@ -355,7 +355,7 @@ struct StoreFixture {
       try store.apply(event("e3", "C", .propose, t))
     }
     try store.apply(event("e4", "C", .accept, t))
-    #expect(throws: StoreError.forbidden("case `C`: `staff-7` is the person complained about and must recuse (回避)")) {
+    #expect(throws: StoreError.forbidden("case `C`: the assignee is the person complained about and must recuse (回避)")) {
       try store.apply(event("e5", "C", .assign, t, ["assignee": "staff-7"]))
     }
     for (i, step) in [CaseEvent.Kind.assign, .investigate, .propose, .approve, .carryOut, .reply, .followUp]
@@ -427,6 +427,11 @@ struct StoreFixture {
     #expect(try store.cases().first?.lifecycleJSON.contains("2025-11-20T09:00:00+08:00") == true)
     // The decision carries the extended deadline.
     #expect(try store.cases().first?.decisionJSON?.contains("\"reply_by\":\"2025-11-20T09:00:00+08:00\"") == true)
+    // An "extension" to an earlier time than the deadline in force is refused.
+    #expect(
+      throws: StoreError.invalidEvent(
+        "`extend`: `until` must be later than the deadline in force (2025-11-20T09:00:00+08:00)")
+    ) { try extend("e5", "2025-11-10T09:00:00+08:00", "shorter") }
   }
 
   @Test(arguments: StoreKind.allCases) func aRejectedCaseStopsItsClock(_ kind: StoreKind) throws {

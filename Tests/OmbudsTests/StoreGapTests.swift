@@ -1,0 +1,123 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+@testable import OmbudsStore
+import OmbudsSyntax
+import Testing
+
+/// Store behaviours that had no test of their own: malicious marks, the hot close gate, the
+/// one-month escalation by time, redacted event payloads, the cap of a compensation deadline.
+@Suite(.serialized) struct StoreGapTests {
+  func ev(_ id: String, _ kind: CaseEvent.Kind, _ at: String, actor: String = "intake", _ f: [String: Any] = [:])
+    -> CaseEvent
+  {
+    CaseEvent(eventID: id, caseID: "C", kind: kind, at: Support.time(at), actor: actor, fields: f)
+  }
+
+  @Test(arguments: StoreKind.allCases) func aCaseIsMarkedMaliciousOnlyWithAReason(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let t = "2025-10-09T09:00:00+08:00"
+    try f.store.apply(ev("e1", .received, t, ["received_at": t]))
+    #expect(throws: StoreError.invalidEvent("`mark_malicious` needs a `reason`")) {
+      try f.store.apply(ev("e2", .markMalicious, t, ["reason": ""]))
+    }
+    try f.store.apply(ev("e3", .markMalicious, t, ["reason": "捏造事实，恶意举报"]))
+    let stored = try #require(try f.store.cases().first)
+    let life = try #require(try JSONSerialization.jsonObject(with: Data(stored.lifecycleJSON.utf8)) as? [String: Any])
+    #expect(life["malicious"] as? String == "捏造事实，恶意举报")
+    #expect(stored.stage == "received")
+  }
+
+  @Test(arguments: StoreKind.allCases) func closingAHotCaseNeedsTheBriefReport(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let t = "2025-10-09T09:00:00+08:00"
+    try f.store.apply(ev("e1", .received, t, ["received_at": t, "collective_size": 3]))
+    try f.store.apply(ev("e2", .resolved, t))
+    #expect(
+      throws: StoreError.gate(
+        case: "C", transition: "close", missing: "the `brief_special` report (required at level hot)")
+    ) { try f.store.apply(ev("e3", .closed, t, ["reports": []])) }
+    try f.store.apply(ev("e4", .closed, t, ["reports": [["report": "brief_special", "parts": ["course"]]]]))
+    #expect(try f.store.cases().first?.state == "closed")
+  }
+
+  @Test(arguments: StoreKind.allCases) func aCaseTurnsMajorExactlyWhenItTurnsOneMonthOld(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let t = "2025-10-31T09:00:00+08:00"
+    try f.store.apply(ev("e1", .received, t, ["received_at": t]))
+    try f.store.runDue(at: Support.time("2025-11-07T09:00:00+08:00"))
+    #expect(try f.level("C") == "hot")
+    // 31 October + one calendar month = 30 November (the month's last day).
+    #expect(Support.format(try f.store.cases().first?.nextReviewAt) == "2025-11-30T09:00:00+08:00")
+    try f.store.runDue(at: Support.time("2025-11-30T08:59:59+08:00"))
+    #expect(try f.level("C") == "hot")
+    try f.store.runDue(at: Support.time("2025-11-30T09:00:00+08:00"))
+    #expect(try f.level("C") == "major")
+  }
+
+  @Test(arguments: StoreKind.allCases) func eventPayloadsKeepNoIdentity(_ kind: StoreKind) throws {
+    guard let f = try StoreFixture(kind) else { return }
+    let t = "2025-10-09T09:00:00+08:00"
+    try f.store.apply(
+      ev("e1", .received, t, ["received_at": t, "complainant_id": "赵六", "contact": "13911112222", "respondent": "s-9"]))
+    let dump = try f.store.cases().map { $0.snapshotJSON + ($0.decisionJSON ?? "") + $0.lifecycleJSON }.joined()
+    #expect(!dump.contains("赵六") && !dump.contains("13911112222") && !dump.contains("s-9"))
+    let withIdentity = try f.store.cases(includeConfidential: true).first?.snapshotJSON ?? ""
+    #expect(withIdentity.contains("赵六") && withIdentity.contains("13911112222"))
+    #expect(CaseStore.redact(#"{"complainant_id":"赵六","contact":"139","level":"hot"}"#) == #"{"complainant_id":"[confidential]","contact":"[confidential]","level":"hot"}"#)
+  }
+
+  /// `resolve_by` with compensation counts 10 working days from `materials_complete_at`; a cap
+  /// counts from the same timestamp, not from `received_at`.
+  @Test func anExtensionCapCountsFromTheRuleThatSetTheDeadline() throws {
+    let dir = try Support.temporaryDirectory()
+    let rulesDir = dir.appendingPathComponent("rules")
+    try FileManager.default.copyItem(atPath: Support.rulesDir, toPath: rulesDir.path)
+    let refunds = rulesDir.appendingPathComponent("refunds.yaml")
+    var text = try String(contentsOf: refunds, encoding: .utf8)
+    #expect(text.contains("  resolve_by:\n"))
+    text = text.replacingOccurrences(of: "  resolve_by:\n", with: "  resolve_by:\n    max: 20 working days\n")
+    try text.write(to: refunds, atomically: true, encoding: .utf8)
+    let loaded = RuleSetLoader.load(paths: [rulesDir.path])
+    let rules = try CompiledRules(try #require(loaded.ruleSet, "\(loaded.diagnostics.map(\.description))"))
+    let store = try CaseStore(path: dir.appendingPathComponent("s.sqlite").path, rules: rules)
+    let t = "2025-09-01T09:00:00+08:00"
+    try store.apply(
+      ev(
+        "e1", .received, t,
+        [
+          "received_at": t, "compensation": ["amount": "80.00", "currency": "CNY"],
+          "materials_complete_at": "2025-10-09T09:00:00+08:00",
+        ]))
+    // 20 working days after 9 October 2025 end on 5 November (11 October is a make-up working
+    // day; counted from 1 September they would
+    // end in late September, before the deadline itself).
+    try store.apply(
+      ev("e2", .extend, t, ["deadline": "resolve_by", "until": "2025-11-05T23:59:59+08:00", "reason": "鉴定中"]))
+    #expect(throws: StoreError.self) {
+      try store.apply(
+        ev("e3", .extend, t, ["deadline": "resolve_by", "until": "2025-11-06T09:00:00+08:00", "reason": "再延"]))
+    }
+  }
+}
+
+/// The level analysis tells `>` from `>=` on durations.
+@Suite struct LevelAnalysisEdgeTests {
+  func codes(_ higher: String, _ lower: String) -> [String] {
+    let yaml = """
+      levels:
+        hot: {any: ["\(higher)"]}
+        important: {any: ["\(lower)"]}
+        ordinary: {otherwise: true}
+      """
+    return RuleSetLoader.check(sources: [SourceFile(path: "l.yaml", text: yaml)]).diagnostics.map(\.code)
+  }
+
+  @Test func aStricterHigherDurationLeavesTheBoundaryToTheLowerLevel() {
+    // A case open exactly 7 days is important: the lower level is reachable.
+    #expect(!codes("open_for > 7 days", "open_for >= 7 days").contains("rules.unreachable-level"))
+    // The other way round, every case the lower level admits is taken by the higher one.
+    #expect(codes("open_for >= 7 days", "open_for > 7 days").contains("rules.unreachable-level"))
+    #expect(codes("open_for >= 7 days", "open_for >= 8 days").contains("rules.unreachable-level"))
+  }
+}
