@@ -198,3 +198,36 @@ extension CLITests {
     #expect(a == b, "seed \(firstSeed)")
   }
 }
+
+/// `ombuds screen` end to end: matches as JSON lines, totals, bad usage.
+@Suite struct ScreenCommandTests {
+  @Test func screenReportsDisguisedKeywordsAsJSONLinesAndTotals() throws {
+    let dir = try Support.temporaryDirectory()
+    let file = dir.appendingPathComponent("t.txt")
+    // Line 2: a spaced, traditional-character keyword; the exception phrase is not a match.
+    try "快递暴力分拣，包裹破损\n有人在群里组织賭 博\n".write(to: file, atomically: true, encoding: .utf8)
+    let run = try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, file.path])
+    #expect(run.status == 0, "\(run.stderr)")
+    let lines = run.stdout.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+    #expect(lines.count == 1)
+    #expect(lines.first?["category"] as? String == "vice_and_violence")
+    #expect(lines.first?["keyword"] as? String == "赌博")
+    #expect(lines.first?["line"] as? Int == 2)
+    #expect(lines.first?["file"] as? String == file.path)
+    let count = try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--count", file.path])
+    let totals = try #require(try JSONSerialization.jsonObject(with: Data(count.stdout.utf8)) as? [String: Any])
+    #expect(totals["matches"] as? Int == 1)
+    #expect(totals["bytes"] as? Int == Data("快递暴力分拣，包裹破损\n有人在群里组织賭 博\n".utf8).count)
+    // A keyword list instead of the rules.
+    let list = dir.appendingPathComponent("k.tsv")
+    try "# test list\nrumor\t包裹破损\n".write(to: list, atomically: true, encoding: .utf8)
+    let byList = try Support.run("ombuds", ["screen", "--keywords", list.path, file.path])
+    #expect(byList.stdout.contains("\"category\":\"rumor\""))
+    // Bad usage and bad rules: exit 2.
+    #expect(try Support.run("ombuds", ["screen", "--rules", "/nonexistent", file.path]).status == 2)
+    #expect(
+      try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--keywords", list.path, file.path]).status == 2)
+  }
+}

@@ -4,9 +4,12 @@ import OmbudsEngine
 import OmbudsRules
 import OmbudsStore
 
-// Full state changes per second on the SQLite store (event + snapshot + evaluation +
-// decision + outbox, one transaction each), beside SQLite's raw insert rate for the same
-// rows (one transaction each too), in one run. Usage: ombuds-store-bench [--rules DIR] [--events N]
+// Full state changes per second on the store (event + snapshot + evaluation + decision +
+// outbox, one transaction each), beside the same database's raw insert rate for the same
+// rows (one transaction each too), in one run.
+// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL]
+// With --postgres (an empty database's URL), both run on PostgreSQL through the store's own
+// connection code (postgres-nio); otherwise on SQLite files (GRDB).
 
 func argument(_ name: String) -> String? {
   let args = CommandLine.arguments
@@ -35,40 +38,60 @@ func event(_ i: Int) -> CaseEvent {
     eventID: "e\(i)", caseID: "C\(i)", kind: .received, at: RFC3339.parse(t) ?? 0, actor: "bench", fields: fields)
 }
 
-let store = try SQLiteCaseStore(path: dir.appendingPathComponent("store.sqlite").path, rules: rules)
+let postgres = argument("--postgres")
+let store: CaseStore
+if let postgres {
+  store = try CaseStore(backend: try PostgresBackend(url: postgres), rules: rules)
+} else {
+  store = try CaseStore(path: dir.appendingPathComponent("store.sqlite").path, rules: rules)
+}
 let events = (0..<count).map(event)
 var start = Date()
 for e in events { try store.apply(e) }
 let storeSeconds = Date().timeIntervalSince(start)
 
 // Raw: the same rows (event, case, party, decision, outbox) inserted directly, one transaction each.
-let raw = try DatabasePool(path: dir.appendingPathComponent("raw.sqlite").path)
-try raw.write { db in
-  try db.execute(sql: "CREATE TABLE events (event_id TEXT PRIMARY KEY, case_id TEXT, payload TEXT)")
-  try db.execute(
-    sql: "CREATE TABLE cases (id TEXT PRIMARY KEY, snapshot TEXT, issue_key TEXT, received_at INTEGER, level TEXT)")
-  try db.execute(sql: "CREATE INDEX cases_issue ON cases (issue_key, received_at)")
-  try db.execute(sql: "CREATE TABLE parties (case_id TEXT PRIMARY KEY, complainant_id TEXT)")
-  try db.execute(sql: "CREATE TABLE decisions (id INTEGER PRIMARY KEY, case_id TEXT, decision TEXT)")
-  try db.execute(sql: "CREATE TABLE outbox (id INTEGER PRIMARY KEY, key TEXT UNIQUE, case_id TEXT, payload TEXT)")
-}
 let payload = String(repeating: "x", count: 300)
-start = Date()
-for (i, e) in events.enumerated() {
-  try raw.write { db in
-    try db.execute(sql: "INSERT INTO events VALUES (?, ?, ?)", arguments: [e.eventID, e.caseID, payload])
-    try db.execute(
-      sql: "INSERT INTO cases VALUES (?, ?, ?, ?, ?)", arguments: [e.caseID, payload, "K\(i % 331)", i, "hot"])
-    try db.execute(sql: "INSERT INTO parties VALUES (?, ?)", arguments: [e.caseID, "P\(i % 997)"])
-    try db.execute(sql: "INSERT INTO decisions (case_id, decision) VALUES (?, ?)", arguments: [e.caseID, payload])
-    try db.execute(
-      sql: "INSERT INTO outbox (key, case_id, payload) VALUES (?, ?, ?)",
-      arguments: ["\(e.caseID)/enter", e.caseID, payload])
+let schema = [
+  "CREATE TABLE raw_events (event_id TEXT PRIMARY KEY, case_id TEXT, payload TEXT)",
+  "CREATE TABLE raw_cases (id TEXT PRIMARY KEY, snapshot TEXT, issue_key TEXT, received_at BIGINT, level TEXT)",
+  "CREATE INDEX raw_cases_issue ON raw_cases (issue_key, received_at)",
+  "CREATE TABLE raw_parties (case_id TEXT PRIMARY KEY, complainant_id TEXT)",
+  "CREATE TABLE raw_decisions (id \(postgres == nil ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"), case_id TEXT, decision TEXT)",
+  "CREATE TABLE raw_outbox (id \(postgres == nil ? "INTEGER PRIMARY KEY" : "BIGSERIAL PRIMARY KEY"), key TEXT UNIQUE, case_id TEXT, payload TEXT)",
+]
+func rows(_ i: Int, _ e: CaseEvent) -> [(String, [Any?])] {
+  [
+    ("INSERT INTO raw_events VALUES (?, ?, ?)", [e.eventID, e.caseID, payload]),
+    ("INSERT INTO raw_cases VALUES (?, ?, ?, ?, ?)", [e.caseID, payload, "K\(i % 331)", i, "hot"]),
+    ("INSERT INTO raw_parties VALUES (?, ?)", [e.caseID, "P\(i % 997)"]),
+    ("INSERT INTO raw_decisions (case_id, decision) VALUES (?, ?)", [e.caseID, payload]),
+    ("INSERT INTO raw_outbox (key, case_id, payload) VALUES (?, ?, ?)", ["\(e.caseID)/enter", e.caseID, payload]),
+  ]
+}
+if let postgres {
+  // The same driver path the store uses, without the store's logic.
+  let raw = try PostgresBackend(url: postgres)
+  try raw.write { db in for sql in schema { try db.execute(sql, []) } }
+  start = Date()
+  for (i, e) in events.enumerated() {
+    try raw.write { db in for (sql, args) in rows(i, e) { try db.execute(sql, args) } }
+  }
+} else {
+  let raw = try DatabasePool(path: dir.appendingPathComponent("raw.sqlite").path)
+  try raw.write { db in for sql in schema { try db.execute(sql: sql) } }
+  start = Date()
+  for (i, e) in events.enumerated() {
+    try raw.write { db in
+      for (sql, args) in rows(i, e) {
+        try db.execute(sql: sql, arguments: StatementArguments(args.map { $0 as? (any DatabaseValueConvertible) }))
+      }
+    }
   }
 }
 let rawSeconds = Date().timeIntervalSince(start)
 let storeRate = Double(count) / storeSeconds
 let rawRate = Double(count) / rawSeconds
 print(
-  "{\"events\":\(count),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
+  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
 )
