@@ -242,14 +242,23 @@ public final class CaseStore: @unchecked Sendable {
     if newLevel != level { lifecycle["level_since"] = event.at }
     version += 1
     // Persist: event, snapshot, party, decision, outbox.
+    // Event payloads keep no identity either.
+    var kept = event.fields
+    for k in Self.confidential where kept[k] != nil { kept[k] = "[confidential]" }
     let payload = String(
-      decoding: (try? JSONSerialization.data(withJSONObject: event.fields, options: [.sortedKeys])) ?? Data("{}".utf8),
+      decoding: (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
     try db.execute(
       "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      [
-        event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, Self.redact(payload),
-      ])
+      [event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, payload])
+    // Deadline alerts due by now are written; the next one brings the next review forward.
+    var nextReview = decision.nextReviewAt
+    if let alertAt = try writeDeadlineAlerts(
+      caseID: event.caseID, unresolved: facts.resolvedAt == nil && state == "open", decision: decision, at: event.at,
+      in: db), alertAt < (nextReview ?? .max)
+    {
+      nextReview = alertAt
+    }
     let snapshotText = String(
       decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
       as: UTF8.self)
@@ -263,7 +272,7 @@ public final class CaseStore: @unchecked Sendable {
       [
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
         override,
-        decision.nextReviewAt, stage.rawValue,
+        nextReview, stage.rawValue,
         String(
           decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
           as: UTF8.self),
@@ -293,12 +302,6 @@ public final class CaseStore: @unchecked Sendable {
       }
       try writeApprovalRequest(
         caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
-    }
-    if let alertAt = try writeDeadlineAlerts(
-      caseID: event.caseID, unresolved: facts.resolvedAt == nil && state == "open", decision: decision, at: event.at,
-      in: db), alertAt < (decision.nextReviewAt ?? .max)
-    {
-      try db.execute("UPDATE cases SET next_review_at = ? WHERE id = ?", [alertAt, event.caseID])
     }
     // A new or changed case can make others of its issue hot: re-evaluate the open ones.
     if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
