@@ -402,7 +402,18 @@ public final class CompiledRules: Sendable {
     let bit = UInt8(1) << UInt8(j)
     if d.haveCalendar & bit == 0 {
       d.haveCalendar |= bit
-      let v = d.end - fast.calendarDurations[j].added(to: facts.receivedAt, calendar: calendar)
+      // Only the sign of `time open − duration` matters to the leaf (it compares with 0): a
+      // case open for less than the duration's shortest possible length, or more than its
+      // longest, needs no calendar arithmetic (a DST hour and a day of margin kept).
+      let duration = fast.calendarDurations[j]
+      let elapsed = d.end - facts.receivedAt
+      let bounds = duration.bounds
+      let shortest = (bounds.lowerBound - 3_600) * 1000
+      let longest = (bounds.upperBound + 86_400) * 1000
+      let v =
+        elapsed < shortest
+        ? elapsed - shortest
+        : elapsed > longest ? elapsed - longest : d.end - duration.added(to: facts.receivedAt, calendar: calendar)
       switch j {
       case 0: d.calendar.0 = v
       case 1: d.calendar.1 = v
