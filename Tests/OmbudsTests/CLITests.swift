@@ -181,7 +181,8 @@ extension CLITests {
     #expect(try Support.run("ombuds", ["replay", "--store", whole, events.path]).status == 0)
     let killed = dir.appendingPathComponent("killed.sqlite").path
     // Random kill points, from a seed that a failure names so that it can be replayed.
-    var seed = UInt64(ProcessInfo.processInfo.environment["OMBUDS_KILL_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
+    var seed =
+      UInt64(ProcessInfo.processInfo.environment["OMBUDS_KILL_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
     let firstSeed = seed
     for _ in 0..<6 {
       seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -228,6 +229,7 @@ extension CLITests {
     // Bad usage and bad rules: exit 2.
     #expect(try Support.run("ombuds", ["screen", "--rules", "/nonexistent", file.path]).status == 2)
     #expect(
-      try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--keywords", list.path, file.path]).status == 2)
+      try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--keywords", list.path, file.path]).status == 2
+    )
   }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import OmbudsEngine
 import OmbudsRules
-@testable import OmbudsStore
 import OmbudsSyntax
 import Testing
+
+@testable import OmbudsStore
 
 /// Store behaviours that had no test of their own: malicious marks, the hot close gate, the
 /// one-month escalation by time, redacted event payloads, the cap of a compensation deadline.
@@ -64,7 +65,9 @@ import Testing
     #expect(!dump.contains("赵六") && !dump.contains("13911112222") && !dump.contains("s-9"))
     let withIdentity = try f.store.cases(includeConfidential: true).first?.snapshotJSON ?? ""
     #expect(withIdentity.contains("赵六") && withIdentity.contains("13911112222"))
-    #expect(CaseStore.redact(#"{"complainant_id":"赵六","contact":"139","level":"hot"}"#) == #"{"complainant_id":"[confidential]","contact":"[confidential]","level":"hot"}"#)
+    #expect(
+      CaseStore.redact(#"{"complainant_id":"赵六","contact":"139","level":"hot"}"#)
+        == #"{"complainant_id":"[confidential]","contact":"[confidential]","level":"hot"}"#)
   }
 
   /// `resolve_by` with compensation counts 10 working days from `materials_complete_at`; a cap

@@ -355,7 +355,8 @@ struct StoreFixture {
       try store.apply(event("e3", "C", .propose, t))
     }
     try store.apply(event("e4", "C", .accept, t))
-    #expect(throws: StoreError.forbidden("case `C`: the assignee is the person complained about and must recuse (回避)")) {
+    #expect(throws: StoreError.forbidden("case `C`: the assignee is the person complained about and must recuse (回避)"))
+    {
       try store.apply(event("e5", "C", .assign, t, ["assignee": "staff-7"]))
     }
     for (i, step) in [CaseEvent.Kind.assign, .investigate, .propose, .approve, .carryOut, .reply, .followUp]
