@@ -74,7 +74,27 @@ struct NoticeCause {
   var at: Millis
   /// A line for people, added to the summary.
   var detail: String
-  var extra: [String: Any] = [:]
+  /// More fields for the body: text, or lists of text.
+  var extra: [String: NoticeValue] = [:]
+}
+
+/// A value in a notification body.
+enum NoticeValue {
+  case text(String)
+  case list([String])
+
+  func append(to out: inout [UInt8]) {
+    switch self {
+    case .text(let s): JSONText.appendString(s, to: &out)
+    case .list(let items):
+      out.append(0x5B)
+      for (i, item) in items.enumerated() {
+        if i > 0 { out.append(0x2C) }
+        JSONText.appendString(item, to: &out)
+      }
+      out.append(0x5D)
+    }
+  }
 }
 
 extension CaseStore {
@@ -86,32 +106,53 @@ extension CaseStore {
     let levelDecl = rules.levels[level]
     let due = rules.calendar.noticeTime(cause.at, duty.at)
     var summary = "\(levelDecl.label ?? levelDecl.id) \(caseID): \(cause.detail)"
-    var body: [String: Any] = [
-      "case": caseID, "level": levelDecl.id, "level_label": levelDecl.label ?? levelDecl.id, "on": cause.on,
-      "kind": cause.kind, "reasons": reasons, "caused_at": localTime(cause.at), "due_at": localTime(due),
-      "when": duty.at.decisionName, "rule_set": rules.contentHash,
+    // The body's fields (a JSON object written by hand: this runs inside every state change's
+    // transaction, and Foundation's JSONSerialization was most of its cost).
+    var fields: [String: NoticeValue] = [
+      "case": .text(caseID), "level": .text(levelDecl.id), "level_label": .text(levelDecl.label ?? levelDecl.id),
+      "on": .text(cause.on), "kind": .text(cause.kind), "caused_at": .text(localTime(cause.at)),
+      "due_at": .text(localTime(due)), "when": .text(duty.at.decisionName), "rule_set": .text(rules.contentHash),
     ]
     if let r = duty.report {
       let decl = rules.ruleSet.reports.first { $0.id == r }
-      body["report"] = r
-      body["report_label"] = decl?.label ?? r
-      if let parts = decl?.parts, !parts.isEmpty { body["parts"] = parts.map(\.id) }
+      fields["report"] = .text(r)
+      fields["report_label"] = .text(decl?.label ?? r)
+      if let parts = decl?.parts, !parts.isEmpty { fields["parts"] = .list(parts.map(\.id)) }
       summary += " — \(decl?.label ?? r)"
     }
-    for (k, v) in cause.extra { body[k] = v }
-    body["summary"] = summary
+    for (k, v) in cause.extra { fields[k] = v }
+    fields["summary"] = .text(summary)
+    var reasonsJSON: [UInt8] = [0x5B]
+    for (i, r) in reasons.enumerated() {
+      if i > 0 { reasonsJSON.append(0x2C) }
+      reasonsJSON.append(contentsOf: "{\"condition\":".utf8)
+      JSONText.appendString(r["condition"] ?? "", to: &reasonsJSON)
+      reasonsJSON.append(contentsOf: ",\"level\":".utf8)
+      JSONText.appendString(r["level"] ?? "", to: &reasonsJSON)
+      reasonsJSON.append(contentsOf: ",\"source\":".utf8)
+      JSONText.appendString(r["source"] ?? "", to: &reasonsJSON)
+      reasonsJSON.append(0x7D)
+    }
+    reasonsJSON.append(0x5D)
     for recipient in recipients ?? duty.notify {
       guard let role = rules.ruleSet.roles.first(where: { $0.id == recipient }) else { continue }
       for channel in role.channels {
         let key = "\(cause.key)/\(recipient)/\(channel)"
-        var b = body
-        b["key"] = key
-        b["recipient"] = recipient
-        b["recipient_label"] = role.label ?? recipient
-        let text = String(
-          decoding: (try? JSONSerialization.data(withJSONObject: b, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8),
-          as: UTF8.self)
+        var all = fields
+        all["key"] = .text(key)
+        all["recipient"] = .text(recipient)
+        all["recipient_label"] = .text(role.label ?? recipient)
+        var out: [UInt8] = [0x7B]
+        var first = true
+        for name in (Array(all.keys) + ["reasons"]).sorted() {
+          if !first { out.append(0x2C) }
+          first = false
+          JSONText.appendString(name, to: &out)
+          out.append(0x3A)
+          if name == "reasons" { out.append(contentsOf: reasonsJSON) } else { all[name]?.append(to: &out) }
+        }
+        out.append(0x7D)
+        let text = String(decoding: out, as: UTF8.self)
         try db.execute(
           """
           INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at, recipient, channel, ready_at, identity)
@@ -151,7 +192,7 @@ extension CaseStore {
           d,
           NoticeCause(
             on: "enter", key: "\(caseID)/enter/\(level)/\(i)", at: at, detail: "entered level \(level)\(from)",
-            extra: previous.map { ["previous_level": $0] } ?? [:]),
+            extra: previous.map { ["previous_level": .text($0)] } ?? [:]),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
@@ -174,7 +215,7 @@ extension CaseStore {
           d,
           NoticeCause(
             on: "harmful_information", key: "\(caseID)/harmful/\(i)", at: at,
-            detail: "harmful information (\(categories.joined(separator: ", ")))", extra: ["categories": categories]),
+            detail: "harmful information (\(categories.joined(separator: ", ")))", extra: ["categories": .list(categories)]),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
@@ -211,7 +252,7 @@ extension CaseStore {
         d,
         NoticeCause(
           on: "change", key: "\(caseID)/change/\(eventID)/\(i)", at: at,
-          detail: "significant change: \(hit.joined(separator: ", "))", extra: ["changed": hit]),
+          detail: "significant change: \(hit.joined(separator: ", "))", extra: ["changed": .list(hit)]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
   }
@@ -227,7 +268,7 @@ extension CaseStore {
         d,
         NoticeCause(
           on: "approval_request", key: "\(caseID)/approval/\(eventID)/\(i)", at: at,
-          detail: "approval requested from \(approver)", extra: ["approver": approver]),
+          detail: "approval requested from \(approver)", extra: ["approver": .text(approver)]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), recipients: recipients, in: db)
     }
   }
@@ -288,7 +329,7 @@ extension CaseStore {
         alert.duty,
         NoticeCause(
           on: "deadline", key: "\(caseID)/deadline/\(alert.deadline)/\(i)/\(deadline)", at: t, detail: detail,
-          extra: ["deadline": alert.deadline, "deadline_at": due]),
+          extra: ["deadline": .text(alert.deadline), "deadline_at": .text(due)]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
     return next
