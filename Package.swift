@@ -44,7 +44,7 @@ let package = Package(
       dependencies: [
         "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
     // The notifier: delivers the outbox (log, file, signed webhooks) with retries and a

@@ -215,7 +215,8 @@ extension CaseStore {
           d,
           NoticeCause(
             on: "harmful_information", key: "\(caseID)/harmful/\(i)", at: at,
-            detail: "harmful information (\(categories.joined(separator: ", ")))", extra: ["categories": .list(categories)]),
+            detail: "harmful information (\(categories.joined(separator: ", ")))",
+            extra: ["categories": .list(categories)]),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OmbudsEngine
 import OmbudsRules
@@ -21,12 +22,14 @@ public final class CaseStore: @unchecked Sendable {
   let renderer: DecisionRenderer
   /// The store's own key for complainant pseudonyms.
   let pseudonymKey: [UInt8]
+  let pseudonymSecret: SymmetricKey
 
   public init(backend: any StoreBackend, rules: CompiledRules) throws {
     self.backend = backend
     self.rules = rules
     self.renderer = DecisionRenderer(rules: rules)
     self.pseudonymKey = try backend.pseudonymKey()
+    self.pseudonymSecret = SymmetricKey(data: pseudonymKey)
   }
 
   /// A store in the SQLite file at `path` (created and migrated when new).
@@ -364,7 +367,20 @@ public final class CaseStore: @unchecked Sendable {
   /// A stable stand-in for a complainant id (an HMAC under the store's key), so that
   /// aggregates count people without the cases table holding who they are.
   func pseudonym(_ id: String) -> String {
-    SHA256.hmac(key: pseudonymKey, message: Array(id.utf8)).map { String(format: "%02x", $0) }.joined()
+    let mac = Crypto.HMAC<Crypto.SHA256>.authenticationCode(for: Array(id.utf8), using: pseudonymSecret)
+    return Self.hex(mac)
+  }
+
+  /// Lowercase hex digits of `bytes`.
+  static func hex<B: Sequence>(_ bytes: B) -> String where B.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for b in bytes {
+      out.append(digits[Int(b >> 4)])
+      out.append(digits[Int(b & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   /// Payloads of events keep no identity either.

@@ -124,3 +124,13 @@ import Testing
     #expect(codes("open_for >= 7 days", "open_for >= 8 days").contains("rules.unreachable-level"))
   }
 }
+
+/// Pseudonyms made with swift-crypto's HMAC are the ones the first stores wrote.
+@Test func pseudonymsAreUnchangedBySwiftCrypto() throws {
+  let dir = try Support.temporaryDirectory()
+  let store = try CaseStore(path: dir.appendingPathComponent("p.sqlite").path, rules: try Support.defaultRules())
+  let id = "张三-13800000000"
+  let old = OmbudsSyntax.SHA256.hmac(key: store.pseudonymKey, message: Array(id.utf8))
+  #expect(store.pseudonym(id) == CaseStore.hex(old))
+  #expect(store.pseudonym(id).count == 64)
+}
