@@ -131,32 +131,26 @@ public final class Dispatcher: Sendable {
   func record(_ item: OutboxItem, _ failure: DeliveryError?, store: CaseStore, into report: inout DispatchReport) throws
   {
     let now = clock()
-    if let failure {
-      if failure.retryable, item.attempts < configuration.maxAttempts {
-        let retryAt = now + configuration.backoff(after: item.attempts, random: random())
-        try store.markFailed(item.id, error: failure.description, retryAt: retryAt)
-        report.retried += 1
-        logger.warning(
-          "delivery failed; will retry",
-          metadata: [
-            "key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)",
-            "error": "\(failure.description)", "retry_at": "\(RFC3339.format(retryAt, offsetSeconds: 0))",
-          ])
-      } else {
-        try store.markFailed(item.id, error: failure.description, retryAt: nil)
-        report.dead += 1
-        logger.error(
-          "delivery failed; dead-lettered",
-          metadata: [
-            "id": "\(item.id)", "key": "\(item.key)", "channel": "\(item.channel)",
-            "attempts": "\(item.attempts)", "error": "\(failure.description)",
-          ])
-      }
-    } else {
+    var metadata: Logger.Metadata = [
+      "id": "\(item.id)", "key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)",
+    ]
+    guard let failure else {
       try store.markDelivered(item.id, at: now)
       report.delivered += 1
-      logger.info(
-        "delivered", metadata: ["key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)"])
+      logger.info("delivered", metadata: metadata)
+      return
+    }
+    metadata["error"] = "\(failure.description)"
+    if failure.retryable, item.attempts < configuration.maxAttempts {
+      let retryAt = now + configuration.backoff(after: item.attempts, random: random())
+      try store.markFailed(item.id, error: failure.description, retryAt: retryAt)
+      report.retried += 1
+      metadata["retry_at"] = "\(RFC3339.format(retryAt, offsetSeconds: 0))"
+      logger.warning("delivery failed; will retry", metadata: metadata)
+    } else {
+      try store.markFailed(item.id, error: failure.description, retryAt: nil)
+      report.dead += 1
+      logger.error("delivery failed; dead-lettered", metadata: metadata)
     }
   }
 
