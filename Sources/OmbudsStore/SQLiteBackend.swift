@@ -34,8 +34,10 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
         })
     }
 
+    // Statements are prepared once per connection and reused (GRDB's statement cache): a
+    // state change runs the same dozen statements every time.
     func fetchAll(_ sql: String, _ values: [Any?]) throws -> [SQLRow] {
-      try Row.fetchAll(db, sql: sql, arguments: arguments(values)).map { row in
+      try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments(values)).map { row in
         var out: [String: SQLValue] = [:]
         for (name, value) in row {
           switch value.storage {
@@ -51,7 +53,7 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
     }
 
     func execute(_ sql: String, _ values: [Any?]) throws {
-      try db.execute(sql: sql, arguments: arguments(values))
+      try db.cachedStatement(sql: sql).execute(arguments: arguments(values))
     }
   }
 
