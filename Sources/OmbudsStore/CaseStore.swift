@@ -228,8 +228,12 @@ public final class CaseStore: @unchecked Sendable {
     snapshot["state"] = state
     _ = from
     snapshot["id"] = event.caseID
+    let snapshotText = String(
+      decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
+      as: UTF8.self)
     // Evaluate: the facts with the party's identity, at the event's time.
-    let facts = try self.facts(event.caseID, snapshot, party)
+    let facts = try self.facts(
+      event.caseID, snapshotText: snapshotText, complainantID: party["complainant_id"] as? String)
     if let gate = Lifecycle.gateName(event.kind) {
       try checkGates(gate, event, facts: facts, level: level, lifecycle: lifecycle)
     }
@@ -262,9 +266,6 @@ public final class CaseStore: @unchecked Sendable {
     {
       nextReview = alertAt
     }
-    let snapshotText = String(
-      decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
-      as: UTF8.self)
     let complainantKey = (party["complainant_id"] as? String).map(pseudonym)
     try db.execute(
       """
@@ -347,6 +348,23 @@ public final class CaseStore: @unchecked Sendable {
   /// override, or until the case is reopened as a second complaint.
   func pin(_ decision: inout Decision, override: String?) {
     if let o = override, let index = rules.levels.firstIndex(where: { $0.id == o }) { decision.level = index }
+  }
+
+  /// The facts of a stored snapshot's JSON (which holds the case id), with the complainant
+  /// put back for the evaluation: read straight from the text, not re-serialized.
+  func facts(_ id: String, snapshotText text: String, complainantID: String?) throws -> CaseFacts {
+    var bytes = Array(text.utf8)
+    if let complainantID, bytes.first == 0x7B {
+      var field = Array("{\"complainant_id\":".utf8)
+      JSONText.appendString(complainantID, to: &field)
+      if bytes.count > 2 { field.append(0x2C) }
+      bytes.replaceSubrange(0..<1, with: field)
+    }
+    do {
+      return try bytes.withUnsafeBufferPointer { b throws(CaseError) in try rules.reader.read(b) }
+    } catch {
+      throw StoreError.invalidCase(id, error.message)
+    }
   }
 
   func facts(_ id: String, _ snapshot: [String: Any], _ party: [String: Any]) throws -> CaseFacts {
@@ -515,14 +533,10 @@ public final class CaseStore: @unchecked Sendable {
   func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) throws {
     guard let row = try db.fetchOne("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [id]) else { return }
     let text: String = row["snapshot"]
-    let snapshot = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     let lifeText: String = row["lifecycle"]
     var lifecycle = (try? JSONSerialization.jsonObject(with: Data(lifeText.utf8)) as? [String: Any]) ?? [:]
-    var party: [String: Any] = [:]
-    if let c = try db.string("SELECT complainant_id FROM parties WHERE case_id = ?", [id]) {
-      party["complainant_id"] = c
-    }
-    let facts = try self.facts(id, snapshot, party)
+    let complainant = try db.string("SELECT complainant_id FROM parties WHERE case_id = ?", [id])
+    let facts = try self.facts(id, snapshotText: text, complainantID: complainant)
     let level: String = row["level"]
     let override: String? = row["override_level"]
     var decision = Decision()
