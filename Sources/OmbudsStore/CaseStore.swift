@@ -228,9 +228,7 @@ public final class CaseStore: @unchecked Sendable {
     snapshot["state"] = state
     _ = from
     snapshot["id"] = event.caseID
-    let snapshotText = String(
-      decoding: (try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys])) ?? Data("{}".utf8),
-      as: UTF8.self)
+    let snapshotText = StoreJSON.string(snapshot)
     // Evaluate: the facts with the party's identity, at the event's time.
     let facts = try self.facts(
       event.caseID, snapshotText: snapshotText, complainantID: party["complainant_id"] as? String)
@@ -252,9 +250,7 @@ public final class CaseStore: @unchecked Sendable {
     // Event payloads keep no identity either.
     var kept = event.fields
     for k in Self.confidential where kept[k] != nil { kept[k] = "[confidential]" }
-    let payload = String(
-      decoding: (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])) ?? Data("{}".utf8),
-      as: UTF8.self)
+    let payload = StoreJSON.string(kept)
     try db.execute(
       "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
       [event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, payload])
@@ -277,9 +273,7 @@ public final class CaseStore: @unchecked Sendable {
         event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
         override,
         nextReview, stage.rawValue,
-        String(
-          decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
-          as: UTF8.self),
+        StoreJSON.string(lifecycle),
       ])
     try db.execute(
       "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
@@ -581,9 +575,7 @@ public final class CaseStore: @unchecked Sendable {
     if newLevel != level || nextReview != row["next_review_at"] {
       try record(decision, facts: facts, eventID: nil, at: at, in: db)
       try writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
-      let life = String(
-        decoding: (try? JSONSerialization.data(withJSONObject: lifecycle, options: [.sortedKeys])) ?? Data("{}".utf8),
-        as: UTF8.self)
+      let life = StoreJSON.string(lifecycle)
       try db.execute(
         "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
         [newLevel, nextReview, life, id])

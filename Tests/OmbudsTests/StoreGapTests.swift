@@ -134,3 +134,17 @@ import Testing
   #expect(store.pseudonym(id) == CaseStore.hex(old))
   #expect(store.pseudonym(id).count == 64)
 }
+
+/// The store's JSON writer writes what Foundation's would (sorted keys, booleans kept apart
+/// from numbers, which `NSNumber` blurs on Linux).
+@Test func storeJSONMatchesFoundation() throws {
+  let text =
+    #"{"b":true,"a":1,"c":1.5,"d":null,"e":0,"f":"x\"y\n/z","g":[1,false,{"z":"重大","y":[]}],"h":12345678901234,"i":false}"#
+  let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8))
+  let foundation = String(
+    decoding: try JSONSerialization.data(withJSONObject: parsed, options: [.sortedKeys, .withoutEscapingSlashes]),
+    as: UTF8.self)
+  #expect(StoreJSON.string(parsed) == foundation)
+  let built: [String: Any] = ["n": 3, "t": true, "l": Int64(1_760_000_000_000), "s": ["a", "b"], "o": ["k": "v"]]
+  #expect(StoreJSON.string(built) == #"{"l":1760000000000,"n":3,"o":{"k":"v"},"s":["a","b"],"t":true}"#)
+}
