@@ -134,6 +134,9 @@ extension CaseStore {
       reasonsJSON.append(0x7D)
     }
     reasonsJSON.append(0x5D)
+    // Every recipient and channel in one statement (one round trip on PostgreSQL).
+    var values: [Any?] = []
+    var tuples = 0
     for recipient in recipients ?? duty.notify {
       guard let role = rules.ruleSet.roles.first(where: { $0.id == recipient }) else { continue }
       for channel in role.channels {
@@ -153,17 +156,20 @@ extension CaseStore {
         }
         out.append(0x7D)
         let text = String(decoding: out, as: UTF8.self)
-        try db.execute(
-          """
-          INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at, recipient, channel, ready_at, identity)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(idempotency_key) DO NOTHING
-          """,
-          [
-            key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", text, due, recipient, channel, due,
-            duty.includeIdentity ? 1 : 0,
-          ])
+        values += [
+          key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", text, due, recipient, channel, due,
+          duty.includeIdentity ? 1 : 0,
+        ]
+        tuples += 1
       }
     }
+    guard tuples > 0 else { return }
+    let tuple = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    try db.execute(
+      """
+      INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at, recipient, channel, ready_at, identity)
+      VALUES \(Array(repeating: tuple, count: tuples).joined(separator: ", ")) ON CONFLICT(idempotency_key) DO NOTHING
+      """, values)
   }
 
   /// The decision's reasons as the notification body carries them.
