@@ -123,10 +123,18 @@ extension CLITests {
 }
 
 extension CLITests {
-  @Test func replayCasesAndTickOnASQLiteStore() throws {
+  /// The store commands on both backends: a SQLite file, and a database on the throwaway
+  /// PostgreSQL cluster (`--store postgres://…`).
+  @Test(arguments: StoreKind.allCases) func replayCasesAndTickOnAStore(_ kind: StoreKind) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let db = dir.appendingPathComponent("s.sqlite").path
+    let db: String
+    switch kind {
+    case .sqlite: db = dir.appendingPathComponent("s.sqlite").path
+    case .postgres:
+      guard let server = try PostgresServer.available() else { return }
+      db = try server.newDatabase()
+    }
     let events = """
       {"event_id":"e1","case":"C-1","type":"received","at":"2025-10-01T09:00:00+08:00","actor":"intake","received_at":"2025-10-01T09:00:00+08:00","complainant_id":"P1"}
       {"event_id":"e2","case":"C-1","type":"closed","at":"2025-10-02T09:00:00+08:00","actor":"x"}
@@ -157,9 +165,15 @@ extension CLITests {
 extension CLITests {
   /// The importer killed inside a transaction at several points, then run again, ends with
   /// exactly the state of an uninterrupted import.
-  @Test func aKilledImportRunAgainEndsInTheSameState() throws {
+  @Test(arguments: StoreKind.allCases) func aKilledImportRunAgainEndsInTheSameState(_ kind: StoreKind) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
+    func store(_ name: String) throws -> String? {
+      switch kind {
+      case .sqlite: return dir.appendingPathComponent("\(name).sqlite").path
+      case .postgres: return try PostgresServer.available()?.newDatabase()
+      }
+    }
     var lines: [String] = []
     for c in 0..<40 {
       let day = c % 28 + 1
@@ -177,9 +191,8 @@ extension CLITests {
     }
     let events = dir.appendingPathComponent("events.jsonl")
     try lines.joined(separator: "\n").write(to: events, atomically: true, encoding: .utf8)
-    let whole = dir.appendingPathComponent("whole.sqlite").path
+    guard let whole = try store("whole"), let killed = try store("killed") else { return }
     #expect(try Support.run("ombuds", ["replay", "--store", whole, events.path]).status == 0)
-    let killed = dir.appendingPathComponent("killed.sqlite").path
     // Random kill points, from a seed that a failure names so that it can be replayed.
     var seed =
       UInt64(ProcessInfo.processInfo.environment["OMBUDS_KILL_SEED"] ?? "") ?? UInt64.random(in: 1...UInt64.max)
