@@ -55,6 +55,8 @@ import Testing
     "rules-routes": "rules.undefined-deadline", "rules-invalid-url": "rules.invalid-url",
     "rules-unused-channel": "rules.unused-channel", "rules-too-many-levels": "rules.too-many-levels",
     "rules-condition-too-long": "rules.expr-syntax",
+    "yaml-complex-key": "yaml.complex-key", "rules-too-many-conditions": "rules.too-many-conditions",
+    "rules-too-many-categories": "rules.too-many-categories",
     "yaml-syntax": "yaml.syntax", "yaml-duplicate-key": "yaml.duplicate-key", "yaml-alias": "yaml.alias",
     "yaml-tab": "yaml.tab", "yaml-multiple-documents": "yaml.multiple-documents", "yaml-too-deep": "yaml.too-deep",
     "yaml-invalid-utf8": "yaml.invalid-utf8", "rules-unknown-section": "rules.unknown-key",
