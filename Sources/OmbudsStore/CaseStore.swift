@@ -552,7 +552,10 @@ public final class CaseStore: @unchecked Sendable {
         var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
         var steps = 0
         while t <= at, steps < 10_000 {
-          if t > since {
+          let next = every.added(to: t, calendar: rules.calendar)
+          // After a pause in re-evaluation (a store that was down for weeks), only the latest
+          // missed occurrence is sent: one current progress report, not a backlog of stale ones.
+          if t > since, next > at {
             try enqueue(
               d,
               NoticeCause(
@@ -560,7 +563,7 @@ public final class CaseStore: @unchecked Sendable {
                 detail: "still open; the \(every) report is due"),
               caseID: id, level: decision.level, reasons: reasonList(decision), in: db)
           }
-          t = every.added(to: t, calendar: rules.calendar)
+          t = next
           steps += 1
         }
       }

@@ -148,3 +148,19 @@ import Testing
   let built: [String: Any] = ["n": 3, "t": true, "l": Int64(1_760_000_000_000), "s": ["a", "b"], "o": ["k": "v"]]
   #expect(StoreJSON.string(built) == #"{"l":1760000000000,"n":3,"o":{"k":"v"},"s":["a","b"],"t":true}"#)
 }
+
+/// A store whose re-evaluations paused for five weeks sends one current progress report, not
+/// five stale ones.
+@Test func aLongPauseSendsOnlyTheLatestMissedRepeat() throws {
+  let dir = try Support.temporaryDirectory()
+  let store = try CaseStore(path: dir.appendingPathComponent("r.sqlite").path, rules: try Support.defaultRules())
+  let t = "2025-11-03T09:00:00+08:00"
+  try store.apply(
+    CaseEvent(
+      eventID: "e1", caseID: "C", kind: .received, at: Support.time(t), actor: "i",
+      fields: ["received_at": t, "litigation": "filed"]))
+  try store.runDue(at: Support.time("2025-12-10T12:00:00+08:00"))
+  let repeats = try store.outboxItems().filter { $0.key.hasPrefix("C/repeat/") }
+  // Weekly from 3 November: the fifth, 8 December, is the latest before 10 December.
+  #expect(repeats.map { Support.format($0.dueAt) } == ["2025-12-08T09:00:00+08:00"])
+}
