@@ -261,6 +261,7 @@ extension RuleDuration {
   /// `t + self` on the calendar.
   public func added(to t: Millis, calendar: BusinessCalendar) -> Millis {
     switch unit {
+    case .seconds: t + Int64(amount) * 1000
     case .minutes: t + Int64(amount) * 60_000
     case .hours: t + Int64(amount) * 3_600_000
     case .days: calendar.clock.adding(days: amount, to: t)

@@ -188,6 +188,7 @@ extension RuleDuration {
   /// A clock duration in milliseconds (calendar units as their nominal length).
   var fixedMilliseconds: Int {
     switch unit {
+    case .seconds: amount * 1000
     case .minutes: amount * 60_000
     case .hours: amount * 3_600_000
     case .days, .workingDays: amount * 86_400_000

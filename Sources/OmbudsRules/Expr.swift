@@ -357,6 +357,7 @@ public struct ExprParser {
   }
 
   static let unitWords: [String: RuleDuration.Unit] = [
+    "s": .seconds, "sec": .seconds, "secs": .seconds, "second": .seconds, "seconds": .seconds,
     "m": .minutes, "min": .minutes, "mins": .minutes, "minute": .minutes, "minutes": .minutes,
     "h": .hours, "hour": .hours, "hours": .hours,
     "d": .days, "day": .days, "days": .days,

@@ -87,7 +87,7 @@ public struct Money: Sendable, Hashable, CustomStringConvertible {
 /// fixed number of seconds: they are added to a timestamp on a calendar.
 public struct RuleDuration: Sendable, Hashable, CustomStringConvertible {
   public enum Unit: String, Sendable, Hashable, CaseIterable {
-    case minutes, hours, days, weeks, months
+    case seconds, minutes, hours, days, weeks, months
     case workingDays = "working days"
   }
   public var amount: Int
@@ -101,6 +101,7 @@ public struct RuleDuration: Sendable, Hashable, CustomStringConvertible {
   /// Seconds, for units of fixed length; nil for months and working days.
   public var fixedSeconds: Int64? {
     switch unit {
+    case .seconds: Int64(amount)
     case .minutes: Int64(amount) * 60
     case .hours: Int64(amount) * 3600
     case .days: Int64(amount) * 86_400
@@ -122,6 +123,7 @@ public struct RuleDuration: Sendable, Hashable, CustomStringConvertible {
 
   public var description: String {
     switch unit {
+    case .seconds: "\(amount) second\(amount == 1 ? "" : "s")"
     case .minutes: "\(amount) minute\(amount == 1 ? "" : "s")"
     case .hours: "\(amount) hour\(amount == 1 ? "" : "s")"
     case .days: "\(amount) day\(amount == 1 ? "" : "s")"

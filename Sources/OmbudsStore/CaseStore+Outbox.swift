@@ -289,6 +289,7 @@ extension CaseStore {
     case .after(let d): return d.added(to: deadline, calendar: calendar)
     case .before(let d):
       switch d.unit {
+      case .seconds: return deadline - Int64(d.amount) * 1000
       case .minutes: return deadline - Int64(d.amount) * 60_000
       case .hours: return deadline - Int64(d.amount) * 3_600_000
       case .days: return calendar.clock.adding(days: -d.amount, to: deadline)

@@ -164,3 +164,18 @@ import Testing
   // Weekly from 3 November: the fifth, 8 December, is the latest before 10 December.
   #expect(repeats.map { Support.format($0.dueAt) } == ["2025-12-08T09:00:00+08:00"])
 }
+
+/// Durations in seconds: a webhook's timeout.
+@Test func aWebhookTimeoutIsWrittenInSeconds() throws {
+  let yaml = """
+    levels:
+      ordinary: {otherwise: true}
+    roles:
+      desk:
+        channels: [webhook]
+        webhook: {url: "http://127.0.0.1:9/hook", secret_env: DESK_SECRET, timeout: 10s}
+    """
+  let set = try #require(RuleSetLoader.check(sources: [SourceFile(path: "w.yaml", text: yaml)]).ruleSet)
+  #expect(set.roles.first?.webhook?.timeout == RuleDuration(10, .seconds))
+  #expect(RuleDuration(10, .seconds).description == "10 seconds")
+}
