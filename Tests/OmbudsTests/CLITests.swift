@@ -246,3 +246,38 @@ extension CLITests {
     )
   }
 }
+
+/// `rules-check --test` reports failing and malformed rule tests, and an unreadable path, with
+/// positions and codes; exit 1.
+@Suite struct RuleTestDiagnosticsTests {
+  @Test func failingAndInvalidRuleTestsAndMissingPathsAreDiagnostics() throws {
+    let dir = try Support.temporaryDirectory()
+    let rules = dir.appendingPathComponent("rules")
+    try FileManager.default.copyItem(atPath: Support.rulesDir, toPath: rules.path)
+    try """
+    now: 2025-10-20T12:00:00+08:00
+    tests:
+      - note: a deliberately wrong expectation
+        case: {id: F1, received_at: 2025-10-20T09:00:00+08:00, collective_size: 10}
+        want: {level: hot}
+
+    """.write(to: rules.appendingPathComponent("tests/zz-fail.yaml"), atomically: true, encoding: .utf8)
+    try "now: 2025-10-20T12:00:00+08:00\ntests: 7\n".write(
+      to: rules.appendingPathComponent("tests/zz-invalid.yaml"), atomically: true, encoding: .utf8)
+    let run = try Support.run("rules-check", ["--test", "rules"], in: dir)
+    #expect(run.status == 1)
+    let out = run.stdout + run.stderr
+    #expect(
+      out.contains(
+        "rules/tests/zz-fail.yaml:3:5: error: test \"a deliberately wrong expectation\" failed: level is `major`, want `hot` [test.failed]"
+      ))
+    #expect(out.contains("rules/tests/zz-invalid.yaml:1:1: error: a test file needs a `tests:` list [test.invalid]"))
+    #expect(out.contains(" passed, 2 failed"))
+    let missing = try Support.run("rules-check", ["/nonexistent-ombuds-rules"])
+    #expect(missing.status == 1)
+    #expect(
+      (missing.stdout + missing.stderr).contains(
+        "/nonexistent-ombuds-rules:1:1: error: cannot read `/nonexistent-ombuds-rules`: no such file or directory [rules.io]"
+      ))
+  }
+}
