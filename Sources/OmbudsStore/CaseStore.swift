@@ -251,9 +251,6 @@ public final class CaseStore: @unchecked Sendable {
     var kept = event.fields
     for k in Self.confidential where kept[k] != nil { kept[k] = "[confidential]" }
     let payload = StoreJSON.string(kept)
-    try db.execute(
-      "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      [event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, payload])
     // Deadline alerts due by now are written; the next one brings the next review forward.
     var nextReview = decision.nextReviewAt
     if let alertAt = try writeDeadlineAlerts(
@@ -263,24 +260,34 @@ public final class CaseStore: @unchecked Sendable {
       nextReview = alertAt
     }
     let complainantKey = (party["complainant_id"] as? String).map(pseudonym)
-    try db.execute(
-      """
-      INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      \(version == 1 ? "" : Self.caseUpsert)
-      """,
-      [
-        event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
-        override,
-        nextReview, stage.rawValue,
-        StoreJSON.string(lifecycle),
-      ])
-    try db.execute(
-      "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
-      [
-        event.caseID, party["complainant_id"] as? String, party["contact"] as? String, party["respondent"] as? String,
-      ])
-    try record(decision, facts: facts, eventID: event.eventID, at: event.at, in: db)
+    // The event, the case, its party and the decision: one round trip on PostgreSQL.
+    try db.executeAll([
+      (
+        "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event.eventID, event.caseID, version, event.kind.rawValue, event.actor, event.at, payload]
+      ),
+      (
+        """
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        \(version == 1 ? "" : Self.caseUpsert)
+        """,
+        [
+          event.caseID, version, state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
+          override,
+          nextReview, stage.rawValue,
+          StoreJSON.string(lifecycle),
+        ]
+      ),
+      (
+        "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
+        [
+          event.caseID, party["complainant_id"] as? String, party["contact"] as? String,
+          party["respondent"] as? String,
+        ]
+      ),
+      decisionInsert(decision, facts: facts, eventID: event.eventID, at: event.at),
+    ])
     try writeOutbox(
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
       round: (lifecycle["round"] as? Int) ?? 1, in: db)
@@ -511,16 +518,23 @@ public final class CaseStore: @unchecked Sendable {
   }
 
   func record(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, in db: any SQLExecutor) throws {
+    let (sql, arguments) = decisionInsert(decision, facts: facts, eventID: eventID, at: at)
+    try db.execute(sql, arguments)
+  }
+
+  /// The statement that stores a decision (rendered without the complainant's identity).
+  func decisionInsert(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis) -> (String, [Any?]) {
     var out: [UInt8] = []
     var safe = facts
     safe.strings[BuiltinFields.complainantID] = nil
     renderer.append(decision, for: safe, to: &out)
     if out.last == 0x0A { out.removeLast() }
-    try db.execute(
+    return (
       "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
       [
         facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash,
-      ])
+      ]
+    )
   }
 
   /// Re-evaluates a stored case at `at` (time passing, or another case of its issue).

@@ -60,6 +60,23 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
     let backend: PostgresBackend
     var forUpdate: String { "FOR UPDATE" }
     var skipLocked: String { "FOR UPDATE SKIP LOCKED" }
+    func executeAll(_ statements: [(String, [Any?])]) throws {
+      guard statements.count > 1, let last = statements.last else {
+        for (sql, arguments) in statements { try execute(sql, arguments) }
+        return
+      }
+      // `?` placeholders are numbered in text order, so the arguments simply follow on.
+      var text = "WITH "
+      var arguments: [Any?] = []
+      for (i, (sql, args)) in statements.dropLast().enumerated() {
+        text += "\(i == 0 ? "" : ", ")s\(i) AS (\(sql) RETURNING 1)"
+        arguments += args
+      }
+      text += " " + last.0
+      arguments += last.1
+      try execute(text, arguments)
+    }
+
     func lock(key: String) throws {
       try execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
     }
