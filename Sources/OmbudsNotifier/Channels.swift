@@ -128,10 +128,7 @@ public final class WebhookChannel: NotificationChannel {
   /// The signature header's value for `body` under `secret`.
   public static func signature(body: [UInt8], secret: String) -> String {
     let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(secret.utf8)))
-    let digits = Array("0123456789abcdef".utf8)
-    var out = Array("sha256=".utf8)
-    for b in mac { out += [digits[Int(b >> 4)], digits[Int(b & 0x0F)]] }
-    return String(decoding: out, as: UTF8.self)
+    return "sha256=" + Hex.encode(mac)
   }
 
   public func deliver(_ delivery: Delivery) async throws {

@@ -387,19 +387,7 @@ public final class CaseStore: @unchecked Sendable {
   /// aggregates count people without the cases table holding who they are.
   func pseudonym(_ id: String) -> String {
     let mac = Crypto.HMAC<Crypto.SHA256>.authenticationCode(for: Array(id.utf8), using: pseudonymSecret)
-    return Self.hex(mac)
-  }
-
-  /// Lowercase hex digits of `bytes`.
-  static func hex<B: Sequence>(_ bytes: B) -> String where B.Element == UInt8 {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for b in bytes {
-      out.append(digits[Int(b >> 4)])
-      out.append(digits[Int(b & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
+    return Hex.encode(mac)
   }
 
   /// Payloads of events keep no identity either.

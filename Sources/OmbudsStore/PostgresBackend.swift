@@ -210,12 +210,8 @@ public final class PostgresBackend: StoreBackend, @unchecked Sendable {
       ] {
         try db.execute(statement, [])
       }
-      var bytes = [UInt8](repeating: 0, count: 32)
-      var rng = SystemRandomNumberGenerator()
-      for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
       try db.execute(
-        "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?) ON CONFLICT (key) DO NOTHING",
-        [bytes.map { String(format: "%02x", $0) }.joined()])
+        "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?) ON CONFLICT (key) DO NOTHING", [Hex.randomKey()])
     }
   }
 }

@@ -79,12 +79,8 @@ enum Schema {
       }
       // A secret of this store: complainant pseudonyms are HMACs under it, so a list of
       // candidate phone numbers cannot be checked against them without the database.
-      var bytes = [UInt8](repeating: 0, count: 32)
-      var rng = SystemRandomNumberGenerator()
-      for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
       try db.execute(
-        sql: "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?)",
-        arguments: [bytes.map { String(format: "%02x", $0) }.joined()])
+        sql: "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?)", arguments: [Hex.randomKey()])
     }
     m.registerMigration("v4 delivery") { db in
       try db.alter(table: "outbox") { t in
