@@ -248,9 +248,7 @@ public final class CaseStore: @unchecked Sendable {
     version += 1
     // Persist: event, snapshot, party, decision, outbox.
     // Event payloads keep no identity either.
-    var kept = event.fields
-    for k in Self.confidential where kept[k] != nil { kept[k] = "[confidential]" }
-    let payload = StoreJSON.string(kept)
+    let payload = StoreJSON.string(Self.redacted(event.fields))
     // Deadline alerts due by now are written; the next one brings the next review forward.
     var nextReview = decision.nextReviewAt
     if let alertAt = try writeDeadlineAlerts(
@@ -369,18 +367,9 @@ public final class CaseStore: @unchecked Sendable {
   }
 
   func facts(_ id: String, _ snapshot: [String: Any], _ party: [String: Any]) throws -> CaseFacts {
-    var merged = snapshot
-    for (k, v) in party where k == "complainant_id" { merged[k] = v }
-    merged["id"] = id
-    guard let data = try? JSONSerialization.data(withJSONObject: merged) else {
-      throw StoreError.invalidCase(id, "facts are not JSON")
-    }
-    let bytes = [UInt8](data)
-    do {
-      return try bytes.withUnsafeBufferPointer { b throws(CaseError) in try rules.reader.read(b) }
-    } catch {
-      throw StoreError.invalidCase(id, error.message)
-    }
+    var withID = snapshot
+    withID["id"] = id
+    return try facts(id, snapshotText: StoreJSON.string(withID), complainantID: party["complainant_id"] as? String)
   }
 
   /// A stable stand-in for a complainant id (an HMAC under the store's key), so that
@@ -390,16 +379,11 @@ public final class CaseStore: @unchecked Sendable {
     return Hex.encode(mac)
   }
 
-  /// Payloads of events keep no identity either.
-  static func redact(_ json: String) -> String {
-    guard let data = json.data(using: .utf8),
-      var obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    else {
-      return json
-    }
-    for k in confidential where obj[k] != nil { obj[k] = "[confidential]" }
-    return String(
-      decoding: (try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])) ?? data, as: UTF8.self)
+  /// Event fields as stored: no identity (the payload of `events` is not confidential).
+  static func redacted(_ fields: [String: Any]) -> [String: Any] {
+    var kept = fields
+    for k in confidential where kept[k] != nil { kept[k] = "[confidential]" }
+    return kept
   }
 
   /// The gates the rules put on a transition: approvals and reports that must exist first.

@@ -65,9 +65,12 @@ import Testing
     #expect(!dump.contains("赵六") && !dump.contains("13911112222") && !dump.contains("s-9"))
     let withIdentity = try f.store.cases(includeConfidential: true).first?.snapshotJSON ?? ""
     #expect(withIdentity.contains("赵六") && withIdentity.contains("13911112222"))
+    // The stored event payload.
+    let payloads = try f.store.backend.read { db in try db.strings("SELECT payload FROM events", []) }
     #expect(
-      CaseStore.redact(#"{"complainant_id":"赵六","contact":"139","level":"hot"}"#)
-        == #"{"complainant_id":"[confidential]","contact":"[confidential]","level":"hot"}"#)
+      payloads == [
+        #"{"complainant_id":"[confidential]","contact":"[confidential]","received_at":"2025-10-09T09:00:00+08:00","respondent":"[confidential]"}"#
+      ])
   }
 
   /// `resolve_by` with compensation counts 10 working days from `materials_complete_at`; a cap
