@@ -75,26 +75,7 @@ struct NoticeCause {
   /// A line for people, added to the summary.
   var detail: String
   /// More fields for the body: text, or lists of text.
-  var extra: [String: NoticeValue] = [:]
-}
-
-/// A value in a notification body.
-enum NoticeValue {
-  case text(String)
-  case list([String])
-
-  func append(to out: inout [UInt8]) {
-    switch self {
-    case .text(let s): JSONText.appendString(s, to: &out)
-    case .list(let items):
-      out.append(0x5B)
-      for (i, item) in items.enumerated() {
-        if i > 0 { out.append(0x2C) }
-        JSONText.appendString(item, to: &out)
-      }
-      out.append(0x5D)
-    }
-  }
+  var extra: [String: Any] = [:]
 }
 
 extension CaseStore {
@@ -106,34 +87,20 @@ extension CaseStore {
     let levelDecl = rules.levels[level]
     let due = rules.calendar.noticeTime(cause.at, duty.at)
     var summary = "\(levelDecl.label ?? levelDecl.id) \(caseID): \(cause.detail)"
-    // The body's fields (a JSON object written by hand: this runs inside every state change's
-    // transaction, and Foundation's JSONSerialization was most of its cost).
-    var fields: [String: NoticeValue] = [
-      "case": .text(caseID), "level": .text(levelDecl.id), "level_label": .text(levelDecl.label ?? levelDecl.id),
-      "on": .text(cause.on), "kind": .text(cause.kind), "caused_at": .text(localTime(cause.at)),
-      "due_at": .text(localTime(due)), "when": .text(duty.at.decisionName), "rule_set": .text(rules.contentHash),
+    var body: [String: Any] = [
+      "case": caseID, "level": levelDecl.id, "level_label": levelDecl.label ?? levelDecl.id, "on": cause.on,
+      "kind": cause.kind, "caused_at": localTime(cause.at), "due_at": localTime(due), "when": duty.at.decisionName,
+      "rule_set": rules.contentHash, "reasons": reasons,
     ]
     if let r = duty.report {
       let decl = rules.ruleSet.reports.first { $0.id == r }
-      fields["report"] = .text(r)
-      fields["report_label"] = .text(decl?.label ?? r)
-      if let parts = decl?.parts, !parts.isEmpty { fields["parts"] = .list(parts.map(\.id)) }
+      body["report"] = r
+      body["report_label"] = decl?.label ?? r
+      if let parts = decl?.parts, !parts.isEmpty { body["parts"] = parts.map(\.id) }
       summary += " — \(decl?.label ?? r)"
     }
-    for (k, v) in cause.extra { fields[k] = v }
-    fields["summary"] = .text(summary)
-    var reasonsJSON: [UInt8] = [0x5B]
-    for (i, r) in reasons.enumerated() {
-      if i > 0 { reasonsJSON.append(0x2C) }
-      reasonsJSON.append(contentsOf: "{\"condition\":".utf8)
-      JSONText.appendString(r["condition"] ?? "", to: &reasonsJSON)
-      reasonsJSON.append(contentsOf: ",\"level\":".utf8)
-      JSONText.appendString(r["level"] ?? "", to: &reasonsJSON)
-      reasonsJSON.append(contentsOf: ",\"source\":".utf8)
-      JSONText.appendString(r["source"] ?? "", to: &reasonsJSON)
-      reasonsJSON.append(0x7D)
-    }
-    reasonsJSON.append(0x5D)
+    for (k, v) in cause.extra { body[k] = v }
+    body["summary"] = summary
     // Every recipient and channel in one statement (one round trip on PostgreSQL).
     var values: [Any?] = []
     var tuples = 0
@@ -141,21 +108,11 @@ extension CaseStore {
       guard let role = rules.ruleSet.roles.first(where: { $0.id == recipient }) else { continue }
       for channel in role.channels {
         let key = "\(cause.key)/\(recipient)/\(channel)"
-        var all = fields
-        all["key"] = .text(key)
-        all["recipient"] = .text(recipient)
-        all["recipient_label"] = .text(role.label ?? recipient)
-        var out: [UInt8] = [0x7B]
-        var first = true
-        for name in (Array(all.keys) + ["reasons"]).sorted() {
-          if !first { out.append(0x2C) }
-          first = false
-          JSONText.appendString(name, to: &out)
-          out.append(0x3A)
-          if name == "reasons" { out.append(contentsOf: reasonsJSON) } else { all[name]?.append(to: &out) }
-        }
-        out.append(0x7D)
-        let text = String(decoding: out, as: UTF8.self)
+        var one = body
+        one["key"] = key
+        one["recipient"] = recipient
+        one["recipient_label"] = role.label ?? recipient
+        let text = StoreJSON.string(one)
         values += [
           key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", text, due, recipient, channel, due,
           duty.includeIdentity ? 1 : 0,
@@ -198,7 +155,7 @@ extension CaseStore {
           d,
           NoticeCause(
             on: "enter", key: "\(caseID)/enter/\(level)/\(i)", at: at, detail: "entered level \(level)\(from)",
-            extra: previous.map { ["previous_level": .text($0)] } ?? [:]),
+            extra: previous.map { ["previous_level": $0] } ?? [:]),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
@@ -222,7 +179,7 @@ extension CaseStore {
           NoticeCause(
             on: "harmful_information", key: "\(caseID)/harmful/\(i)", at: at,
             detail: "harmful information (\(categories.joined(separator: ", ")))",
-            extra: ["categories": .list(categories)]),
+            extra: ["categories": categories]),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
@@ -259,7 +216,7 @@ extension CaseStore {
         d,
         NoticeCause(
           on: "change", key: "\(caseID)/change/\(eventID)/\(i)", at: at,
-          detail: "significant change: \(hit.joined(separator: ", "))", extra: ["changed": .list(hit)]),
+          detail: "significant change: \(hit.joined(separator: ", "))", extra: ["changed": hit]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
   }
@@ -275,7 +232,7 @@ extension CaseStore {
         d,
         NoticeCause(
           on: "approval_request", key: "\(caseID)/approval/\(eventID)/\(i)", at: at,
-          detail: "approval requested from \(approver)", extra: ["approver": .text(approver)]),
+          detail: "approval requested from \(approver)", extra: ["approver": approver]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), recipients: recipients, in: db)
     }
   }
@@ -337,7 +294,7 @@ extension CaseStore {
         alert.duty,
         NoticeCause(
           on: "deadline", key: "\(caseID)/deadline/\(alert.deadline)/\(i)/\(deadline)", at: t, detail: detail,
-          extra: ["deadline": .text(alert.deadline), "deadline_at": .text(due)]),
+          extra: ["deadline": alert.deadline, "deadline_at": due]),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
     return next
