@@ -194,9 +194,9 @@ public final class Dispatcher: Sendable {
   /// Delivers due rows until the task is cancelled, looking again every `pollInterval`.
   public func run() async {
     while !Task.isCancelled {
+      // `drain` already claims batch after batch until nothing is due.
       do {
-        let report = try await drain()
-        if report.delivered + report.retried + report.dead > 0 { continue }
+        try await drain()
       } catch {
         logger.error("dispatcher: \(error)")
       }

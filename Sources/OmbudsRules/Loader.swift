@@ -820,14 +820,12 @@ struct Builder {
       return h * 60 + m
     }
     guard let from = minutes(keys["from"]?.value), let to = minutes(keys["to"]?.value) else { return nil }
-    guard from < to, let toNode = keys["to"]?.value else {
+    guard from < to else {
       reader.error(
         "rules.date-range", "\(context): office hours end before they start",
-        at: keys["to"]?.value.location ?? node.location,
-        length: 5)
+        at: keys["to"]?.value.location ?? node.location, length: 5)
       return nil
     }
-    _ = toNode
     return from..<to
   }
 
