@@ -441,27 +441,50 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
 /// `ombuds serve` as an operator runs it: delivering, refusing a broken rule change while the
 /// last good rules keep serving, taking a good one, and stopping cleanly on SIGTERM.
 @Suite(.serialized) struct ServeTests {
-  final class Capture: @unchecked Sendable {
-    // @unchecked: `text` is guarded by `lock`.
-    let lock = NSLock()
+  /// What the server process did: its log, and a condition signalled on every event (a log
+  /// line, a webhook request, the exit), so that waiting wakes on events, not on a clock.
+  final class Events: @unchecked Sendable {
+    // @unchecked: `text` and `generation` are guarded by `condition`.
+    let condition = NSCondition()
     var text = ""
-    func append(_ data: Data) { lock.withLock { text += String(decoding: data, as: UTF8.self) } }
-    var value: String { lock.withLock { text } }
-  }
+    var generation = 0
 
-  func wait(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) throws {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-      if try condition() { return }
-      Thread.sleep(forTimeInterval: 0.1)
+    func append(_ data: Data) {
+      condition.withLock { text += String(decoding: data, as: UTF8.self) }
+      signal()
     }
-    Issue.record("timed out waiting for \(what)")
-    throw CaseError("timed out waiting for \(what)")
+    func signal() {
+      condition.withLock {
+        generation += 1
+        condition.broadcast()
+      }
+    }
+    var log: String { condition.withLock { text } }
+
+    /// Waits for `holds`, checked again after every event; gives up after `seconds` (a bound
+    /// for a broken build, not a timing).
+    func wait(_ what: String, seconds: Double = 60, _ holds: () -> Bool) throws {
+      let deadline = Date().addingTimeInterval(seconds)
+      while true {
+        let seen = condition.withLock { generation }
+        if holds() { return }
+        condition.lock()
+        while generation == seen {
+          if !condition.wait(until: deadline) {
+            condition.unlock()
+            Issue.record("no event brought \(what)")
+            throw CaseError("no event brought \(what)")
+          }
+        }
+        condition.unlock()
+      }
+    }
   }
 
   @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() throws {
     let f = try NotifierFixture()
-    let server = try TestHTTPServer()
+    let events = Events()
+    let server = try TestHTTPServer(arrived: { events.signal() })
     defer { server.shutdown() }
     try f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
     guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
@@ -475,34 +498,36 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     let err = Pipe()
     process.standardError = err
     process.standardOutput = FileHandle.nullDevice
-    let log = Capture()
-    err.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+    err.fileHandleForReading.readabilityHandler = { h in events.append(h.availableData) }
+    process.terminationHandler = { _ in events.signal() }
     try process.run()
     defer { if process.isRunning { process.terminate() } }
 
     func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }
-    try wait("the first delivery") { delivered("C1/enter/major/0/customer_service_center/webhook") }
+    try events.wait("the first delivery") { delivered("C1/enter/major/0/customer_service_center/webhook") }
     // A broken change: refused, logged with its position and code; the old rules keep serving.
     let severity = f.rulesDir.appendingPathComponent("severity.yaml")
     let good = try String(contentsOf: severity, encoding: .utf8)
     try (good + "\n  oops: [\n").write(to: severity, atomically: true, encoding: .utf8)
-    try wait("the refusal") { log.value.contains("rules refused") }
-    #expect(log.value.contains("severity.yaml"))
-    #expect(log.value.contains("\"code\":\"yaml."))
+    try events.wait("the refusal") { events.log.contains("rules refused") }
+    #expect(events.log.contains("severity.yaml"))
+    #expect(events.log.contains("\"code\":\"yaml."))
     try f.store.apply(received("C2", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
-    try wait("delivery under the last good rules") { delivered("C2/enter/major/0/customer_service_center/webhook") }
+    try events.wait("delivery under the last good rules") {
+      delivered("C2/enter/major/0/customer_service_center/webhook")
+    }
     // A good change: taken.
     try good.replacingOccurrences(of: "collective_size >= 10", with: "collective_size >= 8")
       .write(to: severity, atomically: true, encoding: .utf8)
-    try wait("the reload") { log.value.contains("rules reloaded") }
+    try events.wait("the reload") { events.log.contains("rules reloaded") }
     // SIGTERM: a clean stop.
     process.terminate()
-    try wait("the exit") { !process.isRunning }
+    try events.wait("the exit") { !process.isRunning }
     #expect(process.terminationReason == .exit)
     #expect(process.terminationStatus == 0)
-    try wait("the last log line") { log.value.contains("\"message\":\"stopped\"") }
+    try events.wait("the last log line") { events.log.contains("\"message\":\"stopped\"") }
     // Every log line is a JSON object.
-    for line in log.value.split(separator: "\n") {
+    for line in events.log.split(separator: "\n") {
       #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
     }
   }

@@ -32,8 +32,11 @@ final class TestHTTPServer: Sendable {
   let state: NIOLockedValueBox<[Request]>
   let behaviour: @Sendable (Int, Request) -> Reply
 
-  /// Listens on `port` (0: any free port).
-  init(port: Int = 0, behaviour: @escaping @Sendable (Int, Request) -> Reply = { _, _ in .status(200) }) throws {
+  /// Listens on `port` (0: any free port). `arrived` is called after each request is recorded.
+  init(
+    port: Int = 0, behaviour: @escaping @Sendable (Int, Request) -> Reply = { _, _ in .status(200) },
+    arrived: @escaping @Sendable () -> Void = {}
+  ) throws {
     let state = NIOLockedValueBox<[Request]>([])
     self.state = state
     self.behaviour = behaviour
@@ -42,7 +45,7 @@ final class TestHTTPServer: Sendable {
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
         channel.pipeline.configureHTTPServerPipeline().flatMap {
-          channel.pipeline.addHandler(Handler(state: state, behaviour: behaviour))
+          channel.pipeline.addHandler(Handler(state: state, behaviour: behaviour, arrived: arrived))
         }
       }
     channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
@@ -72,11 +75,16 @@ final class TestHTTPServer: Sendable {
 
     let state: NIOLockedValueBox<[Request]>
     let behaviour: @Sendable (Int, Request) -> Reply
+    let arrived: @Sendable () -> Void
     var current: Request?
 
-    init(state: NIOLockedValueBox<[Request]>, behaviour: @escaping @Sendable (Int, Request) -> Reply) {
+    init(
+      state: NIOLockedValueBox<[Request]>, behaviour: @escaping @Sendable (Int, Request) -> Reply,
+      arrived: @escaping @Sendable () -> Void
+    ) {
       self.state = state
       self.behaviour = behaviour
+      self.arrived = arrived
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -93,6 +101,7 @@ final class TestHTTPServer: Sendable {
           list.append(request)
           return list.count
         }
+        arrived()
         let reply = behaviour(number, request)
         let loop = context.eventLoop
         let boundContext = NIOLoopBound(context, eventLoop: loop)
