@@ -220,13 +220,7 @@ public final class BusinessCalendar: Sendable {
 
   /// The first working day after local day `day`.
   public func nextWorkingDay(after day: Int) -> Int {
-    var d = day + 1
-    var steps = 0
-    while !isWorkingDay(d), steps < 3660 {
-      d += 1
-      steps += 1
-    }
-    return d
+    clock.local(adding(workingDays: 1, to: clock.instant(day: day, msOfDay: 0))).day
   }
 
   /// When a notice caused at `t` goes out (POLICY §3): `once` at `t`; `office_hours` at `t`

@@ -182,15 +182,6 @@ public final class WebhookChannel: NotificationChannel {
 }
 
 extension RuleDuration {
-  /// A clock duration in milliseconds (calendar units as their nominal length).
-  var fixedMilliseconds: Int {
-    switch unit {
-    case .seconds: amount * 1000
-    case .minutes: amount * 60_000
-    case .hours: amount * 3_600_000
-    case .days, .workingDays: amount * 86_400_000
-    case .weeks: amount * 7 * 86_400_000
-    case .months: amount * 30 * 86_400_000
-    }
-  }
+  /// A clock duration in milliseconds: fixed units exactly, calendar units at their shortest.
+  var fixedMilliseconds: Int { Int((fixedSeconds ?? bounds.lowerBound) * 1000) }
 }
