@@ -80,7 +80,7 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
       ],
-      exclude: ["Golden"]
+      exclude: ["Golden", "Fixtures"]
     ),
   ],
   swiftLanguageModes: [.v6]

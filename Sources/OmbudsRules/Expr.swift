@@ -161,6 +161,15 @@ public struct ExprParser {
     return .error("rules.expr-syntax", message, at: s.location, length: s.length, help: help)
   }
 
+  /// A number too large, or more precise, than the rules keep.
+  func numberRange(_ text: String, at token: Token) -> Diagnostic {
+    let s = span(of: token)
+    return .error(
+      "rules.number-range",
+      "`\(text)` is out of range: numbers have at most \(Money.scaleDigits) decimal places and are at most \(Money.format(units: Int64.max))",
+      at: s.location, length: s.length)
+  }
+
   func describe(_ t: Token) -> String {
     switch t.kind {
     case .word(let w): w
@@ -389,7 +398,7 @@ public struct ExprParser {
         if w.count == 3, w.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
           let last = advance()
           guard let units = Money.parseUnits(Substring(text)) else {
-            throw syntax("amount `\(text)` has more than \(Money.scaleDigits) decimal places or is too large", at: t)
+            throw numberRange(text, at: t)
           }
           return .money(Money(units: units, currency: w), span(from: span(of: t), to: span(of: last)))
         }
@@ -401,7 +410,7 @@ public struct ExprParser {
         }
       }
       guard let units = Money.parseUnits(Substring(text)) else {
-        throw syntax("number `\(text)` has more than \(Money.scaleDigits) decimal places or is too large", at: t)
+        throw numberRange(text, at: t)
       }
       return .number(units, text: text, span(of: t))
     case .string(let s):
@@ -464,8 +473,15 @@ public struct ExprParser {
   }
 
   func wholeNumber(_ text: String, _ t: Token) throws -> Int {
-    guard let n = Int(text), n < 1_000_000 else {
+    guard Reader.isWholeNumberText(text) else {
       throw syntax("a duration needs a whole number, not `\(text)`", at: t)
+    }
+    guard let n = Int(text), n <= RuleDuration.maximumAmount else {
+      let s = span(of: t)
+      throw Diagnostic.error(
+        "rules.number-range",
+        "`\(text)` is out of range: a duration counts at most \(RuleDuration.maximumAmount) of its unit",
+        at: s.location, length: s.length)
     }
     return n
   }

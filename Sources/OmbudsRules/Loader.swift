@@ -129,6 +129,8 @@ public enum RuleSetLoader {
 
 /// The ordered checking passes. Each pass reads sections and adds diagnostics.
 struct Builder {
+  /// The longest webhook attempt, in seconds.
+  static let longestWebhookTimeout: Int64 = 3600
   var reader: Reader
   let roots: [(SourceFile, YAMLNode)]
 
@@ -366,9 +368,10 @@ struct Builder {
           reader.error("rules.unknown-key", "`\(bound)` applies to integer and decimal fields only", at: node.location)
           continue
         }
-        if let v = reader.integer(node, "\(context) \(bound)") {
-          let scaled = type == .decimal ? v * Money.scale : v
-          if bound == "min" { decl.minimum = scaled } else { decl.maximum = scaled }
+        let v =
+          type == .decimal ? reader.decimal(node, "\(context) \(bound)") : reader.integer(node, "\(context) \(bound)")
+        if let v {
+          if bound == "min" { decl.minimum = v } else { decl.maximum = v }
         }
       }
       if let node = keys["default"]?.value {
@@ -380,12 +383,7 @@ struct Builder {
           switch type {
           case .bool: decl.defaultSlot = reader.bool(node, "\(context) default").map { $0 ? 1 : 0 }
           case .integer: decl.defaultSlot = reader.integer(node, "\(context) default")
-          case .decimal:
-            if let t = node.scalarText, let v = Money.parseUnits(Substring(t)) {
-              decl.defaultSlot = v
-            } else {
-              reader.typeError(node, expected: "a decimal number", in: "\(context) default")
-            }
+          case .decimal: decl.defaultSlot = reader.decimal(node, "\(context) default")
           case .enumeration(let values):
             if let v = reader.identifier(node, "\(context) default") {
               if let i = values.firstIndex(of: v.value) {
@@ -408,12 +406,16 @@ struct Builder {
         reader.error(
           "rules.missing-key", "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
       }
-      if let d = decl.defaultSlot {
-        if let lo = decl.minimum, d < lo {
-          reader.error("rules.type", "\(context) default is below its min", at: pair.value.location)
+      if let d = decl.defaultSlot, let defaultNode = keys["default"]?.value {
+        if let lo = decl.minimum, d < lo, let minNode = keys["min"]?.value {
+          reader.error(
+            "rules.type", "\(context) default is below its min", at: defaultNode.location,
+            related: [.init("the min is here", at: minNode.location)])
         }
-        if let hi = decl.maximum, d > hi {
-          reader.error("rules.type", "\(context) default is above its max", at: pair.value.location)
+        if let hi = decl.maximum, d > hi, let maxNode = keys["max"]?.value {
+          reader.error(
+            "rules.type", "\(context) default is above its max", at: defaultNode.location,
+            related: [.init("the max is here", at: maxNode.location)])
         }
       }
       fields.append(decl)
@@ -488,6 +490,10 @@ struct Builder {
         at: node.location)
     }
     target.timeout = reader.duration(keys["timeout"]?.value, "\(inner) timeout")
+    if let t = target.timeout, let node = keys["timeout"]?.value, t.bounds.lowerBound > Self.longestWebhookTimeout {
+      reader.numberRange(node, "\(inner) timeout: `\(t)` is too long: one attempt may take at most 1 hour")
+      target.timeout = nil
+    }
     return target
   }
 

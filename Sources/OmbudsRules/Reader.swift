@@ -96,9 +96,52 @@ struct Reader {
 
   mutating func integer(_ node: YAMLNode?, _ context: String) -> Int64? {
     guard let node else { return nil }
-    if case .scalar(let s, .plain) = node, let v = Int64(s.value) { return v }
+    if case .scalar(let s, .plain) = node {
+      if let v = Int64(s.value) { return v }
+      if Self.isWholeNumberText(s.value) {
+        numberRange(node, "\(context): `\(s.value)` is out of range: whole numbers are at most \(Int64.max)")
+        return nil
+      }
+    }
     typeError(node, expected: "a whole number", in: context)
     return nil
+  }
+
+  /// An exact decimal (`12`, `99.5`), as units of 10⁻⁴ — the scale of `decimal` fields.
+  mutating func decimal(_ node: YAMLNode?, _ context: String) -> Int64? {
+    guard let node else { return nil }
+    if case .scalar(let s, .plain) = node {
+      if let v = Money.parseUnits(Substring(s.value)) { return v }
+      if Self.isDecimalText(s.value) {
+        numberRange(
+          node,
+          "\(context): `\(s.value)` is out of range: decimals have at most \(Money.scaleDigits) places and are at most \(Money.format(units: Int64.max))"
+        )
+        return nil
+      }
+    }
+    typeError(node, expected: "a decimal number", in: context)
+    return nil
+  }
+
+  /// `rules.number-range` at a scalar.
+  mutating func numberRange(_ node: YAMLNode, _ message: String) {
+    error(
+      "rules.number-range", message, at: node.location, length: node.scalarText.map { $0.unicodeScalars.count } ?? 1)
+  }
+
+  /// Digits with an optional sign: a whole number, whatever its size.
+  static func isWholeNumberText(_ text: String) -> Bool {
+    var bytes = Substring(text).utf8[...]
+    if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+    return !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+  }
+
+  /// Digits with an optional sign and decimal point: a decimal, whatever its size or places.
+  static func isDecimalText(_ text: String) -> Bool {
+    let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let whole = parts.first, isWholeNumberText(String(whole)) else { return false }
+    return parts.count == 1 || (!parts[1].isEmpty && parts[1].utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
   }
 
   mutating func list(_ node: YAMLNode?, _ context: String) -> [YAMLNode]? {

@@ -92,6 +92,9 @@ public struct RuleDuration: Sendable, Hashable, CustomStringConvertible {
   }
   public var amount: Int
   public var unit: Unit
+  /// The most units a duration counts (999,999 weeks is about 19,000 years): every
+  /// arithmetic on durations stays far inside Int64 milliseconds.
+  public static let maximumAmount = 999_999
 
   public init(_ amount: Int, _ unit: Unit) {
     self.amount = amount

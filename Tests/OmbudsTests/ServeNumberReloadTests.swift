@@ -1,0 +1,62 @@
+import Foundation
+import OmbudsEngine
+import OmbudsStore
+import Testing
+
+/// A rule change whose numbers are out of range (a decimal bound past what money arithmetic
+/// holds, an integer past Int64) saved under a running `ombuds serve`: refused with the
+/// number's position and `rules.number-range`, while the last good rules keep serving.
+@Suite(.serialized) struct ServeNumberReloadTests {
+  @Test func outOfRangeNumbersAreRefusedAndTheLastGoodRulesKeepServing() throws {
+    let f = try NotifierFixture()
+    let events = ServeTests.Events()
+    let server = try TestHTTPServer(arrived: { events.signal() })
+    defer { server.shutdown() }
+    guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
+    let process = Process()
+    process.executableURL = products.appendingPathComponent("ombuds")
+    process.arguments = [
+      "serve", "--store", f.storePath, "--rules", f.rulesDir.path, "--notify-file", f.notificationsFile,
+      "--review-interval", "1",
+    ]
+    process.environment = ProcessInfo.processInfo.environment.merging(f.environment(server)) { _, new in new }
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    err.fileHandleForReading.readabilityHandler = { h in events.append(h.availableData) }
+    process.terminationHandler = { _ in events.signal() }
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+    func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }
+
+    try f.store.apply(received("N1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    try events.wait("the first delivery") { delivered("N1/enter/major/0/customer_service_center/webhook") }
+
+    // The change that made `rules-check` die of an arithmetic overflow before.
+    let extra = f.rulesDir.appendingPathComponent("zz-numbers.yaml")
+    try """
+    fields:
+      ratio:
+        type: decimal
+        max: 99999999999999999
+        default: 1
+      floors:
+        type: integer
+        min: -99999999999999999999
+        default: 0
+
+    """.write(to: extra, atomically: true, encoding: .utf8)
+    try events.wait("the refusal") { events.log.contains("rules refused") }
+    #expect(events.log.contains("zz-numbers.yaml"))
+    #expect(events.log.contains("\"code\":\"rules.number-range\""))
+    #expect(process.isRunning)
+
+    try f.store.apply(received("N2", "2025-10-09T11:00:00+08:00", ["media": "exposed"]))
+    try events.wait("delivery under the last good rules") {
+      delivered("N2/enter/major/0/customer_service_center/webhook")
+    }
+    process.terminate()
+    try events.wait("the exit") { !process.isRunning }
+    #expect(process.terminationStatus == 0)
+  }
+}
