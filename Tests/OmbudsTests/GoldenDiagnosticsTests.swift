@@ -77,6 +77,6 @@ import Testing
     "rules-level-in-level-condition": "rules.level-in-level-condition",
     "rules-calendar-coverage": "rules.calendar-coverage", "rules-deadline-not-timestamp": "rules.type-mismatch",
     "rules-keyword-checks": "rules.keyword-swallowed", "rules-now-in-condition": "rules.type-mismatch",
-    "yaml-errors-first": "yaml.tab",
+    "yaml-errors-first": "yaml.tab", "rules-number-range": "rules.number-range",
   ]
 }

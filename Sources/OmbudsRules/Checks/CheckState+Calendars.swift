@@ -1,0 +1,164 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `calendars`: business calendars — zones, weekends, holidays, make-up days, office hours.
+extension CheckState {
+  mutating func checkCalendars() {
+    let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    for pair in entries("calendars") {
+      let context = "calendar `\(pair.key.value)`"
+      guard
+        let keys = reader.mapping(
+          pair.value, context,
+          allowed: [
+            "label", "time_zone", "weekend", "holidays", "working_days", "covers", "description", "office_hours",
+          ])
+      else { continue }
+      var tz = timeZone
+      if let node = keys["time_zone"]?.value, let id = reader.string(node, "\(context) time_zone") {
+        if TimeZone(identifier: id) == nil {
+          reader.error(
+            "rules.unknown-time-zone", "unknown time zone `\(id)`", at: node.location,
+            length: id.unicodeScalars.count,
+            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
+              ?? "use an IANA name such as Asia/Shanghai")
+        } else {
+          tz = id
+        }
+      }
+      var weekend: Set<Int> = [5, 6]
+      if let node = keys["weekend"]?.value, let days = reader.identifiers(node, "\(context) weekend") {
+        weekend = []
+        for d in days {
+          if let i = weekdays.firstIndex(of: d.value.lowercased()) {
+            weekend.insert(i)
+          } else {
+            reader.error(
+              "rules.unknown-value", "`\(d.value)` is not a weekday", at: d.location,
+              length: d.value.unicodeScalars.count, help: Suggest.help(for: d.value, in: weekdays))
+          }
+        }
+      }
+      var covers: [Int] = []
+      if let node = keys["covers"]?.value, let items = reader.list(node, "\(context) covers") {
+        for item in items {
+          guard let year = reader.integer(item, "\(context) covers") else { continue }
+          guard (1900...2200).contains(year) else {
+            reader.error(
+              "rules.date-range", "\(context) covers: \(year) is not a year between 1900 and 2200",
+              at: item.location, length: item.scalarText?.unicodeScalars.count ?? 1)
+            continue
+          }
+          covers.append(Int(year))
+        }
+      }
+      var holidays: [CivilDate: String] = [:]
+      var holidayLocations: [CivilDate: SourceLocation] = [:]
+      for item in reader.list(keys["holidays"]?.value, "\(context) holidays") ?? [] {
+        var dates: [(CivilDate, SourceLocation)] = []
+        var name = ""
+        if case .scalar = item {
+          if let d = reader.date(item, "\(context) holiday") { dates.append((d, item.location)) }
+        } else if let h = reader.mapping(item, "\(context) holiday", allowed: ["name", "dates", "from", "to"]) {
+          name = reader.string(h["name"]?.value, "holiday name") ?? ""
+          for d in reader.list(h["dates"]?.value, "holiday dates") ?? [] {
+            if let date = reader.date(d, "holiday date") { dates.append((date, d.location)) }
+          }
+          if let fromNode = h["from"]?.value {
+            guard let toNode = h["to"]?.value else {
+              reader.error("rules.missing-key", "a holiday with `from` needs `to`", at: item.location)
+              continue
+            }
+            if let from = reader.date(fromNode, "holiday from"), let to = reader.date(toNode, "holiday to") {
+              if to < from {
+                reader.error(
+                  "rules.date-range", "holiday ends (\(to)) before it starts (\(from))", at: toNode.location,
+                  length: 10, related: [.init("starts here", at: fromNode.location)])
+              } else if to.dayNumber - from.dayNumber > 366 {
+                reader.error("rules.date-range", "holiday is longer than a year", at: toNode.location, length: 10)
+              } else {
+                for n in from.dayNumber...to.dayNumber { dates.append((CivilDate(dayNumber: n), fromNode.location)) }
+              }
+            }
+          } else if h["to"] != nil {
+            reader.error("rules.missing-key", "a holiday with `to` needs `from`", at: item.location)
+          }
+          if dates.isEmpty, h["from"] == nil {
+            reader.error("rules.missing-key", "a holiday needs `dates` or `from` and `to`", at: item.location)
+          }
+        }
+        for (d, loc) in dates {
+          holidays[d] = name
+          if holidayLocations[d] == nil { holidayLocations[d] = loc }
+          if !covers.isEmpty, !covers.contains(d.year) {
+            reader.warning(
+              "rules.calendar-coverage",
+              "holiday \(d) is outside the years this calendar covers (\(covers.map(String.init).joined(separator: ", ")))",
+              at: loc, length: 10, help: "add \(d.year) to `covers`")
+          }
+        }
+      }
+      var working: Set<CivilDate> = []
+      for item in reader.list(keys["working_days"]?.value, "\(context) working_days") ?? [] {
+        guard let d = reader.date(item, "\(context) working day") else { continue }
+        if let h = holidayLocations[d] {
+          reader.error(
+            "rules.holiday-conflict", "\(d) is both a holiday and a working day", at: item.location, length: 10,
+            related: [.init("listed as a holiday here", at: h)])
+          continue
+        }
+        if !weekend.contains(d.weekday) {
+          reader.warning(
+            "rules.redundant-working-day", "\(d) is a \(weekdays[d.weekday]) and already a working day",
+            at: item.location, length: 10)
+        }
+        working.insert(d)
+      }
+      var office = 540..<1080
+      if let node = keys["office_hours"]?.value, let hours = officeHours(node, "\(context) office_hours") {
+        office = hours
+      }
+      calendars.append(
+        CalendarDecl(
+          id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"), timeZone: tz,
+          weekend: weekend, holidays: holidays, workingDays: working, covers: covers, location: pair.key.location,
+          officeHours: office))
+    }
+    if let c = defaultCalendar, !calendars.contains(where: { $0.id == c }),
+      let node = sections["settings"]?.first?.value["calendar"]
+    {
+      reader.error(
+        "rules.undefined-calendar", "undefined calendar `\(c)`", at: node.location, length: c.unicodeScalars.count,
+        help: Suggest.help(for: c, in: calendars.map(\.id)) ?? "define it under `calendars:`")
+    }
+  }
+
+  /// `office_hours: {from: "09:00", to: "18:00"}`, in minutes after midnight.
+  mutating func officeHours(_ node: YAMLNode, _ context: String) -> Range<Int>? {
+    guard let keys = reader.mapping(node, context, allowed: ["from", "to"], required: ["from", "to"]) else {
+      return nil
+    }
+    func minutes(_ n: YAMLNode?) -> Int? {
+      guard let n, let text = n.scalarText else { return nil }
+      let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+      guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
+        (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440
+      else {
+        reader.error(
+          "rules.type", "\(context): expected a time such as `09:00`, found `\(text)`", at: n.location,
+          length: text.unicodeScalars.count)
+        return nil
+      }
+      return h * 60 + m
+    }
+    guard let from = minutes(keys["from"]?.value), let to = minutes(keys["to"]?.value) else { return nil }
+    guard from < to else {
+      reader.error(
+        "rules.date-range", "\(context): office hours end before they start",
+        at: keys["to"]?.value.location ?? node.location, length: 5)
+      return nil
+    }
+    return from..<to
+  }
+}

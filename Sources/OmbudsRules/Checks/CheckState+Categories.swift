@@ -1,0 +1,146 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Passes `categories`, `keyword-lists`, `keywords` and `harmful-information`: harmful-content
+/// screening.
+extension CheckState {
+  mutating func checkCategories() {
+    for pair in entries("categories") {
+      let context = "category `\(pair.key.value)`"
+      guard
+        let keys = reader.mapping(
+          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions"])
+      else { continue }
+      var decl = CategoryDecl(
+        id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
+        major: keys["major"].flatMap { reader.bool($0.value, "\(context) major") } ?? false,
+        location: pair.key.location)
+      for item in reader.list(keys["keywords"]?.value, "\(context) keywords") ?? [] {
+        if case .scalar(let k, _) = item, !item.isNull {
+          decl.keywords.append(Located(k.value, at: item.contentLocation))
+        } else {
+          reader.typeError(item, expected: "a keyword (text)", in: "\(context) keywords")
+        }
+      }
+      for item in reader.list(keys["exceptions"]?.value, "\(context) exceptions") ?? [] {
+        if case .scalar(let k, _) = item, !item.isNull {
+          decl.exceptions.append(Located(k.value, at: item.contentLocation))
+        } else {
+          reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
+        }
+      }
+      categories.append(decl)
+    }
+  }
+
+  // MARK: keywords
+
+  /// `keyword_lists: [path, …]`: plain-text lists, one `category<TAB>keyword` per line, `#`
+  /// comments; paths relative to the file that names them.
+  mutating func checkKeywordLists() {
+    for def in sections["keyword_lists"] ?? [] {
+      for item in reader.list(def.value, "keyword_lists") ?? [] {
+        guard let relative = reader.string(item, "keyword list path") else { continue }
+        let path = Self.importedPath(relative, from: def.key.location.file)
+        guard let read = importedFiles[path], let bytes = read else {
+          reader.error(
+            "rules.io", "cannot read keyword list `\(relative)` (looked for \(path))", at: item.location,
+            length: relative.unicodeScalars.count)
+          continue
+        }
+        let source = SourceFile(path: path, bytes: bytes)
+        extraSources.append(source)
+        readKeywordList(source)
+      }
+    }
+  }
+
+  mutating func readKeywordList(_ source: SourceFile) {
+    let (entries, diagnostics) = KeywordList.parse(source)
+    reader.bag.add(contentsOf: diagnostics)
+    var index: [String: Int] = [:]
+    for (i, c) in categories.enumerated() { index[c.id] = i }
+    for entry in entries {
+      guard let c = index[entry.category.value] else {
+        reader.error(
+          "rules.undefined-category", "undefined category `\(entry.category.value)`", at: entry.category.location,
+          length: entry.category.value.unicodeScalars.count,
+          help: Suggest.help(for: entry.category.value, in: categories.map(\.id)) ?? "define it under `categories:`")
+        continue
+      }
+      categories[c].keywords.append(entry.keyword)
+    }
+  }
+
+  /// Empty categories and keywords, keywords in two categories, keywords an exception swallows.
+  mutating func checkKeywords() {
+    if categories.count > 64, let extra = categories.dropFirst(64).first {
+      reader.error(
+        "rules.too-many-categories", "a rule set holds at most 64 categories; this is number 65 of \(categories.count)",
+        at: extra.location, length: extra.id.unicodeScalars.count)
+    }
+    var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]
+    for category in categories {
+      if category.keywords.isEmpty {
+        reader.error(
+          "rules.empty-category", "category `\(category.id)` has no keywords", at: category.location,
+          length: category.id.unicodeScalars.count, help: "list its keywords under `keywords:`, or import a list")
+      }
+      let exceptions = category.exceptions.map { ($0, Normalizer.fold($0.value).filter { $0 != 0x0A }) }
+      for (e, folded) in exceptions where folded.isEmpty {
+        reader.error(
+          "rules.empty-keyword",
+          "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
+          at: e.location, length: max(1, e.value.unicodeScalars.count))
+      }
+      for k in category.keywords {
+        let folded = Normalizer.fold(k.value).filter { $0 != 0x0A }
+        if folded.isEmpty {
+          reader.error(
+            "rules.empty-keyword",
+            "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
+            at: k.location, length: max(1, k.value.unicodeScalars.count))
+          continue
+        }
+        if let first = seen[folded] {
+          reader.warning(
+            "rules.duplicate-keyword",
+            first.category == category.id
+              ? "keyword `\(k.value)` is listed twice in `\(category.id)`"
+              : "keyword `\(k.value)` is in `\(first.category)` and in `\(category.id)`",
+            at: k.location, length: k.value.unicodeScalars.count,
+            related: [.init("also listed here", at: first.location)],
+            help: "keep it in one category")
+        } else {
+          seen[folded] = (category.id, k.location)
+        }
+        for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
+          reader.warning(
+            "rules.keyword-swallowed",
+            "keyword `\(k.value)` can never be reported: the exception `\(e.value)` lies inside every match of it",
+            at: k.location, length: k.value.unicodeScalars.count,
+            related: [.init("exception here", at: e.location)])
+        }
+      }
+    }
+  }
+
+  static func contains(_ haystack: [UInt32], _ needle: [UInt32]) -> Bool {
+    guard needle.count <= haystack.count else { return false }
+    for start in 0...(haystack.count - needle.count)
+    where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+      return true
+    }
+    return false
+  }
+
+  /// `harmful_information: {on_major: [duty, …]}`: what a report in a `major` category triggers.
+  mutating func checkHarmfulInformation() {
+    guard let def = sections["harmful_information"]?.first else { return }
+    guard let keys = reader.mapping(def.value, "harmful_information", allowed: ["on_major"]) else { return }
+    harmfulMajorDuties = (reader.list(keys["on_major"]?.value, "harmful_information on_major") ?? []).compactMap {
+      duty($0, "harmful_information on_major")
+    }
+  }
+}

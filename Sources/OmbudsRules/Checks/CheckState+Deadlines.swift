@@ -1,0 +1,71 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `deadlines`: which rule gives each deadline, on which calendar, and its extension cap.
+extension CheckState {
+  mutating func checkDeadlines() {
+    for pair in entries("deadlines") {
+      let context = "deadline `\(pair.key.value)`"
+      var rulesNode: YAMLNode?
+      var label: String?
+      var calendar = defaultCalendar ?? calendars.first?.id ?? ""
+      var maximum: RuleDuration?
+      if pair.value.items != nil {
+        rulesNode = pair.value
+      } else if let keys = reader.mapping(
+        pair.value, context, allowed: ["label", "rules", "calendar", "max", "description"], required: ["rules"])
+      {
+        rulesNode = keys["rules"]?.value
+        label = reader.string(keys["label"]?.value, "\(context) label")
+        if let c = reader.identifier(keys["calendar"]?.value, "\(context) calendar") {
+          if calendars.contains(where: { $0.id == c.value }) {
+            calendar = c.value
+          } else {
+            reader.error(
+              "rules.undefined-calendar", "undefined calendar `\(c.value)`", at: c.location,
+              length: c.value.unicodeScalars.count, help: Suggest.help(for: c.value, in: calendars.map(\.id)))
+          }
+        }
+        maximum = reader.duration(keys["max"]?.value, "\(context) max")
+      }
+      var rules: [DeadlineRule] = []
+      for node in reader.list(rulesNode, "\(context) rules") ?? [] {
+        guard let r = reader.mapping(node, "\(context) rule", allowed: ["when", "due"], required: ["due"]) else {
+          continue
+        }
+        let when = r["when"].flatMap { item($0.value, .general) }
+        guard let dueNode = r["due"]?.value, let due = reader.expression(dueNode, "\(context) due") else { continue }
+        guard case .plus(.name(let baseName, let bspan), .duration(let d, let dspan), _) = due else {
+          reader.error(
+            "rules.type-mismatch", "a due time is a timestamp plus a duration", at: due.span.location,
+            length: due.span.length, help: "e.g. `received_at + 24 hours`")
+          continue
+        }
+        guard let f = fields.first(where: { $0.id == baseName }) else {
+          reader.error(
+            "rules.unknown-field", "unknown field `\(baseName)`", at: bspan.location, length: bspan.length,
+            help: Suggest.help(for: baseName, in: fields.filter { $0.type == .timestamp }.map(\.id)))
+          continue
+        }
+        guard f.type == .timestamp else {
+          reader.error(
+            "rules.type-mismatch", "`\(baseName)` is not a timestamp", at: bspan.location, length: bspan.length,
+            help: Suggest.help(for: baseName, in: fields.filter { $0.type == .timestamp }.map(\.id)))
+          continue
+        }
+        guard let add = reader.positive(d, dspan) else { continue }
+        if add.unit == .workingDays, calendars.isEmpty {
+          reader.error(
+            "rules.undefined-calendar", "working days need a business calendar; none is defined",
+            at: dspan.location, length: dspan.length)
+        }
+        rules.append(DeadlineRule(when: when, baseSlot: f.slot, baseName: baseName, add: add, location: node.location))
+      }
+      deadlines.append(
+        DeadlineDecl(
+          id: pair.key.value, label: label, calendar: calendar, rules: rules, maximum: maximum,
+          location: pair.key.location))
+    }
+  }
+}

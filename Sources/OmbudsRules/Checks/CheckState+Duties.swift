@@ -1,0 +1,185 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Passes `duties`, `gates`, `deadline-alerts` and `approval-requests`: routes and approvals.
+extension CheckState {
+  mutating func duty(
+    _ node: YAMLNode, _ context: String, extra: [String] = [], pseudoRecipients: [String] = []
+  ) -> Duty? {
+    guard
+      let keys = reader.mapping(
+        node, context, allowed: ["notify", "at", "every", "report", "to", "label", "include_identity"] + extra)
+    else { return nil }
+    if keys["notify"] == nil, keys["report"] == nil {
+      reader.error("rules.missing-key", "\(context) needs `notify` or `report`", at: node.location)
+      return nil
+    }
+    var recipients: [Located<String>] = []
+    recipients += reader.identifiers(keys["notify"]?.value, "\(context) notify") ?? []
+    recipients += reader.identifiers(keys["to"]?.value, "\(context) to") ?? []
+    for r in recipients where !pseudoRecipients.contains(r.value) { checkRole(r, as: "recipient") }
+    let includeIdentity = reader.bool(keys["include_identity"]?.value, "\(context) include_identity") ?? false
+    let report = reader.identifier(keys["report"]?.value, "\(context) report")
+    if let report { checkReport(report) }
+    var at = Duty.When.once
+    if let node = keys["at"]?.value, let s = reader.string(node, "\(context) at") {
+      if let w = Duty.When(rawValue: s) {
+        at = w
+      } else {
+        reader.error(
+          "rules.unknown-value", "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
+          at: node.location, length: s.unicodeScalars.count,
+          help: Suggest.help(for: s, in: ["once", "office_hours", "next_working_day"]))
+      }
+    }
+    return Duty(
+      notify: recipients.map(\.value), report: report?.value, at: at,
+      every: reader.duration(keys["every"]?.value, "\(context) every"), location: node.location,
+      includeIdentity: includeIdentity)
+  }
+
+  mutating func checkRole(_ r: Located<String>, as what: String) {
+    if !roles.contains(where: { $0.id == r.value }) {
+      reader.error(
+        "rules.undefined-role", "undefined \(what) `\(r.value)`", at: r.location, length: r.value.unicodeScalars.count,
+        help: Suggest.help(for: r.value, in: roles.map(\.id)) ?? "define it under `roles:`")
+    }
+  }
+
+  mutating func checkReport(_ r: Located<String>) {
+    if !reports.contains(where: { $0.id == r.value }) {
+      reader.error(
+        "rules.undefined-report", "undefined report `\(r.value)`", at: r.location,
+        length: r.value.unicodeScalars.count,
+        help: Suggest.help(for: r.value, in: reports.map(\.id)) ?? "define it under `reports:`")
+    }
+  }
+
+  mutating func checkDuties() {
+    for pair in entries("duties") {
+      let id = pair.key.value
+      if !levels.contains(where: { $0.id == id }) {
+        reader.error(
+          "rules.undefined-level", "undefined level `\(id)`", at: pair.key.location, length: id.unicodeScalars.count,
+          help: Suggest.help(for: id, in: levels.map(\.id)))
+        continue
+      }
+      let context = "duties of `\(id)`"
+      guard
+        let keys = reader.mapping(pair.value, context, allowed: ["on_enter", "while_open", "on_change", "on_close"])
+      else {
+        continue
+      }
+      var d = LevelDuties()
+      d.onEnter = (reader.list(keys["on_enter"]?.value, "\(context) on_enter") ?? []).compactMap {
+        duty($0, "\(context) on_enter")
+      }
+      d.whileOpen = (reader.list(keys["while_open"]?.value, "\(context) while_open") ?? []).compactMap {
+        duty($0, "\(context) while_open")
+      }
+      for w in d.whileOpen where w.every == nil {
+        reader.error("rules.missing-key", "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
+      }
+      for node in reader.list(keys["on_change"]?.value, "\(context) on_change") ?? [] {
+        guard var change = duty(node, "\(context) on_change", extra: ["fields"]) else { continue }
+        if let f = node["fields"] {
+          for name in reader.identifiers(f, "\(context) on_change fields") ?? [] {
+            if fields.contains(where: { $0.id == name.value }) {
+              change.fields.append(name.value)
+            } else {
+              reader.error(
+                "rules.unknown-field", "unknown field `\(name.value)`", at: name.location,
+                length: name.value.unicodeScalars.count,
+                help: Suggest.help(for: name.value, in: fields.map(\.id)) ?? "declare it under `fields:`")
+            }
+          }
+        }
+        d.onChange.append(change)
+      }
+      d.onClose = (reader.list(keys["on_close"]?.value, "\(context) on_close") ?? []).compactMap {
+        duty($0, "\(context) on_close")
+      }
+      duties[id] = d
+    }
+  }
+
+  mutating func checkGates() {
+    let transitions = [
+      "register", "accept", "reject", "assign", "investigate", "propose", "approve", "carry_out", "reply",
+      "follow_up", "close", "reopen", "appeal", "extend",
+    ]
+    for def in sections["gates"] ?? [] {
+      for node in reader.list(def.value, "gates") ?? [] {
+        guard
+          let keys = reader.mapping(
+            node, "gate", allowed: ["transition", "when", "require_approval", "require_report", "label"],
+            required: ["transition"])
+        else { continue }
+        guard let t = reader.identifier(keys["transition"]?.value, "gate transition") else { continue }
+        if !transitions.contains(t.value) {
+          reader.error(
+            "rules.unknown-value", "unknown transition `\(t.value)`", at: t.location,
+            length: t.value.unicodeScalars.count,
+            help: Suggest.help(for: t.value, in: transitions) ?? "transitions: \(transitions.joined(separator: ", "))")
+        }
+        let approval = reader.identifier(keys["require_approval"]?.value, "gate require_approval")
+        if let approval, approval.value != "refund_approver" { checkRole(approval, as: "approver") }
+        let report = reader.identifier(keys["require_report"]?.value, "gate require_report")
+        if let report { checkReport(report) }
+        if approval == nil, report == nil {
+          reader.error("rules.missing-key", "a gate needs `require_approval` or `require_report`", at: node.location)
+        }
+        gates.append(
+          Gate(
+            transition: t.value, when: keys["when"].flatMap { item($0.value, .general) },
+            requireApproval: approval?.value, requireReport: report?.value, location: node.location))
+      }
+    }
+  }
+
+  /// `deadline_alerts: {DEADLINE: [{before: 4h | on_breach: true | after: 1 working day, notify: […]}]}`.
+  mutating func checkDeadlineAlerts() {
+    for pair in entries("deadline_alerts") {
+      let name = pair.key.value
+      guard let index = deadlines.firstIndex(where: { $0.id == name }) else {
+        reader.error(
+          "rules.undefined-deadline", "undefined deadline `\(name)`", at: pair.key.location,
+          length: name.unicodeScalars.count,
+          help: Suggest.help(for: name, in: deadlines.map(\.id)) ?? "define it under `deadlines:`")
+        continue
+      }
+      let context = "deadline alert of `\(name)`"
+      for node in reader.list(pair.value, context) ?? [] {
+        guard let d = duty(node, context, extra: ["before", "after", "on_breach"]) else { continue }
+        var offsets: [DeadlineAlert.Offset] = []
+        if let n = node["before"], let v = reader.duration(n, "\(context) before") { offsets.append(.before(v)) }
+        if let n = node["after"], let v = reader.duration(n, "\(context) after") { offsets.append(.after(v)) }
+        if let n = node["on_breach"] {
+          if reader.bool(n, "\(context) on_breach") == true {
+            offsets.append(.breach)
+          } else {
+            reader.error("rules.type", "\(context): `on_breach` is `true` or left out", at: n.location)
+          }
+        }
+        let given = ["before", "after", "on_breach"].filter { node[$0] != nil }
+        if given.count != 1 {
+          reader.error(
+            "rules.missing-key", "\(context) needs exactly one of `before`, `on_breach: true` or `after`",
+            at: node.location)
+          continue
+        }
+        guard let offset = offsets.first else { continue }
+        deadlineAlerts.append(DeadlineAlert(deadline: name, deadlineIndex: index, offset: offset, duty: d))
+      }
+    }
+  }
+
+  /// `approval_requests: [{notify: [approver, …]}]`: who hears that an approval is wanted.
+  mutating func checkApprovalRequests() {
+    guard let def = sections["approval_requests"]?.first else { return }
+    approvalRequests = (reader.list(def.value, "approval_requests") ?? []).compactMap {
+      duty($0, "approval_requests", pseudoRecipients: ["approver"])
+    }
+  }
+}

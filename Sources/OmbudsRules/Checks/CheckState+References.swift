@@ -1,0 +1,20 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `references`: names used across sections (override role, tier approvers) are defined.
+extension CheckState {
+  mutating func checkReferences() {
+    if let r = overrideBy { checkRole(r, as: "override role") }
+    for tier in refund?.tiers ?? [] {
+      if !roles.contains(where: { $0.id == tier.approver }) {
+        reader.error(
+          "rules.undefined-role", "undefined approver `\(tier.approver)`", at: tier.location,
+          help: Suggest.help(for: tier.approver, in: roles.map(\.id)) ?? "define it under `roles:`")
+      }
+    }
+    if fields.contains(where: { $0.type == .money }), refund == nil {
+      // Money facts work without tiers; nothing to say.
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `refunds`: the refund approval tiers and currency equivalents.
+extension CheckState {
+  mutating func checkRefunds() {
+    guard let def = sections["refund_approval"]?.first else { return }
+    guard
+      let keys = reader.mapping(
+        def.value, "refund_approval", allowed: ["currency", "tiers", "equivalents"], required: ["tiers"])
+    else { return }
+    var base = currency
+    if let node = keys["currency"]?.value, let c = reader.string(node, "refund_approval currency") {
+      if c != currency {
+        reader.error(
+          "rules.tier-currency", "refund tiers are in \(c) but the policy's currency is \(currency)",
+          at: node.location, length: c.unicodeScalars.count)
+      }
+      base = c
+    }
+    var equivalents: [String: Int64] = [base: Money.scale]
+    if let node = keys["equivalents"]?.value, let pairs = node.pairs {
+      for p in pairs {
+        if let t = p.value.scalarText, let v = Money.parseUnits(Substring(t)), v > 0 {
+          equivalents[p.key.value] = v
+        } else {
+          reader.typeError(
+            p.value, expected: "a positive exchange rate such as 7.10", in: "equivalent of \(p.key.value)")
+        }
+      }
+    } else if let node = keys["equivalents"]?.value {
+      reader.typeError(node, expected: "a mapping of currency codes to rates", in: "refund_approval equivalents")
+    }
+    var tiers: [RefundTier] = []
+    for node in reader.list(keys["tiers"]?.value, "refund_approval tiers") ?? [] {
+      guard
+        let t = reader.mapping(
+          node, "refund tier", allowed: ["above", "up_to", "approver", "label"], required: ["above", "approver"])
+      else { continue }
+      guard let above = reader.money(t["above"]?.value, "tier above", currency: base),
+        let approver = reader.identifier(t["approver"]?.value, "tier approver")
+      else { continue }
+      let upTo = t["up_to"].flatMap { reader.money($0.value, "tier up_to", currency: base) }
+      if let upTo, upTo <= above {
+        reader.error(
+          "rules.tier-overlap",
+          "tier is empty: up_to \(Money.format(units: upTo)) is not above \(Money.format(units: above))",
+          at: node.location)
+        continue
+      }
+      tiers.append(RefundTier(above: above, upTo: upTo, approver: approver.value, location: node.location))
+      _ = approver
+    }
+    let sorted = tiers.sorted { $0.above < $1.above }
+    if let first = sorted.first, first.above > 0 {
+      reader.error(
+        "rules.tier-gap", "amounts above 0 up to \(Money.format(units: first.above)) \(base) have no approver",
+        at: first.location)
+    }
+    for (a, b) in zip(sorted, sorted.dropFirst()) {
+      guard let upTo = a.upTo else {
+        reader.error(
+          "rules.tier-overlap",
+          "this tier has no upper limit, so it overlaps the tier above \(Money.format(units: b.above))",
+          at: a.location, related: [.init("overlapping tier", at: b.location)])
+        continue
+      }
+      if upTo < b.above {
+        reader.error(
+          "rules.tier-gap",
+          "amounts above \(Money.format(units: upTo)) up to \(Money.format(units: b.above)) \(base) have no approver",
+          at: b.location, related: [.init("the tier below ends here", at: a.location)])
+      } else if upTo > b.above {
+        reader.error(
+          "rules.tier-overlap",
+          "amounts above \(Money.format(units: b.above)) up to \(Money.format(units: upTo)) \(base) fall in two tiers",
+          at: b.location, related: [.init("the tier below reaches up to \(Money.format(units: upTo))", at: a.location)])
+      }
+    }
+    if let last = sorted.last, let upTo = last.upTo {
+      reader.error(
+        "rules.tier-gap", "amounts above \(Money.format(units: upTo)) \(base) have no approver", at: last.location,
+        help: "leave out `up_to` on the highest tier")
+    }
+    refund = RefundPolicy(currency: base, equivalents: equivalents, tiers: sorted, location: def.key.location)
+  }
+}

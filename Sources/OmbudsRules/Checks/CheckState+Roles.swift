@@ -1,0 +1,117 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Passes `roles` and `reports`: who is told, through which channels; the reports cases need.
+extension CheckState {
+  mutating func checkRoles() {
+    for pair in entries("roles") {
+      let context = "role `\(pair.key.value)`"
+      if pair.value.isNull {
+        roles.append(RoleDecl(id: pair.key.value, label: nil, channels: ["log"], location: pair.key.location))
+        continue
+      }
+      guard
+        let keys = reader.mapping(
+          pair.value, context, allowed: ["label", "channels", "description", "webhook", "file"])
+      else {
+        continue
+      }
+      let channels = reader.identifiers(keys["channels"]?.value, "\(context) channels") ?? []
+      let known = ["log", "file", "webhook"]
+      for c in channels where !known.contains(c.value) {
+        reader.error(
+          "rules.unknown-value", "unknown channel `\(c.value)`", at: c.location, length: c.value.unicodeScalars.count,
+          help: Suggest.help(for: c.value, in: known) ?? "channels: log, file, webhook")
+      }
+      var role = RoleDecl(
+        id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
+        channels: channels.isEmpty ? ["log"] : channels.map(\.value), location: pair.key.location)
+      if let node = keys["webhook"]?.value { role.webhook = webhook(node, context) }
+      if let node = keys["file"]?.value { role.file = reader.string(node, "\(context) file") }
+      if let c = channels.first(where: { $0.value == "webhook" }), keys["webhook"] == nil {
+        reader.error(
+          "rules.missing-key", "\(context) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
+          at: c.location, length: 7)
+      }
+      if let w = keys["webhook"], !channels.contains(where: { $0.value == "webhook" }) {
+        reader.warning(
+          "rules.unused-channel", "\(context) defines a webhook but does not list `webhook` in `channels`",
+          at: w.key.location, length: 7, help: "add it: `channels: [webhook]`")
+      }
+      roles.append(role)
+    }
+  }
+
+  /// `webhook: {url: …, url_env: …, secret_env: …, timeout: 1 minute}`.
+  mutating func webhook(_ node: YAMLNode, _ context: String) -> WebhookTarget? {
+    let inner = "\(context) webhook"
+    guard let keys = reader.mapping(node, inner, allowed: ["url", "url_env", "secret_env", "timeout"]) else {
+      return nil
+    }
+    var target = WebhookTarget()
+    if let n = keys["url"]?.value, let url = reader.string(n, "\(inner) url") {
+      if let c = URLComponents(string: url), c.scheme == "http" || c.scheme == "https", c.host?.isEmpty == false {
+        target.url = url
+      } else {
+        reader.error(
+          "rules.invalid-url", "`\(url)` is not an http:// or https:// URL", at: n.location,
+          length: url.unicodeScalars.count)
+      }
+    }
+    if let n = keys["url_env"]?.value { target.urlEnvironment = environmentName(n, "\(inner) url_env") }
+    if let n = keys["secret_env"]?.value { target.secretEnvironment = environmentName(n, "\(inner) secret_env") }
+    if keys["url"] == nil, keys["url_env"] == nil {
+      reader.error("rules.missing-key", "\(inner) needs `url` or `url_env`", at: node.location)
+    }
+    if keys["secret_env"] == nil {
+      reader.error(
+        "rules.missing-key", "\(inner) needs `secret_env`, the environment variable holding its signing secret",
+        at: node.location)
+    }
+    target.timeout = reader.duration(keys["timeout"]?.value, "\(inner) timeout")
+    if let t = target.timeout, let node = keys["timeout"]?.value, t.bounds.lowerBound > Self.longestWebhookTimeout {
+      reader.numberRange(node, "\(inner) timeout: `\(t)` is too long: one attempt may take at most 1 hour")
+      target.timeout = nil
+    }
+    return target
+  }
+
+  /// An environment variable's name: letters, digits and `_`, not starting with a digit.
+  mutating func environmentName(_ node: YAMLNode, _ context: String) -> String? {
+    guard let name = reader.string(node, context) else { return nil }
+    let ok =
+      !name.isEmpty && name.utf8.first.map({ !(48...57).contains($0) }) == true
+      && name.utf8.allSatisfy {
+        (65...90).contains($0) || (97...122).contains($0) || (48...57).contains($0) || $0 == 95
+      }
+    if !ok {
+      reader.error(
+        "rules.type", "\(context): `\(name)` is not an environment variable name", at: node.location,
+        length: name.unicodeScalars.count)
+      return nil
+    }
+    return name
+  }
+
+  mutating func checkReports() {
+    for pair in entries("reports") {
+      let context = "report `\(pair.key.value)`"
+      guard let keys = reader.mapping(pair.value, context, allowed: ["label", "parts", "description"]) else {
+        continue
+      }
+      var parts: [(String, String)] = []
+      if let node = keys["parts"]?.value {
+        if let ps = node.pairs {
+          for p in ps { parts.append((p.key.value, reader.string(p.value, "\(context) part") ?? p.key.value)) }
+        } else if let items = reader.identifiers(node, "\(context) parts") {
+          parts = items.map { ($0.value, $0.value) }
+        }
+      }
+      reports.append(
+        ReportDecl(
+          id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"), parts: parts,
+          location: pair.key.location))
+    }
+  }
+}

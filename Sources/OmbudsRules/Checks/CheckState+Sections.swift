@@ -1,0 +1,69 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `sections`: which sections each file holds; the entries of keyed sections.
+extension CheckState {
+  mutating func collectSections() {
+    for (_, root) in roots {
+      if root.isNull { continue }
+      guard let pairs = root.pairs else {
+        reader.typeError(root, expected: "a mapping of sections (levels:, fields:, …)", in: "rule file")
+        continue
+      }
+      for pair in pairs {
+        let key = pair.key.value
+        guard RuleSetLoader.sectionKeys.contains(key) else {
+          reader.error(
+            "rules.unknown-key", "unknown section `\(key)`", at: pair.key.location, length: key.unicodeScalars.count,
+            help: Suggest.help(for: key, in: RuleSetLoader.sectionKeys)
+              ?? "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))")
+          continue
+        }
+        sections[key, default: []].append(pair)
+      }
+    }
+    // Singleton sections, and `levels` (whose order must be clear) may be written once only.
+    for key in ["settings", "refund_approval", "levels", "harmful_information", "approval_requests"] {
+      if let defs = sections[key], defs.count > 1 {
+        for extra in defs.dropFirst() {
+          reader.error(
+            "rules.duplicate-definition", "`\(key)` is defined more than once in this rule set",
+            at: extra.key.location, length: key.unicodeScalars.count,
+            related: [.init("first defined here", at: defs[0].key.location)])
+        }
+      }
+    }
+  }
+
+  /// The entries of a keyed section across files, with duplicate ids reported.
+  mutating func entries(_ section: String) -> [YAMLNode.Pair] {
+    var result: [YAMLNode.Pair] = []
+    var seen: [String: SourceLocation] = [:]
+    for def in sections[section] ?? [] {
+      if def.value.isNull { continue }
+      guard let pairs = def.value.pairs else {
+        reader.typeError(def.value, expected: "a mapping of ids", in: "`\(section)`")
+        continue
+      }
+      for pair in pairs {
+        if let first = seen[pair.key.value] {
+          reader.error(
+            "rules.duplicate-definition", "`\(pair.key.value)` is already defined in `\(section)`",
+            at: pair.key.location, length: pair.key.value.unicodeScalars.count,
+            related: [.init("first defined here", at: first)])
+          continue
+        }
+        guard reader.isIdentifier(pair.key.value) else {
+          reader.error(
+            "rules.type", "`\(pair.key.value)` is not a valid id (letters, digits and _)", at: pair.key.location,
+            length: pair.key.value.unicodeScalars.count)
+          continue
+        }
+        seen[pair.key.value] = pair.key.location
+        result.append(pair)
+      }
+    }
+    return result
+  }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `settings`: name, time zone, calendar, currency, override role.
+extension CheckState {
+  mutating func checkSettings() {
+    guard let def = sections["settings"]?.first else { return }
+    guard
+      let keys = reader.mapping(
+        def.value, "settings", allowed: ["name", "time_zone", "calendar", "currency", "label", "override_by"])
+    else { return }
+    settingsName = reader.string(keys["name"]?.value, "settings.name")
+    if let tz = keys["time_zone"]?.value {
+      if let id = reader.string(tz, "settings.time_zone") {
+        if TimeZone(identifier: id) == nil {
+          reader.error(
+            "rules.unknown-time-zone", "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
+            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
+              ?? "use an IANA name such as Asia/Shanghai")
+        } else {
+          timeZone = id
+        }
+      }
+    }
+    if let c = reader.identifier(keys["calendar"]?.value, "settings.calendar") { defaultCalendar = c.value }
+    overrideBy = reader.identifier(keys["override_by"]?.value, "settings.override_by")
+    if let c = keys["currency"]?.value, let code = reader.string(c, "settings.currency") {
+      if code.count == 3, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
+        currency = code
+      } else {
+        reader.error("rules.type", "currency must be a three-letter code such as CNY", at: c.location)
+      }
+    }
+  }
+}
