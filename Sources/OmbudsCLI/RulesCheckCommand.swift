@@ -70,7 +70,7 @@ public struct RulesCheckCommand: ParsableCommand {
           fileList += outcome.files
         } catch {
           diagnostics.append(
-            .error("rules.compile", "\(error)", at: SourceLocation(file: set[0], line: 1, column: 1, offset: 0)))
+            .error(.compile, "\(error)", at: SourceLocation(file: set[0], line: 1, column: 1, offset: 0)))
         }
       }
       diagnostics.sort()

@@ -29,7 +29,7 @@ public struct RuleTestRunner {
     for path in files {
       guard let data = FileManager.default.contents(atPath: path) else {
         outcome.diagnostics.append(
-          .error("test.invalid", "cannot read `\(path)`", at: SourceLocation(file: path, line: 1, column: 1, offset: 0))
+          .error(.testInvalid, "cannot read `\(path)`", at: SourceLocation(file: path, line: 1, column: 1, offset: 0))
         )
         outcome.failed += 1
         continue
@@ -43,7 +43,7 @@ public struct RuleTestRunner {
   }
 
   func invalid(_ message: String, at location: SourceLocation, _ outcome: inout Outcome) {
-    outcome.diagnostics.append(.error("test.invalid", message, at: location))
+    outcome.diagnostics.append(.error(.testInvalid, message, at: location))
     outcome.failed += 1
   }
 
@@ -175,7 +175,7 @@ public struct RuleTestRunner {
     } else {
       outcome.failed += 1
       outcome.diagnostics.append(
-        .error("test.failed", "test \"\(note)\" failed: " + problems.joined(separator: "; "), at: test.location))
+        .error(.testFailed, "test \"\(note)\" failed: " + problems.joined(separator: "; "), at: test.location))
     }
   }
 

@@ -152,20 +152,20 @@ public struct ExprParser {
     } catch let d as Diagnostic {
       return .failure(d)
     } catch {
-      return .failure(.error("rules.expr-syntax", "\(error)", at: base))
+      return .failure(.error(.exprSyntax, "\(error)", at: base))
     }
   }
 
   func syntax(_ message: String, at token: Token, help: String? = nil) -> Diagnostic {
     let s = span(of: token)
-    return .error("rules.expr-syntax", message, at: s.location, length: s.length, help: help)
+    return .error(.exprSyntax, message, at: s.location, length: s.length, help: help)
   }
 
   /// A number too large, or more precise, than the rules keep.
   func numberRange(_ text: String, at token: Token) -> Diagnostic {
     let s = span(of: token)
     return .error(
-      "rules.number-range",
+      .numberRange,
       "`\(text)` is out of range: numbers have at most \(Money.scaleDigits) decimal places and are at most \(Money.format(units: Int64.max))",
       at: s.location, length: s.length)
   }
@@ -479,7 +479,7 @@ public struct ExprParser {
     guard let n = Int(text), n <= RuleDuration.maximumAmount else {
       let s = span(of: t)
       throw Diagnostic.error(
-        "rules.number-range",
+        .numberRange,
         "`\(text)` is out of range: a duration counts at most \(RuleDuration.maximumAmount) of its unit",
         at: s.location, length: s.length)
     }

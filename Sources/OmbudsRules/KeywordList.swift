@@ -15,7 +15,7 @@ public enum KeywordList {
     var diagnostics: [Diagnostic] = []
     if let bad = YAMLParser.firstInvalidUTF8(source.bytes) {
       diagnostics.append(
-        .error("yaml.invalid-utf8", "invalid UTF-8 in a keyword list", at: source.location(offset: bad)))
+        .error(.yamlInvalidUtf8, "invalid UTF-8 in a keyword list", at: source.location(offset: bad)))
       return (entries, diagnostics)
     }
     // Byte by byte (lists hold tens of thousands of lines): spaces, tabs, U+00A0 and U+3000
@@ -58,7 +58,7 @@ public enum KeywordList {
       guard let tab = slice.firstIndex(of: 0x09) else {
         diagnostics.append(
           .error(
-            "rules.type", "a keyword list line is `category<TAB>keyword`; this line has no tab",
+            .keywordLine, "a keyword list line is `category<TAB>keyword`; this line has no tab",
             at: source.location(line: line, column: 1), length: scalars(lo, hi)))
         continue
       }

@@ -129,7 +129,7 @@ struct LevelAnalysis {
         guard let d = conjunction(item.cond) else { continue }
         if unsatisfiable(d) {
           reader.error(
-            "rules.unreachable-level", "no case can satisfy `\(item.text)`", at: item.location, length: item.length)
+            .unreachableLevel, "no case can satisfy `\(item.text)`", at: item.location, length: item.length)
           dead += 1
           continue
         }
@@ -141,14 +141,14 @@ struct LevelAnalysis {
             shadowed = true
             if differsInThreshold(d, ha) {
               reader.error(
-                "rules.level-inversion",
+                .levelInversion,
                 "`\(higher.id)` is looser than `\(lower.id)` on the same measure: every case matching `\(item.text)` already matches `\(h.text)`, so this condition can never decide `\(lower.id)`",
                 at: item.location, length: item.length,
                 related: [.init("`\(higher.id)` condition here", at: h.location)],
                 help: "make the higher level's threshold stricter than the lower level's")
             } else {
               reader.warning(
-                "rules.shadowed-condition",
+                .shadowedCondition,
                 "`\(item.text)` can never decide `\(lower.id)`: `\(higher.id)` already has `\(h.text)`",
                 at: item.location, length: item.length,
                 related: [.init("`\(higher.id)` condition here", at: h.location)])
@@ -160,18 +160,18 @@ struct LevelAnalysis {
       }
       if !lower.items.isEmpty, dead == lower.items.count, lower.mode == .any {
         reader.error(
-          "rules.unreachable-level",
+          .unreachableLevel,
           "no case can reach level `\(lower.id)`: every condition of it is decided by a level above or can never hold",
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
       if lower.mode == .all, let d = conjunction(.and(lower.items.map(\.cond))), unsatisfiable(d) {
         reader.error(
-          "rules.unreachable-level", "no case can reach level `\(lower.id)`: its conditions contradict each other",
+          .unreachableLevel, "no case can reach level `\(lower.id)`: its conditions contradict each other",
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
       if lower.items.count == 1, case .constant(false) = lower.items[0].cond {
         reader.error(
-          "rules.unreachable-level", "level `\(lower.id)` has the condition `false`",
+          .unreachableLevel, "level `\(lower.id)` has the condition `false`",
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
     }

@@ -48,7 +48,7 @@ public enum RuleSetLoader {
       } catch {
         diagnostics.append(
           .error(
-            "rules.io", "cannot read `\(path)`: no such file or directory",
+            .io, "cannot read `\(path)`: no such file or directory",
             at: SourceLocation(file: path, line: 1, column: 1, offset: 0)))
       }
     }
@@ -56,7 +56,7 @@ public enum RuleSetLoader {
     for file in files {
       guard let data = FileManager.default.contents(atPath: file) else {
         diagnostics.append(
-          .error("rules.io", "cannot read `\(file)`", at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
+          .error(.io, "cannot read `\(file)`", at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
         continue
       }
       sources.append(SourceFile(path: file, bytes: [UInt8](data)))
@@ -65,7 +65,7 @@ public enum RuleSetLoader {
       let place = paths.first ?? "."
       diagnostics.append(
         .error(
-          "rules.empty", "no rule files (*.yaml) in `\(place)`",
+          .empty, "no rule files (*.yaml) in `\(place)`",
           at: SourceLocation(file: place, line: 1, column: 1, offset: 0)))
     }
     var result = check(sources: sources)
@@ -93,7 +93,7 @@ public enum RuleSetLoader {
       var diagnostics = reader.bag.sorted
       if reader.bag.dropped > 0, let last = diagnostics.last {
         diagnostics.append(
-          .error("rules.too-many-diagnostics", "\(reader.bag.dropped) more diagnostics not shown", at: last.location))
+          .error(.tooManyDiagnostics, "\(reader.bag.dropped) more diagnostics not shown", at: last.location))
       }
       return LoadResult(
         ruleSet: nil, diagnostics: diagnostics,
@@ -119,7 +119,7 @@ public enum RuleSetLoader {
     var diagnostics = bag.sorted
     if bag.dropped > 0, let last = diagnostics.last {
       diagnostics.append(
-        .error("rules.too-many-diagnostics", "\(bag.dropped) more diagnostics not shown", at: last.location))
+        .error(.tooManyDiagnostics, "\(bag.dropped) more diagnostics not shown", at: last.location))
     }
     let hasErrors = diagnostics.contains { $0.severity == .error }
     return LoadResult(

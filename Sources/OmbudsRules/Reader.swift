@@ -5,14 +5,14 @@ struct Reader {
   var bag = DiagnosticBag()
 
   mutating func error(
-    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
     related: [Diagnostic.Related] = [], help: String? = nil
   ) {
     bag.add(.error(code, message, at: location, length: length, related: related, help: help))
   }
 
   mutating func warning(
-    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
     related: [Diagnostic.Related] = [], help: String? = nil
   ) {
     bag.add(.warning(code, message, at: location, length: length, related: related, help: help))
@@ -20,7 +20,7 @@ struct Reader {
 
   mutating func typeError(_ node: YAMLNode, expected: String, in context: String) {
     let length = node.scalarText.map { $0.unicodeScalars.count } ?? 1
-    error("rules.type", "\(context): expected \(expected), found \(describe(node))", at: node.location, length: length)
+    error(.type, "\(context): expected \(expected), found \(describe(node))", at: node.location, length: length)
   }
 
   func describe(_ node: YAMLNode) -> String {
@@ -44,7 +44,7 @@ struct Reader {
       let key = pair.key.value
       if !allowed.contains(key) {
         error(
-          "rules.unknown-key", "unknown key `\(key)` in \(context)", at: pair.key.location,
+          .unknownKey, "unknown key `\(key)` in \(context)", at: pair.key.location,
           length: key.unicodeScalars.count,
           help: Suggest.help(for: key, in: allowed) ?? "allowed here: \(allowed.joined(separator: ", "))")
         continue
@@ -52,7 +52,7 @@ struct Reader {
       if result[key] == nil { result[key] = pair }
     }
     for key in required where result[key] == nil {
-      error("rules.missing-key", "\(context) needs `\(key)`", at: node.location)
+      error(.missingKey, "\(context) needs `\(key)`", at: node.location)
     }
     return result
   }
@@ -127,7 +127,7 @@ struct Reader {
   /// `rules.number-range` at a scalar.
   mutating func numberRange(_ node: YAMLNode, _ message: String) {
     error(
-      "rules.number-range", message, at: node.location, length: node.scalarText.map { $0.unicodeScalars.count } ?? 1)
+      .numberRange, message, at: node.location, length: node.scalarText.map { $0.unicodeScalars.count } ?? 1)
   }
 
   /// Digits with an optional sign: a whole number, whatever its size.
@@ -167,7 +167,7 @@ struct Reader {
     }
     guard let d = CivilDate(s.value) else {
       error(
-        "rules.invalid-date", "`\(s.value)` is not a valid date", at: s.location,
+        .invalidDate, "`\(s.value)` is not a valid date", at: s.location,
         length: s.value.unicodeScalars.count, help: "write dates as YYYY-MM-DD, e.g. 2025-10-01")
       return nil
     }
@@ -203,7 +203,7 @@ struct Reader {
   mutating func positive(_ d: RuleDuration, _ span: Span) -> RuleDuration? {
     if d.amount <= 0 {
       error(
-        "rules.non-positive-duration", "duration `\(d)` must be longer than zero", at: span.location,
+        .nonPositiveDuration, "duration `\(d)` must be longer than zero", at: span.location,
         length: span.length)
       return nil
     }
@@ -225,7 +225,7 @@ struct Reader {
     }
     if m.currency != currency {
       error(
-        "rules.tier-currency", "amount is in \(m.currency) but this policy compares in \(currency)",
+        .tierCurrency, "amount is in \(m.currency) but this policy compares in \(currency)",
         at: span.location, length: span.length, help: "write the amount in \(currency)")
       return nil
     }

@@ -34,14 +34,14 @@ struct TypeChecker {
       }
       guard pairs.count == 1, let pair = pairs.first else {
         reader.error(
-          "rules.type", "a condition mapping has exactly one key: `any`, `all` or `not`", at: location)
+          .conditionShape, "a condition mapping has exactly one key: `any`, `all` or `not`", at: location)
         return nil
       }
       switch pair.key.value {
       case "any", "all":
         guard let items = reader.list(pair.value, "`\(pair.key.value)`") else { return nil }
         if items.isEmpty {
-          reader.error("rules.type", "`\(pair.key.value)` needs at least one condition", at: pair.key.location)
+          reader.error(.conditionShape, "`\(pair.key.value)` needs at least one condition", at: pair.key.location)
           return nil
         }
         let conds = items.map { condition($0, context, &reader) }
@@ -52,7 +52,7 @@ struct TypeChecker {
         return condition(pair.value, context, &reader).map { .not($0) }
       default:
         reader.error(
-          "rules.unknown-key", "unknown key `\(pair.key.value)` in a condition", at: pair.key.location,
+          .unknownKey, "unknown key `\(pair.key.value)` in a condition", at: pair.key.location,
           length: pair.key.value.unicodeScalars.count,
           help: Suggest.help(for: pair.key.value, in: ["any", "all", "not"]) ?? "use `any`, `all` or `not`")
         return nil
@@ -84,7 +84,7 @@ struct TypeChecker {
       guard let op = operand(e, context, &reader) else { return nil }
       if case .field(let f, _) = op, f.type == .bool { return .flag(slot: f.slot) }
       reader.error(
-        "rules.type-mismatch", "`\(n)` is not a yes/no fact; compare it with a value", at: span.location,
+        .typeMismatch, "`\(n)` is not a yes/no fact; compare it with a value", at: span.location,
         length: span.length, help: "for example `\(n) == …`")
       return nil
     case .compare(let op, let a, let b, let span):
@@ -94,7 +94,7 @@ struct TypeChecker {
     default:
       let s = e.span
       reader.error(
-        "rules.type-mismatch", "this is a value, not a condition", at: s.location, length: s.length,
+        .typeMismatch, "this is a value, not a condition", at: s.location, length: s.length,
         help: "compare it, e.g. `collective_size >= 10`")
       return nil
     }
@@ -123,27 +123,27 @@ struct TypeChecker {
       if n == "open_for" { return .openFor(span) }
       if n == "now" {
         reader.error(
-          "rules.type-mismatch", "`now` cannot be compared in a condition", at: span.location, length: span.length,
+          .typeMismatch, "`now` cannot be compared in a condition", at: span.location, length: span.length,
           help: "compare how long the case has been open instead, e.g. `open_for >= 7 days`")
         return nil
       }
       if n == "level" {
         if context == .level {
           reader.error(
-            "rules.level-in-level-condition", "a level's condition cannot depend on the level itself",
+            .levelInLevelCondition, "a level's condition cannot depend on the level itself",
             at: span.location, length: span.length)
           return nil
         }
         return .level(span)
       }
       reader.error(
-        "rules.unknown-field", "unknown field `\(n)`", at: span.location, length: span.length,
+        .unknownField, "unknown field `\(n)`", at: span.location, length: span.length,
         help: Suggest.help(for: n, in: fieldNames()) ?? "declare it under `fields:`")
       return nil
     case .call(let name, let args, let span):
       guard name == "same_issue_complainants" else {
         reader.error(
-          "rules.unknown-function", "unknown function `\(name)`", at: span.location,
+          .unknownFunction, "unknown function `\(name)`", at: span.location,
           length: name.unicodeScalars.count,
           help: Suggest.help(for: name, in: ["same_issue_complainants"])
             ?? "the aggregates are: same_issue_complainants(within: 1 month)")
@@ -153,14 +153,14 @@ struct TypeChecker {
         case .duration(let d, let dspan) = args[0].value
       else {
         reader.error(
-          "rules.type-mismatch", "`same_issue_complainants` takes one argument, `within: DURATION`",
+          .typeMismatch, "`same_issue_complainants` takes one argument, `within: DURATION`",
           at: span.location, length: span.length, help: "e.g. same_issue_complainants(within: 1 month)")
         return nil
       }
       guard let window = reader.positive(d, dspan) else { return nil }
       if window.unit == .workingDays {
         reader.error(
-          "rules.type-mismatch", "an aggregate window is a length of time, not working days",
+          .typeMismatch, "an aggregate window is a length of time, not working days",
           at: dspan.location, length: dspan.length)
         return nil
       }
@@ -187,7 +187,7 @@ struct TypeChecker {
       default:
         let s = lhs.span
         reader.error(
-          "rules.type-mismatch", "compare a fact of the case with a value", at: s.location, length: s.length)
+          .typeMismatch, "compare a fact of the case with a value", at: s.location, length: s.length)
       }
       return nil
     }
@@ -210,7 +210,7 @@ struct TypeChecker {
       }
       guard let rank = levelRanks[n] else {
         reader.error(
-          "rules.undefined-level", "undefined level `\(n)`", at: nspan.location, length: nspan.length,
+          .undefinedLevel, "undefined level `\(n)`", at: nspan.location, length: nspan.length,
           help: Suggest.help(for: n, in: levelRanks.keys))
         return nil
       }
@@ -238,7 +238,7 @@ struct TypeChecker {
       if !f.optional {
         let s = rhs.span
         reader.warning(
-          "rules.type-mismatch", "`\(f.id)` always has a value; comparing it with none is always \(op == .ne)",
+          .typeMismatch, "`\(f.id)` always has a value; comparing it with none is always \(op == .ne)",
           at: s.location, length: s.length)
       }
       let c: Cond = f.type == .string ? .stringIsNull(slot: f.slot) : .isNull(slot: f.slot)
@@ -266,7 +266,7 @@ struct TypeChecker {
       }
       guard m.currency == currency else {
         reader.error(
-          "rules.tier-currency", "amount is in \(m.currency) but this policy compares in \(currency)",
+          .tierCurrency, "amount is in \(m.currency) but this policy compares in \(currency)",
           at: mspan.location, length: mspan.length)
         return nil
       }
@@ -277,7 +277,7 @@ struct TypeChecker {
       }
       guard let ordinal = values.firstIndex(of: n) else {
         reader.error(
-          "rules.unknown-value", "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
+          .unknownValue, "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
           help: Suggest.help(for: n, in: values) ?? "values: \(values.joined(separator: ", "))")
         return nil
       }
@@ -311,7 +311,7 @@ struct TypeChecker {
         }
         guard let ordinal = values.firstIndex(of: n) else {
           reader.error(
-            "rules.unknown-value", "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
+            .unknownValue, "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
             help: Suggest.help(for: n, in: values) ?? "values: \(values.joined(separator: ", "))")
           return nil
         }
@@ -337,7 +337,7 @@ struct TypeChecker {
   func mismatch(_ e: Expr, expected: String, about: String, _ reader: inout Reader) -> Cond? {
     let s = e.span
     reader.error(
-      "rules.type-mismatch", "`\(about)` cannot be compared with `\(e.text)`", at: s.location, length: s.length,
+      .typeMismatch, "`\(about)` cannot be compared with `\(e.text)`", at: s.location, length: s.length,
       help: "compare `\(about)` with \(expected)")
     return nil
   }

@@ -29,6 +29,7 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringCon
     }
   }
 
+  /// The stable id of the code (`DiagnosticCode.id`).
   public var code: String
   public var severity: Severity
   public var message: String
@@ -40,10 +41,10 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringCon
   public var help: String?
 
   public init(
-    _ severity: Severity, _ code: String, _ message: String, at location: SourceLocation,
+    _ severity: Severity, _ code: DiagnosticCode, _ message: String, at location: SourceLocation,
     length: Int = 1, related: [Related] = [], help: String? = nil
   ) {
-    self.code = code
+    self.code = code.id
     self.severity = severity
     self.message = message
     self.location = location
@@ -53,14 +54,14 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringCon
   }
 
   public static func error(
-    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
     related: [Related] = [], help: String? = nil
   ) -> Diagnostic {
     Diagnostic(.error, code, message, at: location, length: length, related: related, help: help)
   }
 
   public static func warning(
-    _ code: String, _ message: String, at location: SourceLocation, length: Int = 1,
+    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
     related: [Related] = [], help: String? = nil
   ) -> Diagnostic {
     Diagnostic(.warning, code, message, at: location, length: length, related: related, help: help)

@@ -29,7 +29,7 @@ public struct YAMLParser {
     if file.bytes.count > limits.maxBytes {
       diagnostics.append(
         .error(
-          "yaml.too-large",
+          .yamlTooLarge,
           "file is \(file.bytes.count) bytes; rule files are limited to \(limits.maxBytes) bytes",
           at: file.location(offset: 0)))
       return (nil, diagnostics)
@@ -37,14 +37,14 @@ public struct YAMLParser {
     if let bad = Self.firstInvalidUTF8(file.bytes) {
       diagnostics.append(
         .error(
-          "yaml.invalid-utf8", "invalid UTF-8 byte 0x\(String(file.bytes[bad], radix: 16, uppercase: true))",
+          .yamlInvalidUtf8, "invalid UTF-8 byte 0x\(String(file.bytes[bad], radix: 16, uppercase: true))",
           at: file.location(offset: bad), help: "save the file as UTF-8"))
       return (nil, diagnostics)
     }
     if let tab = Self.firstIndentationTab(file.bytes) {
       diagnostics.append(
         .error(
-          "yaml.tab", "tab character in indentation; YAML indents with spaces only",
+          .yamlTab, "tab character in indentation; YAML indents with spaces only",
           at: file.location(offset: tab), help: "replace the tab with spaces"))
       return (nil, diagnostics)
     }
@@ -141,7 +141,7 @@ private final class LibYAMLSession {
 
   func run() -> YAMLNode? {
     guard yaml_parser_initialize(&parser) == 1 else {
-      diagnostics.append(.error("yaml.internal", "libyaml could not be initialised", at: file.location(offset: 0)))
+      diagnostics.append(.error(.yamlInternal, "libyaml could not be initialised", at: file.location(offset: 0)))
       return nil
     }
     defer { yaml_parser_delete(&parser) }
@@ -205,7 +205,7 @@ private final class LibYAMLSession {
         if documents > 1 {
           diagnostics.append(
             .error(
-              "yaml.multiple-documents", "a rule file holds one YAML document; this is document \(documents)",
+              .yamlMultipleDocuments, "a rule file holds one YAML document; this is document \(documents)",
               at: start, help: "split it into another file in the same directory"))
           return nil
         }
@@ -214,7 +214,7 @@ private final class LibYAMLSession {
       case YAML_ALIAS_EVENT:
         diagnostics.append(
           .error(
-            "yaml.alias", "aliases (*name) are not allowed in rule files", at: start,
+            .yamlAlias, "aliases (*name) are not allowed in rule files", at: start,
             help: "write the value out where it is needed"))
         return nil
       case YAML_SCALAR_EVENT:
@@ -264,7 +264,7 @@ private final class LibYAMLSession {
   private func refuseAnchor(at location: SourceLocation) {
     diagnostics.append(
       .error(
-        "yaml.alias", "anchors (&name) are not allowed in rule files", at: location,
+        .yamlAlias, "anchors (&name) are not allowed in rule files", at: location,
         help: "write the value out where it is needed"))
   }
 
@@ -272,7 +272,7 @@ private final class LibYAMLSession {
     nodeCount += 1
     if nodeCount > limits.maxNodes {
       diagnostics.append(
-        .error("yaml.too-many-nodes", "more than \(limits.maxNodes) YAML nodes in one file", at: location))
+        .error(.yamlTooManyNodes, "more than \(limits.maxNodes) YAML nodes in one file", at: location))
       return false
     }
     return true
@@ -281,7 +281,7 @@ private final class LibYAMLSession {
   private func depthOK(_ depth: Int, at location: SourceLocation) -> Bool {
     if depth > limits.maxDepth {
       diagnostics.append(
-        .error("yaml.too-deep", "nesting deeper than \(limits.maxDepth) levels", at: location))
+        .error(.yamlTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: location))
       return false
     }
     return true
@@ -304,13 +304,13 @@ private final class LibYAMLSession {
     }
     guard case .scalar(let key, _) = node else {
       diagnostics.append(
-        .error("yaml.complex-key", "mapping keys must be plain text, not \(node.kindName)", at: node.location))
+        .error(.yamlComplexKey, "mapping keys must be plain text, not \(node.kindName)", at: node.location))
       return false
     }
     if let first = top.seen[key.value] {
       diagnostics.append(
         .error(
-          "yaml.duplicate-key", "duplicate key `\(key.value)`", at: key.location,
+          .yamlDuplicateKey, "duplicate key `\(key.value)`", at: key.location,
           length: key.value.unicodeScalars.count,
           related: [.init("first defined here", at: first)]))
     } else {
@@ -330,6 +330,6 @@ private final class LibYAMLSession {
     if parser.context != nil {
       related.append(.init("\(context.isEmpty ? "context" : context) started here", at: location(parser.context_mark)))
     }
-    diagnostics.append(.error("yaml.syntax", message, at: location(mark), related: related))
+    diagnostics.append(.error(.yamlSyntax, message, at: location(mark), related: related))
   }
 }

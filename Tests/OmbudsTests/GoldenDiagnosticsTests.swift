@@ -77,6 +77,18 @@ import Testing
     "rules-level-in-level-condition": "rules.level-in-level-condition",
     "rules-calendar-coverage": "rules.calendar-coverage", "rules-deadline-not-timestamp": "rules.type-mismatch",
     "rules-keyword-checks": "rules.keyword-swallowed", "rules-now-in-condition": "rules.type-mismatch",
+    "rules-invalid-id": "rules.invalid-id",
+    "rules-unknown-type": "rules.unknown-type",
+    "rules-empty-enum": "rules.empty-enum",
+    "rules-too-many-values": "rules.too-many-values",
+    "rules-invalid-default": "rules.invalid-default",
+    "rules-default-out-of-range": "rules.default-out-of-range",
+    "rules-condition-shape": "rules.condition-shape",
+    "rules-true-only": "rules.true-only",
+    "rules-invalid-currency": "rules.invalid-currency",
+    "rules-invalid-env-name": "rules.invalid-env-name",
+    "rules-invalid-time": "rules.invalid-time",
+    "rules-keyword-line": "rules.keyword-line",
     "yaml-errors-first": "yaml.tab", "rules-number-range": "rules.number-range",
   ]
 }

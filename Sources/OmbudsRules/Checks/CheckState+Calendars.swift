@@ -19,7 +19,7 @@ extension CheckState {
       if let node = keys["time_zone"]?.value, let id = reader.string(node, "\(context) time_zone") {
         if TimeZone(identifier: id) == nil {
           reader.error(
-            "rules.unknown-time-zone", "unknown time zone `\(id)`", at: node.location,
+            .unknownTimeZone, "unknown time zone `\(id)`", at: node.location,
             length: id.unicodeScalars.count,
             help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
               ?? "use an IANA name such as Asia/Shanghai")
@@ -35,7 +35,7 @@ extension CheckState {
             weekend.insert(i)
           } else {
             reader.error(
-              "rules.unknown-value", "`\(d.value)` is not a weekday", at: d.location,
+              .unknownValue, "`\(d.value)` is not a weekday", at: d.location,
               length: d.value.unicodeScalars.count, help: Suggest.help(for: d.value, in: weekdays))
           }
         }
@@ -46,7 +46,7 @@ extension CheckState {
           guard let year = reader.integer(item, "\(context) covers") else { continue }
           guard (1900...2200).contains(year) else {
             reader.error(
-              "rules.date-range", "\(context) covers: \(year) is not a year between 1900 and 2200",
+              .dateRange, "\(context) covers: \(year) is not a year between 1900 and 2200",
               at: item.location, length: item.scalarText?.unicodeScalars.count ?? 1)
             continue
           }
@@ -67,25 +67,25 @@ extension CheckState {
           }
           if let fromNode = h["from"]?.value {
             guard let toNode = h["to"]?.value else {
-              reader.error("rules.missing-key", "a holiday with `from` needs `to`", at: item.location)
+              reader.error(.missingKey, "a holiday with `from` needs `to`", at: item.location)
               continue
             }
             if let from = reader.date(fromNode, "holiday from"), let to = reader.date(toNode, "holiday to") {
               if to < from {
                 reader.error(
-                  "rules.date-range", "holiday ends (\(to)) before it starts (\(from))", at: toNode.location,
+                  .dateRange, "holiday ends (\(to)) before it starts (\(from))", at: toNode.location,
                   length: 10, related: [.init("starts here", at: fromNode.location)])
               } else if to.dayNumber - from.dayNumber > 366 {
-                reader.error("rules.date-range", "holiday is longer than a year", at: toNode.location, length: 10)
+                reader.error(.dateRange, "holiday is longer than a year", at: toNode.location, length: 10)
               } else {
                 for n in from.dayNumber...to.dayNumber { dates.append((CivilDate(dayNumber: n), fromNode.location)) }
               }
             }
           } else if h["to"] != nil {
-            reader.error("rules.missing-key", "a holiday with `to` needs `from`", at: item.location)
+            reader.error(.missingKey, "a holiday with `to` needs `from`", at: item.location)
           }
           if dates.isEmpty, h["from"] == nil {
-            reader.error("rules.missing-key", "a holiday needs `dates` or `from` and `to`", at: item.location)
+            reader.error(.missingKey, "a holiday needs `dates` or `from` and `to`", at: item.location)
           }
         }
         for (d, loc) in dates {
@@ -93,7 +93,7 @@ extension CheckState {
           if holidayLocations[d] == nil { holidayLocations[d] = loc }
           if !covers.isEmpty, !covers.contains(d.year) {
             reader.warning(
-              "rules.calendar-coverage",
+              .calendarCoverage,
               "holiday \(d) is outside the years this calendar covers (\(covers.map(String.init).joined(separator: ", ")))",
               at: loc, length: 10, help: "add \(d.year) to `covers`")
           }
@@ -104,13 +104,13 @@ extension CheckState {
         guard let d = reader.date(item, "\(context) working day") else { continue }
         if let h = holidayLocations[d] {
           reader.error(
-            "rules.holiday-conflict", "\(d) is both a holiday and a working day", at: item.location, length: 10,
+            .holidayConflict, "\(d) is both a holiday and a working day", at: item.location, length: 10,
             related: [.init("listed as a holiday here", at: h)])
           continue
         }
         if !weekend.contains(d.weekday) {
           reader.warning(
-            "rules.redundant-working-day", "\(d) is a \(weekdays[d.weekday]) and already a working day",
+            .redundantWorkingDay, "\(d) is a \(weekdays[d.weekday]) and already a working day",
             at: item.location, length: 10)
         }
         working.insert(d)
@@ -129,7 +129,7 @@ extension CheckState {
       let node = sections["settings"]?.first?.value["calendar"]
     {
       reader.error(
-        "rules.undefined-calendar", "undefined calendar `\(c)`", at: node.location, length: c.unicodeScalars.count,
+        .undefinedCalendar, "undefined calendar `\(c)`", at: node.location, length: c.unicodeScalars.count,
         help: Suggest.help(for: c, in: calendars.map(\.id)) ?? "define it under `calendars:`")
     }
   }
@@ -146,7 +146,7 @@ extension CheckState {
         (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 1440
       else {
         reader.error(
-          "rules.type", "\(context): expected a time such as `09:00`, found `\(text)`", at: n.location,
+          .invalidTime, "\(context): expected a time such as `09:00`, found `\(text)`", at: n.location,
           length: text.unicodeScalars.count)
         return nil
       }
@@ -155,7 +155,7 @@ extension CheckState {
     guard let from = minutes(keys["from"]?.value), let to = minutes(keys["to"]?.value) else { return nil }
     guard from < to else {
       reader.error(
-        "rules.date-range", "\(context): office hours end before they start",
+        .dateRange, "\(context): office hours end before they start",
         at: keys["to"]?.value.location ?? node.location, length: 5)
       return nil
     }

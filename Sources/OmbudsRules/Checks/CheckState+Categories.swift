@@ -45,7 +45,7 @@ extension CheckState {
         let path = Self.importedPath(relative, from: def.key.location.file)
         guard let read = importedFiles[path], let bytes = read else {
           reader.error(
-            "rules.io", "cannot read keyword list `\(relative)` (looked for \(path))", at: item.location,
+            .io, "cannot read keyword list `\(relative)` (looked for \(path))", at: item.location,
             length: relative.unicodeScalars.count)
           continue
         }
@@ -64,7 +64,7 @@ extension CheckState {
     for entry in entries {
       guard let c = index[entry.category.value] else {
         reader.error(
-          "rules.undefined-category", "undefined category `\(entry.category.value)`", at: entry.category.location,
+          .undefinedCategory, "undefined category `\(entry.category.value)`", at: entry.category.location,
           length: entry.category.value.unicodeScalars.count,
           help: Suggest.help(for: entry.category.value, in: categories.map(\.id)) ?? "define it under `categories:`")
         continue
@@ -77,20 +77,20 @@ extension CheckState {
   mutating func checkKeywords() {
     if categories.count > 64, let extra = categories.dropFirst(64).first {
       reader.error(
-        "rules.too-many-categories", "a rule set holds at most 64 categories; this is number 65 of \(categories.count)",
+        .tooManyCategories, "a rule set holds at most 64 categories; this is number 65 of \(categories.count)",
         at: extra.location, length: extra.id.unicodeScalars.count)
     }
     var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]
     for category in categories {
       if category.keywords.isEmpty {
         reader.error(
-          "rules.empty-category", "category `\(category.id)` has no keywords", at: category.location,
+          .emptyCategory, "category `\(category.id)` has no keywords", at: category.location,
           length: category.id.unicodeScalars.count, help: "list its keywords under `keywords:`, or import a list")
       }
       let exceptions = category.exceptions.map { ($0, Normalizer.fold($0.value).filter { $0 != 0x0A }) }
       for (e, folded) in exceptions where folded.isEmpty {
         reader.error(
-          "rules.empty-keyword",
+          .emptyKeyword,
           "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
           at: e.location, length: max(1, e.value.unicodeScalars.count))
       }
@@ -98,14 +98,14 @@ extension CheckState {
         let folded = Normalizer.fold(k.value).filter { $0 != 0x0A }
         if folded.isEmpty {
           reader.error(
-            "rules.empty-keyword",
+            .emptyKeyword,
             "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
             at: k.location, length: max(1, k.value.unicodeScalars.count))
           continue
         }
         if let first = seen[folded] {
           reader.warning(
-            "rules.duplicate-keyword",
+            .duplicateKeyword,
             first.category == category.id
               ? "keyword `\(k.value)` is listed twice in `\(category.id)`"
               : "keyword `\(k.value)` is in `\(first.category)` and in `\(category.id)`",
@@ -117,7 +117,7 @@ extension CheckState {
         }
         for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
           reader.warning(
-            "rules.keyword-swallowed",
+            .keywordSwallowed,
             "keyword `\(k.value)` can never be reported: the exception `\(e.value)` lies inside every match of it",
             at: k.location, length: k.value.unicodeScalars.count,
             related: [.init("exception here", at: e.location)])

@@ -23,7 +23,7 @@ extension CheckState {
             calendar = c.value
           } else {
             reader.error(
-              "rules.undefined-calendar", "undefined calendar `\(c.value)`", at: c.location,
+              .undefinedCalendar, "undefined calendar `\(c.value)`", at: c.location,
               length: c.value.unicodeScalars.count, help: Suggest.help(for: c.value, in: calendars.map(\.id)))
           }
         }
@@ -38,26 +38,26 @@ extension CheckState {
         guard let dueNode = r["due"]?.value, let due = reader.expression(dueNode, "\(context) due") else { continue }
         guard case .plus(.name(let baseName, let bspan), .duration(let d, let dspan), _) = due else {
           reader.error(
-            "rules.type-mismatch", "a due time is a timestamp plus a duration", at: due.span.location,
+            .typeMismatch, "a due time is a timestamp plus a duration", at: due.span.location,
             length: due.span.length, help: "e.g. `received_at + 24 hours`")
           continue
         }
         guard let f = fields.first(where: { $0.id == baseName }) else {
           reader.error(
-            "rules.unknown-field", "unknown field `\(baseName)`", at: bspan.location, length: bspan.length,
+            .unknownField, "unknown field `\(baseName)`", at: bspan.location, length: bspan.length,
             help: Suggest.help(for: baseName, in: fields.filter { $0.type == .timestamp }.map(\.id)))
           continue
         }
         guard f.type == .timestamp else {
           reader.error(
-            "rules.type-mismatch", "`\(baseName)` is not a timestamp", at: bspan.location, length: bspan.length,
+            .typeMismatch, "`\(baseName)` is not a timestamp", at: bspan.location, length: bspan.length,
             help: Suggest.help(for: baseName, in: fields.filter { $0.type == .timestamp }.map(\.id)))
           continue
         }
         guard let add = reader.positive(d, dspan) else { continue }
         if add.unit == .workingDays, calendars.isEmpty {
           reader.error(
-            "rules.undefined-calendar", "working days need a business calendar; none is defined",
+            .undefinedCalendar, "working days need a business calendar; none is defined",
             at: dspan.location, length: dspan.length)
         }
         rules.append(DeadlineRule(when: when, baseSlot: f.slot, baseName: baseName, add: add, location: node.location))

@@ -12,7 +12,7 @@ extension CheckState {
         node, context, allowed: ["notify", "at", "every", "report", "to", "label", "include_identity"] + extra)
     else { return nil }
     if keys["notify"] == nil, keys["report"] == nil {
-      reader.error("rules.missing-key", "\(context) needs `notify` or `report`", at: node.location)
+      reader.error(.missingKey, "\(context) needs `notify` or `report`", at: node.location)
       return nil
     }
     var recipients: [Located<String>] = []
@@ -28,7 +28,7 @@ extension CheckState {
         at = w
       } else {
         reader.error(
-          "rules.unknown-value", "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
+          .unknownValue, "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
           at: node.location, length: s.unicodeScalars.count,
           help: Suggest.help(for: s, in: ["once", "office_hours", "next_working_day"]))
       }
@@ -42,7 +42,7 @@ extension CheckState {
   mutating func checkRole(_ r: Located<String>, as what: String) {
     if !roles.contains(where: { $0.id == r.value }) {
       reader.error(
-        "rules.undefined-role", "undefined \(what) `\(r.value)`", at: r.location, length: r.value.unicodeScalars.count,
+        .undefinedRole, "undefined \(what) `\(r.value)`", at: r.location, length: r.value.unicodeScalars.count,
         help: Suggest.help(for: r.value, in: roles.map(\.id)) ?? "define it under `roles:`")
     }
   }
@@ -50,7 +50,7 @@ extension CheckState {
   mutating func checkReport(_ r: Located<String>) {
     if !reports.contains(where: { $0.id == r.value }) {
       reader.error(
-        "rules.undefined-report", "undefined report `\(r.value)`", at: r.location,
+        .undefinedReport, "undefined report `\(r.value)`", at: r.location,
         length: r.value.unicodeScalars.count,
         help: Suggest.help(for: r.value, in: reports.map(\.id)) ?? "define it under `reports:`")
     }
@@ -61,7 +61,7 @@ extension CheckState {
       let id = pair.key.value
       if !levels.contains(where: { $0.id == id }) {
         reader.error(
-          "rules.undefined-level", "undefined level `\(id)`", at: pair.key.location, length: id.unicodeScalars.count,
+          .undefinedLevel, "undefined level `\(id)`", at: pair.key.location, length: id.unicodeScalars.count,
           help: Suggest.help(for: id, in: levels.map(\.id)))
         continue
       }
@@ -79,7 +79,7 @@ extension CheckState {
         duty($0, "\(context) while_open")
       }
       for w in d.whileOpen where w.every == nil {
-        reader.error("rules.missing-key", "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
+        reader.error(.missingKey, "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
       }
       for node in reader.list(keys["on_change"]?.value, "\(context) on_change") ?? [] {
         guard var change = duty(node, "\(context) on_change", extra: ["fields"]) else { continue }
@@ -89,7 +89,7 @@ extension CheckState {
               change.fields.append(name.value)
             } else {
               reader.error(
-                "rules.unknown-field", "unknown field `\(name.value)`", at: name.location,
+                .unknownField, "unknown field `\(name.value)`", at: name.location,
                 length: name.value.unicodeScalars.count,
                 help: Suggest.help(for: name.value, in: fields.map(\.id)) ?? "declare it under `fields:`")
             }
@@ -119,7 +119,7 @@ extension CheckState {
         guard let t = reader.identifier(keys["transition"]?.value, "gate transition") else { continue }
         if !transitions.contains(t.value) {
           reader.error(
-            "rules.unknown-value", "unknown transition `\(t.value)`", at: t.location,
+            .unknownValue, "unknown transition `\(t.value)`", at: t.location,
             length: t.value.unicodeScalars.count,
             help: Suggest.help(for: t.value, in: transitions) ?? "transitions: \(transitions.joined(separator: ", "))")
         }
@@ -128,7 +128,7 @@ extension CheckState {
         let report = reader.identifier(keys["require_report"]?.value, "gate require_report")
         if let report { checkReport(report) }
         if approval == nil, report == nil {
-          reader.error("rules.missing-key", "a gate needs `require_approval` or `require_report`", at: node.location)
+          reader.error(.missingKey, "a gate needs `require_approval` or `require_report`", at: node.location)
         }
         gates.append(
           Gate(
@@ -144,7 +144,7 @@ extension CheckState {
       let name = pair.key.value
       guard let index = deadlines.firstIndex(where: { $0.id == name }) else {
         reader.error(
-          "rules.undefined-deadline", "undefined deadline `\(name)`", at: pair.key.location,
+          .undefinedDeadline, "undefined deadline `\(name)`", at: pair.key.location,
           length: name.unicodeScalars.count,
           help: Suggest.help(for: name, in: deadlines.map(\.id)) ?? "define it under `deadlines:`")
         continue
@@ -159,13 +159,13 @@ extension CheckState {
           if reader.bool(n, "\(context) on_breach") == true {
             offsets.append(.breach)
           } else {
-            reader.error("rules.type", "\(context): `on_breach` is `true` or left out", at: n.location)
+            reader.error(.trueOnly, "\(context): `on_breach` is `true` or left out", at: n.location)
           }
         }
         let given = ["before", "after", "on_breach"].filter { node[$0] != nil }
         if given.count != 1 {
           reader.error(
-            "rules.missing-key", "\(context) needs exactly one of `before`, `on_breach: true` or `after`",
+            .missingKey, "\(context) needs exactly one of `before`, `on_breach: true` or `after`",
             at: node.location)
           continue
         }

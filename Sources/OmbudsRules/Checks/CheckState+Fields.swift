@@ -10,7 +10,7 @@ extension CheckState {
       let id = pair.key.value
       if builtinIDs.contains(id) {
         reader.error(
-          "rules.duplicate-definition", "`\(id)` is a built-in fact and cannot be declared again",
+          .duplicateDefinition, "`\(id)` is a built-in fact and cannot be declared again",
           at: pair.key.location, length: id.unicodeScalars.count)
         continue
       }
@@ -34,36 +34,36 @@ extension CheckState {
       case "string": type = .string
       case "enum":
         guard let valuesNode = keys["values"]?.value else {
-          reader.error("rules.missing-key", "\(context) is an enum and needs `values`", at: pair.value.location)
+          reader.error(.missingKey, "\(context) is an enum and needs `values`", at: pair.value.location)
           continue
         }
         let values = reader.identifiers(valuesNode, "\(context) values") ?? []
         var seen = Set<String>()
         for v in values where !seen.insert(v.value).inserted {
           reader.error(
-            "rules.duplicate-definition", "value `\(v.value)` is listed twice", at: v.location,
+            .duplicateDefinition, "value `\(v.value)` is listed twice", at: v.location,
             length: v.value.unicodeScalars.count)
         }
         if values.isEmpty {
-          reader.error("rules.type", "\(context) needs at least one value", at: valuesNode.location)
+          reader.error(.emptyEnum, "\(context) needs at least one value", at: valuesNode.location)
           continue
         }
         if values.count > 64 {
-          reader.error("rules.type", "\(context) has more than 64 values", at: valuesNode.location)
+          reader.error(.tooManyValues, "\(context) has more than 64 values", at: valuesNode.location)
           continue
         }
         type = .enumeration(values.map(\.value))
       default:
         let kinds = ["bool", "integer", "decimal", "enum", "money", "timestamp", "string"]
         reader.error(
-          "rules.type", "unknown field type `\(typeName)`", at: typeNode.location,
+          .unknownType, "unknown field type `\(typeName)`", at: typeNode.location,
           length: typeName.unicodeScalars.count,
           help: Suggest.help(for: typeName, in: kinds) ?? "types: \(kinds.joined(separator: ", "))")
         continue
       }
       if keys["values"] != nil, case .enumeration = type {
       } else if let v = keys["values"] {
-        reader.error("rules.unknown-key", "`values` applies to enum fields only", at: v.key.location)
+        reader.error(.unknownKey, "`values` applies to enum fields only", at: v.key.location)
       }
       let optional = keys["optional"].flatMap { reader.bool($0.value, "\(context) optional") } ?? false
       var decl = FieldDecl(
@@ -74,7 +74,7 @@ extension CheckState {
       for bound in ["min", "max"] {
         guard let node = keys[bound]?.value else { continue }
         guard type == .integer || type == .decimal else {
-          reader.error("rules.unknown-key", "`\(bound)` applies to integer and decimal fields only", at: node.location)
+          reader.error(.unknownKey, "`\(bound)` applies to integer and decimal fields only", at: node.location)
           continue
         }
         let v =
@@ -86,7 +86,7 @@ extension CheckState {
       if let node = keys["default"]?.value {
         if node.isNull {
           if !optional {
-            reader.error("rules.type", "\(context) has no value by default but is not optional", at: node.location)
+            reader.error(.invalidDefault, "\(context) has no value by default but is not optional", at: node.location)
           }
         } else {
           switch type {
@@ -99,31 +99,31 @@ extension CheckState {
                 decl.defaultSlot = Int64(i)
               } else {
                 reader.error(
-                  "rules.unknown-value", "default `\(v.value)` is not one of the values", at: v.location,
+                  .unknownValue, "default `\(v.value)` is not one of the values", at: v.location,
                   length: v.value.unicodeScalars.count, help: Suggest.help(for: v.value, in: values))
               }
             }
           case .string: decl.defaultString = reader.string(node, "\(context) default")
           case .money: decl.defaultSlot = reader.money(node, "\(context) default", currency: currency)
           case .timestamp:
-            reader.error("rules.type", "timestamps have no default", at: node.location)
+            reader.error(.invalidDefault, "\(context): timestamps have no default", at: node.location)
           }
         }
       } else if !optional, type == .string {
         decl.defaultString = ""  // a text that is not optional is empty when not given
       } else if !optional {
         reader.error(
-          "rules.missing-key", "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
+          .missingKey, "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
       }
       if let d = decl.defaultSlot, let defaultNode = keys["default"]?.value {
         if let lo = decl.minimum, d < lo, let minNode = keys["min"]?.value {
           reader.error(
-            "rules.type", "\(context) default is below its min", at: defaultNode.location,
+            .defaultOutOfRange, "\(context) default is below its min", at: defaultNode.location,
             related: [.init("the min is here", at: minNode.location)])
         }
         if let hi = decl.maximum, d > hi, let maxNode = keys["max"]?.value {
           reader.error(
-            "rules.type", "\(context) default is above its max", at: defaultNode.location,
+            .defaultOutOfRange, "\(context) default is above its max", at: defaultNode.location,
             related: [.init("the max is here", at: maxNode.location)])
         }
       }

@@ -54,7 +54,7 @@ extension CheckState {
     if levelPairs.count > 32 {
       let extra = levelPairs[32]
       reader.error(
-        "rules.too-many-levels",
+        .tooManyLevels,
         "a rule set holds at most 32 levels; this is number 33 of \(levelPairs.count)", at: extra.key.location,
         length: extra.key.value.unicodeScalars.count)
       levelPairs = Array(levelPairs.prefix(32))
@@ -64,7 +64,7 @@ extension CheckState {
       levels.append(LevelDecl(id: pair.key.value, label: nil, mode: .any, items: [], location: pair.key.location))
     }
     if levelPairs.isEmpty, let def = sections["levels"]?.first {
-      reader.error("rules.missing-key", "`levels` needs at least one level", at: def.key.location)
+      reader.error(.missingKey, "`levels` needs at least one level", at: def.key.location)
     }
   }
 
@@ -80,7 +80,7 @@ extension CheckState {
       let modes = ["any", "all", "not", "when", "otherwise"].filter { keys[$0] != nil }
       if modes.count != 1 {
         reader.error(
-          modes.isEmpty ? "rules.missing-key" : "rules.type",
+          modes.isEmpty ? .missingKey : .conditionShape,
           modes.isEmpty
             ? "\(context) needs a condition: `any`, `all`, `not`, `when` or `otherwise: true`"
             : "\(context) has more than one condition (\(modes.joined(separator: ", "))); use one",
@@ -98,18 +98,18 @@ extension CheckState {
             ConditionItem(text: "otherwise", location: modePair.key.location, length: 9, cond: .constant(true))
           ]
         } else {
-          reader.error("rules.type", "`otherwise` can only be true", at: node.location)
+          reader.error(.trueOnly, "`otherwise` can only be true", at: node.location)
         }
       case "any", "all":
         levels[index].mode = mode == "any" ? .any : .all
         guard let items = reader.list(node, "\(context) \(mode)") else { continue }
         if items.isEmpty {
-          reader.error("rules.type", "\(context) `\(mode)` needs at least one condition", at: node.location)
+          reader.error(.conditionShape, "\(context) `\(mode)` needs at least one condition", at: node.location)
         }
         levels[index].items = items.compactMap { item($0, .level) }
         if items.count > 64 {
           reader.error(
-            "rules.too-many-conditions", "\(context) lists \(items.count) conditions; a level holds at most 64",
+            .tooManyConditions, "\(context) lists \(items.count) conditions; a level holds at most 64",
             at: node.location, help: "group related conditions under one `any:` item")
         }
       default:
@@ -124,13 +124,13 @@ extension CheckState {
     if !levels.isEmpty, !levels.contains(where: { $0.mode == .otherwise }) {
       let last = levels[levels.count - 1]
       reader.error(
-        "rules.no-fallback-level", "no level catches every other case", at: last.location,
+        .noFallbackLevel, "no level catches every other case", at: last.location,
         length: last.id.unicodeScalars.count, help: "give the lowest level `otherwise: true`")
     }
     if let i = levels.firstIndex(where: { $0.mode == .otherwise }), i < levels.count - 1 {
       for later in levels[(i + 1)...] {
         reader.error(
-          "rules.unreachable-level",
+          .unreachableLevel,
           "level `\(later.id)` can never be reached: `\(levels[i].id)` above it takes every case",
           at: later.location, length: later.id.unicodeScalars.count,
           related: [.init("`otherwise` here", at: levels[i].location)])

@@ -9,7 +9,7 @@ extension CheckState {
     for tier in refund?.tiers ?? [] {
       if !roles.contains(where: { $0.id == tier.approver }) {
         reader.error(
-          "rules.undefined-role", "undefined approver `\(tier.approver)`", at: tier.location,
+          .undefinedRole, "undefined approver `\(tier.approver)`", at: tier.location,
           help: Suggest.help(for: tier.approver, in: roles.map(\.id)) ?? "define it under `roles:`")
       }
     }

@@ -14,7 +14,7 @@ extension CheckState {
     if let node = keys["currency"]?.value, let c = reader.string(node, "refund_approval currency") {
       if c != currency {
         reader.error(
-          "rules.tier-currency", "refund tiers are in \(c) but the policy's currency is \(currency)",
+          .tierCurrency, "refund tiers are in \(c) but the policy's currency is \(currency)",
           at: node.location, length: c.unicodeScalars.count)
       }
       base = c
@@ -44,7 +44,7 @@ extension CheckState {
       let upTo = t["up_to"].flatMap { reader.money($0.value, "tier up_to", currency: base) }
       if let upTo, upTo <= above {
         reader.error(
-          "rules.tier-overlap",
+          .tierOverlap,
           "tier is empty: up_to \(Money.format(units: upTo)) is not above \(Money.format(units: above))",
           at: node.location)
         continue
@@ -55,32 +55,32 @@ extension CheckState {
     let sorted = tiers.sorted { $0.above < $1.above }
     if let first = sorted.first, first.above > 0 {
       reader.error(
-        "rules.tier-gap", "amounts above 0 up to \(Money.format(units: first.above)) \(base) have no approver",
+        .tierGap, "amounts above 0 up to \(Money.format(units: first.above)) \(base) have no approver",
         at: first.location)
     }
     for (a, b) in zip(sorted, sorted.dropFirst()) {
       guard let upTo = a.upTo else {
         reader.error(
-          "rules.tier-overlap",
+          .tierOverlap,
           "this tier has no upper limit, so it overlaps the tier above \(Money.format(units: b.above))",
           at: a.location, related: [.init("overlapping tier", at: b.location)])
         continue
       }
       if upTo < b.above {
         reader.error(
-          "rules.tier-gap",
+          .tierGap,
           "amounts above \(Money.format(units: upTo)) up to \(Money.format(units: b.above)) \(base) have no approver",
           at: b.location, related: [.init("the tier below ends here", at: a.location)])
       } else if upTo > b.above {
         reader.error(
-          "rules.tier-overlap",
+          .tierOverlap,
           "amounts above \(Money.format(units: b.above)) up to \(Money.format(units: upTo)) \(base) fall in two tiers",
           at: b.location, related: [.init("the tier below reaches up to \(Money.format(units: upTo))", at: a.location)])
       }
     }
     if let last = sorted.last, let upTo = last.upTo {
       reader.error(
-        "rules.tier-gap", "amounts above \(Money.format(units: upTo)) \(base) have no approver", at: last.location,
+        .tierGap, "amounts above \(Money.format(units: upTo)) \(base) have no approver", at: last.location,
         help: "leave out `up_to` on the highest tier")
     }
     refund = RefundPolicy(currency: base, equivalents: equivalents, tiers: sorted, location: def.key.location)

@@ -21,7 +21,7 @@ extension CheckState {
       let known = ["log", "file", "webhook"]
       for c in channels where !known.contains(c.value) {
         reader.error(
-          "rules.unknown-value", "unknown channel `\(c.value)`", at: c.location, length: c.value.unicodeScalars.count,
+          .unknownValue, "unknown channel `\(c.value)`", at: c.location, length: c.value.unicodeScalars.count,
           help: Suggest.help(for: c.value, in: known) ?? "channels: log, file, webhook")
       }
       var role = RoleDecl(
@@ -31,12 +31,12 @@ extension CheckState {
       if let node = keys["file"]?.value { role.file = reader.string(node, "\(context) file") }
       if let c = channels.first(where: { $0.value == "webhook" }), keys["webhook"] == nil {
         reader.error(
-          "rules.missing-key", "\(context) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
+          .missingKey, "\(context) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
           at: c.location, length: 7)
       }
       if let w = keys["webhook"], !channels.contains(where: { $0.value == "webhook" }) {
         reader.warning(
-          "rules.unused-channel", "\(context) defines a webhook but does not list `webhook` in `channels`",
+          .unusedChannel, "\(context) defines a webhook but does not list `webhook` in `channels`",
           at: w.key.location, length: 7, help: "add it: `channels: [webhook]`")
       }
       roles.append(role)
@@ -55,18 +55,18 @@ extension CheckState {
         target.url = url
       } else {
         reader.error(
-          "rules.invalid-url", "`\(url)` is not an http:// or https:// URL", at: n.location,
+          .invalidUrl, "`\(url)` is not an http:// or https:// URL", at: n.location,
           length: url.unicodeScalars.count)
       }
     }
     if let n = keys["url_env"]?.value { target.urlEnvironment = environmentName(n, "\(inner) url_env") }
     if let n = keys["secret_env"]?.value { target.secretEnvironment = environmentName(n, "\(inner) secret_env") }
     if keys["url"] == nil, keys["url_env"] == nil {
-      reader.error("rules.missing-key", "\(inner) needs `url` or `url_env`", at: node.location)
+      reader.error(.missingKey, "\(inner) needs `url` or `url_env`", at: node.location)
     }
     if keys["secret_env"] == nil {
       reader.error(
-        "rules.missing-key", "\(inner) needs `secret_env`, the environment variable holding its signing secret",
+        .missingKey, "\(inner) needs `secret_env`, the environment variable holding its signing secret",
         at: node.location)
     }
     target.timeout = reader.duration(keys["timeout"]?.value, "\(inner) timeout")
@@ -87,7 +87,7 @@ extension CheckState {
       }
     if !ok {
       reader.error(
-        "rules.type", "\(context): `\(name)` is not an environment variable name", at: node.location,
+        .invalidEnvName, "\(context): `\(name)` is not an environment variable name", at: node.location,
         length: name.unicodeScalars.count)
       return nil
     }

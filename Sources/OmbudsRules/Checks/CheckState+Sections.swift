@@ -15,7 +15,7 @@ extension CheckState {
         let key = pair.key.value
         guard RuleSetLoader.sectionKeys.contains(key) else {
           reader.error(
-            "rules.unknown-key", "unknown section `\(key)`", at: pair.key.location, length: key.unicodeScalars.count,
+            .unknownKey, "unknown section `\(key)`", at: pair.key.location, length: key.unicodeScalars.count,
             help: Suggest.help(for: key, in: RuleSetLoader.sectionKeys)
               ?? "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))")
           continue
@@ -28,7 +28,7 @@ extension CheckState {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(
-            "rules.duplicate-definition", "`\(key)` is defined more than once in this rule set",
+            .duplicateDefinition, "`\(key)` is defined more than once in this rule set",
             at: extra.key.location, length: key.unicodeScalars.count,
             related: [.init("first defined here", at: defs[0].key.location)])
         }
@@ -49,14 +49,14 @@ extension CheckState {
       for pair in pairs {
         if let first = seen[pair.key.value] {
           reader.error(
-            "rules.duplicate-definition", "`\(pair.key.value)` is already defined in `\(section)`",
+            .duplicateDefinition, "`\(pair.key.value)` is already defined in `\(section)`",
             at: pair.key.location, length: pair.key.value.unicodeScalars.count,
             related: [.init("first defined here", at: first)])
           continue
         }
         guard reader.isIdentifier(pair.key.value) else {
           reader.error(
-            "rules.type", "`\(pair.key.value)` is not a valid id (letters, digits and _)", at: pair.key.location,
+            .invalidId, "`\(pair.key.value)` is not a valid id (letters, digits and _)", at: pair.key.location,
             length: pair.key.value.unicodeScalars.count)
           continue
         }

@@ -15,7 +15,7 @@ extension CheckState {
       if let id = reader.string(tz, "settings.time_zone") {
         if TimeZone(identifier: id) == nil {
           reader.error(
-            "rules.unknown-time-zone", "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
+            .unknownTimeZone, "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
             help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
               ?? "use an IANA name such as Asia/Shanghai")
         } else {
@@ -29,7 +29,7 @@ extension CheckState {
       if code.count == 3, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
         currency = code
       } else {
-        reader.error("rules.type", "currency must be a three-letter code such as CNY", at: c.location)
+        reader.error(.invalidCurrency, "currency must be a three-letter code such as CNY", at: c.location)
       }
     }
   }
