@@ -268,7 +268,9 @@ struct JSONCursor {
   /// The bytes of a JSON number.
   mutating func number() -> UnsafeBufferPointer<UInt8>? {
     let start = i
-    if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+    // JSON numbers start with a digit or `-` (never `+` or `.`).
+    guard i < b.count, b[i] == UInt8(ascii: "-") || (b[i] >= 0x30 && b[i] <= 0x39) else { return nil }
+    if b[i] == UInt8(ascii: "-") { i += 1 }
     while i < b.count,
       (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e")
         || b[i] == UInt8(ascii: "E") || b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")
@@ -298,7 +300,7 @@ struct JSONCursor {
       if c < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
       j += 1
     }
-    throw CaseError("unterminated string")
+    throw CaseError("unterminated string at byte \(i)")
   }
 
   /// Skips a string value, checking escapes and control characters; false if not a string.
@@ -314,7 +316,7 @@ struct JSONCursor {
       if c < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
       j += c == UInt8(ascii: "\\") ? 2 : 1
     }
-    throw CaseError("unterminated string")
+    throw CaseError("unterminated string at byte \(i)")
   }
 
   /// A string value with JSON escapes decoded (nil if not a string).
@@ -327,18 +329,23 @@ struct JSONCursor {
       if b[j] < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
       j += 1
     }
-    guard j < b.count else { throw CaseError("unterminated string") }
+    guard j < b.count else { throw CaseError("unterminated string at byte \(i)") }
     if b[j] == UInt8(ascii: "\"") {
       i = j + 1
-      return String(validating: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self)
-        ?? String(decoding: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self)
+      guard let text = String(validating: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self) else {
+        throw CaseError("invalid UTF-8 in the string at byte \(start - 1)")
+      }
+      return text
     }
     var out = [UInt8](UnsafeBufferPointer(rebasing: b[start..<j]))
     while j < b.count {
       let c = b[j]
       if c == UInt8(ascii: "\"") {
         i = j + 1
-        return String(decoding: out, as: UTF8.self)
+        guard let text = String(validating: out, as: UTF8.self) else {
+          throw CaseError("invalid UTF-8 in the string at byte \(start - 1)")
+        }
+        return text
       }
       if c < 0x20 { throw CaseError("control character inside a string at byte \(j)") }
       if c != UInt8(ascii: "\\") {
@@ -346,7 +353,7 @@ struct JSONCursor {
         j += 1
         continue
       }
-      guard j + 1 < b.count else { throw CaseError("unterminated string") }
+      guard j + 1 < b.count else { throw CaseError("unterminated string at byte \(i)") }
       let e = b[j + 1]
       j += 2
       switch e {
@@ -359,24 +366,24 @@ struct JSONCursor {
       case UInt8(ascii: "r"): out.append(0x0D)
       case UInt8(ascii: "t"): out.append(0x09)
       case UInt8(ascii: "u"):
-        guard var scalar = hex4(j) else { throw CaseError("bad \\u escape") }
+        guard var scalar = hex4(j) else { throw CaseError("bad \\u escape at byte \(j - 2)") }
         j += 4
         if scalar >= 0xD800, scalar < 0xDC00 {
           guard j + 6 <= b.count, b[j] == UInt8(ascii: "\\"), b[j + 1] == UInt8(ascii: "u"), let low = hex4(j + 2),
             low >= 0xDC00, low < 0xE000
-          else { throw CaseError("unpaired surrogate in \\u escape") }
+          else { throw CaseError("unpaired surrogate in \\u escape at byte \(j - 6)") }
           scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
           j += 6
         } else if scalar >= 0xDC00, scalar < 0xE000 {
-          throw CaseError("unpaired surrogate in \\u escape")
+          throw CaseError("unpaired surrogate in \\u escape at byte \(j - 6)")
         }
-        guard let u = Unicode.Scalar(scalar) else { throw CaseError("bad \\u escape") }
+        guard let u = Unicode.Scalar(scalar) else { throw CaseError("bad \\u escape at byte \(j - 6)") }
         out.append(contentsOf: Array(String(Character(u)).utf8))
       default:
-        throw CaseError("bad escape `\\\(Character(Unicode.Scalar(e)))` in a string")
+        throw CaseError("bad escape `\\\(Character(Unicode.Scalar(e)))` in a string at byte \(j - 2)")
       }
     }
-    throw CaseError("unterminated string")
+    throw CaseError("unterminated string at byte \(i)")
   }
 
   func hex4(_ at: Int) -> UInt32? {
