@@ -35,7 +35,10 @@ let package = Package(
     // Text normalization and the keyword automaton (harmful-content screening). No I/O.
     .target(name: "OmbudsScreening"),
     // The rule language: expressions, checked rule model, checking passes.
-    .target(name: "OmbudsRules", dependencies: ["OmbudsSyntax", "OmbudsScreening"]),
+    .target(
+      name: "OmbudsRules",
+      dependencies: ["OmbudsSyntax", "OmbudsScreening", .product(name: "Crypto", package: "swift-crypto")]
+    ),
     // The compiled evaluator, business calendar, case snapshots. No I/O.
     .target(name: "OmbudsEngine", dependencies: ["OmbudsRules", "OmbudsScreening"]),
     // The case store: events, snapshots, decisions and the outbox in one transaction.

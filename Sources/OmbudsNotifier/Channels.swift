@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import OmbudsRules
 import OmbudsStore
+import OmbudsSyntax
 
 /// One notification on its way: the outbox row, the recipient as the rules define it, and the
 /// exact body to send (the row's payload, plus the complainant's identity only where the

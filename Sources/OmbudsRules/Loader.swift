@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import OmbudsScreening
 import OmbudsSyntax
@@ -106,14 +107,14 @@ public enum RuleSetLoader {
     var state = CheckState(reader: reader, roots: roots, importedFiles: imported)
     var ruleSet = state.run(hash: "", files: sources.map(\.path))
     let allSources = sources + state.extraSources
-    var hasher = SHA256()
+    var hasher = Crypto.SHA256()
     for source in allSources.sorted(by: { $0.path < $1.path }) {
-      hasher.update((source.path as NSString).lastPathComponent)
-      hasher.update([0])
-      hasher.update(source.bytes)
-      hasher.update([0])
+      hasher.update(data: Array((source.path as NSString).lastPathComponent.utf8))
+      hasher.update(data: [0])
+      hasher.update(data: source.bytes)
+      hasher.update(data: [0])
     }
-    ruleSet.contentHash = "sha256:" + hasher.hexDigest()
+    ruleSet.contentHash = "sha256:" + Hex.encode(hasher.finalize())
     ruleSet.files = allSources.map(\.path)
     let bag = state.reader.bag
     var diagnostics = bag.sorted

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import OmbudsSyntax
 import PostgresNIO
 
 /// PostgreSQL through postgres-nio: one connection per store, transactions with row locks

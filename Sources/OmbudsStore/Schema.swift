@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OmbudsSyntax
 
 /// The store's tables, created and upgraded by named migrations.
 ///

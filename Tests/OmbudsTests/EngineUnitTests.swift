@@ -68,13 +68,14 @@ import Testing
     #expect(Money.format(units: 5_000_100) == "500.01")
   }
 
-  @Test func sha256() {
-    var h = SHA256()
-    h.update("abc")
-    #expect(h.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-    var e = SHA256()
-    e.update(String(repeating: "a", count: 1000))
-    #expect(e.hexDigest() == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+  /// The rule-set hash: SHA-256 over each file's name and bytes, in name order — the value
+  /// Python's hashlib gives for the same bytes (`sha256(b"a.yaml\0" + a + b"\0" + b"b.yaml\0" + b + b"\0")`).
+  @Test func ruleSetHashIsSHA256OfNamesAndBytes() throws {
+    let a = SourceFile(path: "dir/a.yaml", text: "levels:\n  ordinary:\n    otherwise: true\n")
+    let b = SourceFile(path: "dir/b.yaml", text: "settings:\n  name: 测试\n")
+    let result = RuleSetLoader.check(sources: [b, a])
+    let set = try #require(result.ruleSet, "\(result.diagnostics)")
+    #expect(set.contentHash == "sha256:99a4990fd5f126f53512c7bde78b9298fc64170813c61eb82f1cdb9dac596ded")
   }
 
   @Test func suggestions() {

@@ -1,5 +1,8 @@
-/// SHA-256 (FIPS 180-4), for the content hash that names a rule-set version.
-public struct SHA256 {
+import Testing
+
+/// A plain SHA-256 and HMAC, independent of swift-crypto: the reference the tests check the
+/// library's hashes and pseudonyms against.
+struct ReferenceSHA256 {
   private static let k: [UInt32] = [
     0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
     0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
@@ -17,9 +20,9 @@ public struct SHA256 {
   private var buffer: [UInt8] = []
   private var length: UInt64 = 0
 
-  public init() {}
+  init() {}
 
-  public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+  mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
     for b in bytes {
       buffer.append(b)
       length &+= 1
@@ -30,35 +33,35 @@ public struct SHA256 {
     }
   }
 
-  public mutating func update(_ string: String) { update(string.utf8) }
+  mutating func update(_ string: String) { update(string.utf8) }
 
   /// The 32-byte digest.
-  public mutating func digest() -> [UInt8] {
+  mutating func digest() -> [UInt8] {
     let hex = Array(hexDigest().utf8)
     func nibble(_ c: UInt8) -> UInt8 { c >= 0x61 ? c - 0x61 + 10 : c - 0x30 }
     return stride(from: 0, to: hex.count, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
   }
 
   /// HMAC-SHA256 of `message` under `key` (RFC 2104).
-  public static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+  static func hmac(key: [UInt8], message: [UInt8]) -> [UInt8] {
     var k = key
     if k.count > 64 {
-      var h = SHA256()
+      var h = ReferenceSHA256()
       h.update(k)
       k = h.digest()
     }
     k += [UInt8](repeating: 0, count: 64 - k.count)
-    var inner = SHA256()
+    var inner = ReferenceSHA256()
     inner.update(k.map { $0 ^ 0x36 })
     inner.update(message)
-    var outer = SHA256()
+    var outer = ReferenceSHA256()
     outer.update(k.map { $0 ^ 0x5C })
     outer.update(inner.digest())
     return outer.digest()
   }
 
   /// The digest as 64 lowercase hex digits.
-  public mutating func hexDigest() -> String {
+  mutating func hexDigest() -> String {
     let bitLength = length &* 8
     var tail: [UInt8] = [0x80]
     while (buffer.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -103,7 +106,7 @@ public struct SHA256 {
     for i in 0..<64 {
       let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
       let ch = (e & f) ^ (~e & g)
-      let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+      let t1 = hh &+ s1 &+ ch &+ ReferenceSHA256.k[i] &+ w[i]
       let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
       let maj = (a & b) ^ (a & c) ^ (b & c)
       let t2 = s0 &+ maj
@@ -127,4 +130,14 @@ public struct SHA256 {
   }
 
   private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+}
+
+/// The reference is right: the FIPS 180-2 test vectors.
+@Test func referenceSHA256GivesTheFIPSVectors() {
+  var h = ReferenceSHA256()
+  h.update("abc")
+  #expect(h.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+  var e = ReferenceSHA256()
+  e.update(String(repeating: "a", count: 1000))
+  #expect(e.hexDigest() == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
 }

@@ -1,4 +1,4 @@
-/// Lowercase hexadecimal text of bytes: pseudonyms, signatures, store keys.
+/// Lowercase hexadecimal text of bytes: the rule-set hash, pseudonyms, signatures, store keys.
 public enum Hex {
   public static func encode<B: Sequence>(_ bytes: B) -> String where B.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
@@ -12,7 +12,7 @@ public enum Hex {
   }
 
   /// A new random key of `count` bytes, as hex: the store's pseudonym key.
-  static func randomKey(count: Int = 32) -> String {
+  public static func randomKey(count: Int = 32) -> String {
     var rng = SystemRandomNumberGenerator()
     return encode((0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) })
   }
