@@ -54,7 +54,7 @@ public struct ClassifyCommand: ParsableCommand {
     if let now, RFC3339.parse(now) == nil {
       throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp such as 2025-10-20T12:00:00+08:00")
     }
-    if jobs < 0 { throw ValidationError("--jobs must be positive") }
+    if jobs < 0 || jobs > 1_024 { throw ValidationError("--jobs must be from 0 (all cores) to 1024") }
   }
 
   public func run() throws {

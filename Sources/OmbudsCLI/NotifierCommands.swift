@@ -26,9 +26,14 @@ public struct DeliveryOptions: ParsableArguments {
   public init() {}
 
   public func validate() throws {
-    if maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+    if maxAttempts < 1 || maxAttempts > 1_000 { throw ValidationError("--max-attempts must be from 1 to 1000") }
+    if maxDelay < 1 || maxDelay > 604_800_000 {
+      throw ValidationError("--max-delay must be from 1 to 604800000 ms (a week)")
+    }
     if retryBase < 1 || maxDelay < retryBase { throw ValidationError("--retry-base must be ≥ 1 and ≤ --max-delay") }
-    if lease < 1_000 { throw ValidationError("--lease must be at least 1000 ms") }
+    if lease < 1_000 || lease > 86_400_000 {
+      throw ValidationError("--lease must be from 1000 to 86400000 ms (a day)")
+    }
   }
 
   var configuration: DispatcherConfiguration {
@@ -107,6 +112,9 @@ public struct OutboxCommand: ParsableCommand {
   public func validate() throws {
     if let status, status != "all", OutboxItem.Status(rawValue: status) == nil {
       throw ValidationError("--status is one of pending, sending, delivered, dead, all; not `\(status)`")
+    }
+    if let bad = retry.first(where: { $0 < 1 }) {
+      throw ValidationError("--retry takes an outbox id (≥ 1), not \(bad)")
     }
   }
 
@@ -204,6 +212,12 @@ public struct ServeCommand: ParsableCommand {
   public var reviewInterval: Int = 5
 
   public init() {}
+
+  public func validate() throws {
+    if reviewInterval < 1 || reviewInterval > 86_400 {
+      throw ValidationError("--review-interval must be from 1 to 86400 seconds")
+    }
+  }
 
   public func run() throws {
     JSONLogHandler.bootstrap()
