@@ -106,6 +106,18 @@ extension CompiledRules {
 
   // MARK: the plan: what the store and the notifier act on
 
+  /// The conditions that made a decision, in rule order: the level, the condition's text as
+  /// written and where it is written.
+  public func reasonPlans(_ decision: Decision) -> [ReasonPlan] {
+    decision.reasons.compactMap { r in
+      let level = Int(r.level)
+      let item = Int(r.item)
+      guard level >= 0, level < levels.count, item >= 0, item < levels[level].items.count else { return nil }
+      let it = levels[level].items[item]
+      return ReasonPlan(level: levels[level].id, condition: it.text, source: it.location)
+    }
+  }
+
   /// Each deadline a decision has, with the rule and calendar that made it and how far it may
   /// be extended. Deadlines a case does not have (yet) are left out.
   public func deadlinePlans(_ decision: Decision, _ facts: borrowing CaseFacts) -> [DeadlinePlan] {
@@ -235,4 +247,13 @@ public struct RepeatPlan: Sendable, Hashable {
   public var duty: Int
   public var every: RuleDuration
   public var at: Millis
+}
+
+/// One condition that made a decision (`CompiledRules.reasonPlans`).
+public struct ReasonPlan: Sendable, Hashable {
+  /// The id of the level whose condition held.
+  public var level: String
+  /// The condition as written in the rules, and where.
+  public var condition: String
+  public var source: SourceLocation
 }

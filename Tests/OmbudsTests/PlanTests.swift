@@ -89,4 +89,14 @@ import Testing
       rules.dueRepeats(level: ordinary, receivedAt: received, since: received, at: received + 86_400_000 * 30)
         .isEmpty)
   }
+
+  @Test func reasonsCarryTheirTextAndSource() throws {
+    let rules = try Support.defaultRules()
+    let facts = try Support.facts(
+      rules, #"{"id":"R1","received_at":"2025-10-01T09:00:00+08:00","collective_size":12,"media":"exposed"}"#)
+    let reasons = rules.reasonPlans(rules.evaluate(facts, at: facts.receivedAt))
+    #expect(reasons.map(\.condition) == ["media == exposed", "collective_size >= 10"])
+    #expect(reasons.allSatisfy { $0.level == "major" && $0.source.file.hasSuffix("severity.yaml") })
+    #expect(reasons.map(\.source.line) == [8, 9])
+  }
 }
