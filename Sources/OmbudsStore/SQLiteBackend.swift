@@ -2,13 +2,37 @@ import Foundation
 import GRDB
 
 /// SQLite through GRDB: a WAL database pool, schema by migrations.
-public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
-  // @unchecked: DatabasePool serializes writes and is thread-safe.
+///
+/// Nothing here blocks a cooperative thread. Every statement runs through GRDB's `async`
+/// access, on GRDB's own writer (or reader) dispatch queue; the task waits suspended. A write
+/// transaction spans several of those trips, so it is opened and closed by hand
+/// (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`), and an
+/// `AsyncMutex` keeps the transactions of this backend from interleaving on the one writer
+/// connection. Writes do not need their own trip: they wait in the transaction and go with
+/// its next read or with the commit, so a state change costs a few trips, not one per
+/// statement.
+public final class SQLiteBackend: StoreBackend {
   let pool: DatabasePool
+  /// One write transaction at a time on the writer connection.
+  let writer = AsyncMutex()
 
+  /// Opens (creating and migrating) the database at `path`. The file is opened on a
+  /// dispatch queue, not on the caller's thread.
+  public static func open(path: String) async throws -> SQLiteBackend {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<SQLiteBackend, any Error>) in
+      DispatchQueue.global().async {
+        c.resume(with: Result { try SQLiteBackend(path: path) })
+      }
+    }
+  }
+
+  /// Opens (creating and migrating) the database at `path`, on the calling thread: use
+  /// `open(path:)` from async code.
   public init(path: String) throws {
     var config = Configuration()
     config.busyMode = .timeout(10)
+    // Write transactions span several async trips to the writer queue (see above).
+    config.allowsUnsafeTransactions = true
     do {
       pool = try DatabasePool(path: path, configuration: config)
       try Schema.migrator.migrate(pool)
@@ -17,56 +41,143 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
     }
   }
 
-  struct Executor: SQLExecutor {
-    let db: Database
-    var forUpdate: String { "" }
-    var skipLocked: String { "" }
-    func lock(key: String) throws {}
+  public var needsRunning: Bool { false }
+  public func run() async throws {}
 
-    func arguments(_ values: [Any?]) -> StatementArguments {
-      StatementArguments(
-        values.map { v -> (any DatabaseValueConvertible)? in
-          switch SQLValue.from(v) {
-          case .null: nil
-          case .integer(let i): i
-          case .text(let s): s
-          }
-        })
+  static func arguments(_ values: [SQLValue]) -> StatementArguments {
+    StatementArguments(
+      values.map { v -> (any DatabaseValueConvertible)? in
+        switch v {
+        case .null: nil
+        case .integer(let i): i
+        case .text(let s): s
+        }
+      })
+  }
+
+  // Statements are prepared once per connection and reused (GRDB's statement cache): a
+  // state change runs the same dozen statements every time.
+  static func fetch(_ db: Database, _ statement: SQLStatement) throws -> [SQLRow] {
+    try Row.fetchAll(try db.cachedStatement(sql: statement.sql), arguments: arguments(statement.arguments)).map {
+      row in
+      var out: [String: SQLValue] = [:]
+      for (name, value) in row {
+        switch value.storage {
+        case .null: out[name] = .null
+        case .int64(let i): out[name] = .integer(i)
+        case .string(let s): out[name] = .text(s)
+        case .double(let d): out[name] = .integer(Int64(d))
+        case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
+        }
+      }
+      return SQLRow(values: out)
+    }
+  }
+
+  static func run(_ db: Database, _ statements: [SQLStatement]) throws {
+    for s in statements { try db.cachedStatement(sql: s.sql).execute(arguments: arguments(s.arguments)) }
+  }
+
+  /// One write transaction: writes wait in `pending` until the next read or the commit.
+  final class Transaction: SQLExecutor {
+    let pool: DatabasePool
+    var pending: [SQLStatement]
+
+    init(pool: DatabasePool) {
+      self.pool = pool
+      // A transaction left open by a task that died mid-way is rolled back first.
+      pending = [SQLStatement("BEGIN IMMEDIATE")]
     }
 
-    // Statements are prepared once per connection and reused (GRDB's statement cache): a
-    // state change runs the same dozen statements every time.
-    func fetchAll(_ sql: String, _ values: [Any?]) throws -> [SQLRow] {
-      try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments(values)).map { row in
-        var out: [String: SQLValue] = [:]
-        for (name, value) in row {
-          switch value.storage {
-          case .null: out[name] = .null
-          case .int64(let i): out[name] = .integer(i)
-          case .string(let s): out[name] = .text(s)
-          case .double(let d): out[name] = .integer(Int64(d))
-          case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
-          }
-        }
-        return SQLRow(values: out)
+    var forUpdate: String { "" }
+    var skipLocked: String { "" }
+    func lock(key: String) async throws {}
+
+    func execute(_ statement: SQLStatement) async throws { pending.append(statement) }
+    func executeAll(_ statements: [SQLStatement]) async throws { pending += statements }
+
+    func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {
+      try await fetchEach([statement])[0]
+    }
+
+    func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+      let writes = pending
+      pending = []
+      return try await pool.writeWithoutTransaction { db in
+        try SQLiteBackend.begin(db, writes)
+        return try statements.map { try SQLiteBackend.fetch(db, $0) }
       }
     }
 
-    func execute(_ sql: String, _ values: [Any?]) throws {
-      try db.cachedStatement(sql: sql).execute(arguments: arguments(values))
+    /// Sends what is pending, then COMMIT: one trip.
+    func commit() async throws {
+      let writes = pending
+      pending = []
+      try await pool.writeWithoutTransaction { db in
+        try SQLiteBackend.begin(db, writes)
+        try db.execute(sql: "COMMIT")
+      }
+    }
+
+    /// Rolls back whatever was begun, even from a cancelled task.
+    func rollback() async {
+      let pool = self.pool
+      await Task.detached {
+        try? await pool.writeWithoutTransaction { db in
+          if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+        }
+      }.value
     }
   }
 
-  public func write<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
-    try pool.write { db in try body(Executor(db: db)) }
+  /// Runs `writes` on the writer, rolling back first a transaction that a failed rollback
+  /// left open when `writes` begins a new one.
+  static func begin(_ db: Database, _ writes: [SQLStatement]) throws {
+    if writes.first?.sql == "BEGIN IMMEDIATE", db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+    try run(db, writes)
   }
 
-  public func read<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
-    try pool.read { db in try body(Executor(db: db)) }
+  public func write<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+    await writer.lock()
+    defer { writer.unlock() }
+    let transaction = Transaction(pool: pool)
+    do {
+      let value = try await body(transaction)
+      try await transaction.commit()
+      return value
+    } catch {
+      await transaction.rollback()
+      throw error
+    }
   }
 
-  public func pseudonymKey() throws -> [UInt8] {
-    let hex = try pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }
+  /// Reads: each statement on a reader connection (WAL: readers never wait for the writer),
+  /// seeing what was committed when it started.
+  struct Reader: SQLExecutor {
+    let pool: DatabasePool
+    var forUpdate: String { "" }
+    var skipLocked: String { "" }
+    func lock(key: String) async throws {}
+
+    func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {
+      try await pool.read { db in try SQLiteBackend.fetch(db, statement) }
+    }
+
+    func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+      try await pool.read { db in try statements.map { try SQLiteBackend.fetch(db, $0) } }
+    }
+
+    func execute(_ statement: SQLStatement) async throws {
+      throw StoreError.database("a read cannot write (\(statement.sql))")
+    }
+  }
+
+  public func read<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+    try await body(Reader(pool: pool))
+  }
+
+  public func prepare() async throws -> [UInt8] {
+    let hex = try await pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }
     guard let hex, !hex.isEmpty else {
       throw StoreError.database("the store's pseudonym key is missing (table `meta`): it cannot count complainants")
     }
