@@ -34,13 +34,15 @@ extension CaseStore {
   }
 
   func apply(_ event: CaseEvent, in db: any SQLExecutor) async throws -> ApplyOutcome {
-    // The event id, the case (locked) and its party, in one trip where the backend can.
+    // The case (locked), its party and the event id, in one trip where the backend can. The
+    // event id is looked up last: once the case's lock is held, a concurrent transaction that
+    // applied the same event (and created or changed the case) has committed, and is seen.
     let found = try await db.fetchEach([
-      SQLStatement("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID]),
       SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]),
       SQLStatement("SELECT complainant_id, contact, respondent FROM parties WHERE case_id = ?", [event.caseID]),
+      SQLStatement("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID]),
     ])
-    if let seen = found[0].first {
+    if let seen = found[2].first {
       guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
         throw StoreError.invalidEvent(
           "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
@@ -49,9 +51,9 @@ extension CaseStore {
       return .duplicate
     }
     var c: CaseState
-    if let row = found[1].first {
+    if let row = found[0].first {
       guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
-      c = CaseState(row: row, party: found[2].first)
+      c = CaseState(row: row, party: found[1].first)
     } else {
       guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
       c = CaseState()
