@@ -85,8 +85,36 @@ public struct NotificationBody: Sendable, Equatable, Codable {
     case complainant
   }
 
-  /// The stored text.
-  public var json: String { StoreJSON.encode(self) }
+  /// The body as a JSON value: what `encode(to:)` writes.
+  var jsonValue: JSONValue {
+    var o: [String: JSONValue] = [
+      "case": .string(caseID), "level": .string(level), "level_label": .string(levelLabel), "on": .string(on),
+      "kind": .string(kind), "caused_at": .string(causedAt), "due_at": .string(dueAt), "when": .string(when),
+      "rule_set": .string(ruleSet),
+      "reasons": .array(
+        reasons.map {
+          .object(["level": .string($0.level), "condition": .string($0.condition), "source": .string($0.source)])
+        }),
+      "summary": .string(summary), "key": .string(key), "recipient": .string(recipient),
+      "recipient_label": .string(recipientLabel),
+    ]
+    func put(_ k: String, _ v: String?) { if let v { o[k] = .string(v) } }
+    func put(_ k: String, _ v: [String]?) { if let v { o[k] = .array(v.map(JSONValue.string)) } }
+    put("report", report)
+    put("report_label", reportLabel)
+    put("parts", parts)
+    put("previous_level", previousLevel)
+    put("categories", categories)
+    put("changed", changed)
+    put("approver", approver)
+    put("deadline", deadline)
+    put("deadline_at", deadlineAt)
+    if let complainant { o["complainant"] = .object(complainant.mapValues(JSONValue.string)) }
+    return .object(o)
+  }
+
+  /// The stored text (the hot path's writer: the same text as `StoreJSON.encode(self)`).
+  public var json: String { StoreJSON.string(jsonValue) }
 
   /// Reads a stored body.
   public static func read(_ text: String) throws -> NotificationBody {

@@ -17,33 +17,54 @@ extension CaseStore {
     }
   }
 
+  /// A case's row, locked, with its complainant (`party_complainant_id`).
+  static func caseRows(_ condition: String, lock: String) -> String {
+    """
+    SELECT c.*, (SELECT p.complainant_id FROM parties p WHERE p.case_id = c.id) AS party_complainant_id
+    FROM cases c WHERE \(condition) \(lock)
+    """
+  }
+
   /// Re-evaluates the open cases of issue `key` other than `caseID`: a new or changed case may
-  /// have changed their same-issue count.
+  /// have changed their same-issue count. Their rows (locked) and the receipts of the issue
+  /// their windows reach are read once for all of them.
   func reevaluateIssue(_ key: String, except caseID: String, at: Millis, in db: any SQLExecutor) async throws {
-    let others = try await db.fetchAll(
-      "SELECT id, level FROM cases WHERE issue_key = ? AND id != ? AND state = 'open'", [key, caseID])
+    // A case already at or above the highest level an aggregate can give stays there.
     let ceiling = rules.highestAggregateLevel ?? -1
-    for other in others {
-      // A case already at or above the highest level an aggregate can give stays there.
-      let index = rules.levels.firstIndex { $0.id == (other["level"] as String) } ?? Int.max
-      if index > ceiling { try await reevaluate(other["id"], at: at, in: db) }
+    let settled = rules.levels.prefix(max(0, ceiling + 1)).map(\.id)
+    let notSettled = settled.isEmpty ? "" : "AND c.level NOT IN (\(settled.map { _ in "?" }.joined(separator: ", ")))"
+    let others = try await db.fetchAll(
+      Self.caseRows("c.issue_key = ? AND c.id != ? AND c.state = 'open' \(notSettled)", lock: db.forUpdate),
+      [key, caseID] + settled.map { $0 as any SQLArgument })
+    guard !others.isEmpty else { return }
+    let history = StoreHistory(store: self, asOf: at)
+    let receipts = others.map { $0["received_at"] as Millis }
+    let ranges = rules.aggregateWindows.flatMap { w in receipts.map { history.range(w, around: $0) } }
+    if let lo = ranges.map(\.from).min(), let hi = ranges.map(\.to).max() {
+      try await history.load(issue: key, range: (lo, hi), in: db)
+    }
+    for row in others {
+      try await reevaluate(row, complainant: row["party_complainant_id"], at: at, history: history, in: db)
     }
   }
 
-  /// Re-evaluates a stored case at `at` (time passing, or another case of its issue).
+  /// Re-evaluates a stored case at `at` (time passing).
   func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) async throws {
-    let found = try await db.fetchEach([
-      SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [id]),
-      SQLStatement("SELECT complainant_id FROM parties WHERE case_id = ?", [id]),
-    ])
-    guard let row = found[0].first else { return }
+    guard let row = try await db.fetchAll(Self.caseRows("c.id = ?", lock: db.forUpdate), [id]).first else { return }
+    try await reevaluate(row, complainant: row["party_complainant_id"], at: at, history: nil, in: db)
+  }
+
+  /// Re-evaluates the case of `row` at `at`; `history` holds receipts of its issue already read.
+  func reevaluate(
+    _ row: SQLRow, complainant: String?, at: Millis, history: StoreHistory?, in db: any SQLExecutor
+  ) async throws {
+    let id: String = row["id"]
     let text: String = row["snapshot"]
     var lifecycle = CaseLifecycle.read(row["lifecycle"])
-    let complainant: String? = found[1].first?["complainant_id"]
     let facts = try self.facts(id, snapshotText: text, complainantID: complainant)
     let level: String = row["level"]
     let decision = try await decide(
-      facts, at: at, level: level, override: row["override_level"], lifecycle: lifecycle, in: db)
+      facts, at: at, level: level, override: row["override_level"], lifecycle: lifecycle, history: history, in: db)
     let newLevel = rules.levels[decision.level].id
     if newLevel != level { lifecycle.levelSince = at }
     let since = lifecycle.levelSince ?? facts.receivedAt

@@ -73,13 +73,19 @@ public final class CaseStore: Sendable {
   /// ratchet, the override and the extensions applied.
   func decide(
     _ facts: CaseFacts, at: Millis, level: String?, override: String?, lifecycle: CaseLifecycle,
-    in db: any SQLExecutor
+    history shared: StoreHistory? = nil, in db: any SQLExecutor
   ) async throws -> Decision {
-    let history = StoreHistory(store: self, asOf: at)
     var decision = Decision()
-    // The evaluator asks for aggregates synchronously: they are read first, and read again
-    // (wider) in the rare case it asked for a window they did not cover.
-    try await history.load(for: facts, windows: rules.aggregateWindows, in: db)
+    // The evaluator asks for aggregates synchronously: they are read first (unless `shared`
+    // already holds them), and read again (wider) in the rare case it asked for a window they
+    // did not cover.
+    let history: StoreHistory
+    if let shared, shared.asOf == at {
+      history = shared
+    } else {
+      history = StoreHistory(store: self, asOf: at)
+      try await history.load(for: facts, windows: rules.aggregateWindows, in: db)
+    }
     for _ in 0..<4 {
       decision = Decision()
       rules.evaluate(facts, at: at, history: history, floor: floor(level: level), into: &decision)

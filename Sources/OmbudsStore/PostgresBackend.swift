@@ -13,6 +13,9 @@ public final class PostgresBackend: StoreBackend {
   public let client: PostgresClient
   let logger = Logger(label: "ombuds.store.postgres")
   let url: String
+  /// One connection's settings: `prepare()` tries one first, so that a server that cannot
+  /// be reached is an error, not a pool waiting for it.
+  let probe: PostgresConnection.Configuration
 
   /// Connections the pool opens at most, unless the URL says `?pool=N`.
   public static let defaultPoolSize = 10
@@ -31,16 +34,25 @@ public final class PostgresBackend: StoreBackend {
     let database = String(components.path.dropFirst()).isEmpty ? user : String(components.path.dropFirst())
     let port = components.port ?? query["port"].flatMap(Int.init) ?? 5432
     var configuration: PostgresClient.Configuration
+    var probe: PostgresConnection.Configuration
     if let socketDir = query["host"], socketDir.hasPrefix("/") {
       configuration = .init(
+        unixSocketPath: "\(socketDir)/.s.PGSQL.\(port)", username: user, password: components.password,
+        database: database)
+      probe = .init(
         unixSocketPath: "\(socketDir)/.s.PGSQL.\(port)", username: user, password: components.password,
         database: database)
     } else {
       configuration = .init(
         host: components.host ?? "127.0.0.1", port: port, username: user, password: components.password,
         database: database, tls: .disable)
+      probe = .init(
+        host: components.host ?? "127.0.0.1", port: port, username: user, password: components.password,
+        database: database, tls: .disable)
     }
     configuration.options.connectTimeout = .seconds(10)
+    probe.options.connectTimeout = .seconds(10)
+    self.probe = probe
     configuration.options.maximumConnections =
       query["pool"].flatMap(Int.init).map { max(1, $0) } ?? Self.defaultPoolSize
     self.url = url
@@ -175,6 +187,12 @@ public final class PostgresBackend: StoreBackend {
   }
 
   public func prepare() async throws -> [UInt8] {
+    do {
+      let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
+      try? await connection.close()
+    } catch {
+      throw StoreError.database("cannot connect to `\(Self.redacted(url))`: \(String(reflecting: error))")
+    }
     do {
       try await migrate()
     } catch let e as StoreError {

@@ -94,8 +94,25 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     try c.encodeIfPresent(round, forKey: .init("round"))
   }
 
-  /// The stored text.
-  var json: String { StoreJSON.encode(self) }
+  /// The lifecycle as a JSON value: what `encode(to:)` writes.
+  var jsonValue: JSONValue {
+    var o = others
+    func put(_ key: String, _ v: JSONValue?) { if let v { o[key] = v } }
+    put("approvals", approvals.map { .array($0.map(JSONValue.string)) })
+    put("assignee", assignee.map(JSONValue.string))
+    put(
+      "extensions",
+      extensions.map { .object($0.mapValues { .object(["until": .string($0.until), "reason": .string($0.reason)]) }) })
+    put("level_since", levelSince.map(JSONValue.int))
+    put("malicious", malicious.map(JSONValue.string))
+    put("rejected_reason", rejectedReason.map(JSONValue.string))
+    put("reply_approved_by", replyApprovedBy.map { .array($0.map(JSONValue.string)) })
+    put("round", round.map { .int(Int64($0)) })
+    return .object(o)
+  }
+
+  /// The stored text (the hot path's writer: the same text as `StoreJSON.encode(self)`).
+  var json: String { StoreJSON.string(jsonValue) }
 
   /// Reads stored text; text that is not a lifecycle object reads as an empty one.
   static func read(_ text: String) -> CaseLifecycle {

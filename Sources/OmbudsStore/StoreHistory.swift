@@ -43,6 +43,11 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
   /// Reads the receipts in `range`, together with those read before.
   func load(for facts: CaseFacts, range wanted: (from: Millis, to: Millis), in db: any SQLExecutor) async throws {
     guard let key = facts.issueKey else { return }
+    try await load(issue: key, range: wanted, in: db)
+  }
+
+  /// Reads the receipts of issue `key` in `range`, together with those read before.
+  func load(issue key: String, range wanted: (from: Millis, to: Millis), in db: any SQLExecutor) async throws {
     var lo = wanted.from
     var hi = wanted.to
     if issueKey == key, to > from {

@@ -59,5 +59,43 @@ import Testing
       #"{"approvals":["market_management","general_manager"],"assignee":"staff-9","extensions":{"reply_by":{"reason":"complex","until":"2025-11-20T09:00:00+08:00"}},"level_since":1759280400000,"reply_approved":true,"reply_approved_by":["customer_service_center"],"round":2}"#
     #expect(CaseLifecycle.read(lifecycle).json == lifecycle)
     #expect(CaseLifecycle.read("{}").json == "{}")
+    #expect(CaseLifecycle.read(lifecycle).json == StoreJSON.encode(CaseLifecycle.read(lifecycle)))
+  }
+
+  /// The typed values' hot-path text is what their `Codable` conformance writes.
+  @Test func typedValuesWriteWhatTheirCodableWrites() throws {
+    var body = NotificationBody(
+      caseID: "C/1", level: "major", levelLabel: "重大投诉", on: "enter", kind: "notify",
+      causedAt: "2025-10-09T10:00:00+08:00", dueAt: "2025-10-09T10:00:00+08:00", when: "immediately",
+      ruleSet: "sha256:00",
+      reasons: [.init(level: "major", condition: "litigation == \"filed\"", source: "a.yaml:7:9")],
+      summary: "重大投诉 C/1: entered level major\n", key: "C/1/enter/major/0/x/log", recipient: "x",
+      recipientLabel: "X")
+    #expect(body.json == StoreJSON.encode(body))
+    body.report = "progress"
+    body.reportLabel = "进展"
+    body.parts = ["course", "causes"]
+    body.previousLevel = "hot"
+    body.categories = []
+    body.changed = ["media"]
+    body.approver = "general_manager"
+    body.deadline = "resolve_by"
+    body.deadlineAt = "2025-10-10T10:00:00+08:00"
+    body.complainant = ["complainant_id": "张三", "contact": "139"]
+    #expect(body.json == StoreJSON.encode(body))
+    #expect(try NotificationBody.read(body.json) == body)
+    var life = CaseLifecycle()
+    #expect(life.json == StoreJSON.encode(life))
+    life.approvals = ["a", "b"]
+    life.assignee = "s/9"
+    life.extensions = ["reply_by": .init(until: "2025-11-20T09:00:00+08:00", reason: "r\"")]
+    life.levelSince = 1_760_000_000_000
+    life.malicious = "m"
+    life.rejectedReason = "x"
+    life.replyApprovedBy = ["customer_service_center"]
+    life.round = 3
+    life.others = ["reply_approved": true, "zz": [1, 2.5, nil]]
+    #expect(life.json == StoreJSON.encode(life))
+    #expect(CaseLifecycle.read(life.json) == life)
   }
 }
