@@ -71,8 +71,13 @@ extension CaseStore {
     }
     // Cases of one issue are counted together: one writer per issue at a time.
     if let key = facts.issueKey { try await db.lock(key: "issue:\(key)") }
+    // A new or changed case can make others of its issue hot: they are read with the issue's
+    // receipts, in one trip.
+    let reevaluatesIssue = event.kind == .received || event.kind == .updated
+    let issue = try await readIssue(of: facts, at: event.at, others: reevaluatesIssue, in: db)
     let decision = try await decide(
-      facts, at: event.at, level: level, override: c.override, lifecycle: c.lifecycle, in: db)
+      facts, at: event.at, level: level, override: c.override, lifecycle: c.lifecycle, history: issue?.history,
+      in: db)
     let newLevel = rules.levels[decision.level].id
     if newLevel != level { c.lifecycle.levelSince = event.at }
     c.version += 1
@@ -128,9 +133,13 @@ extension CaseStore {
       try await writeApprovalRequest(
         caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
     }
-    // A new or changed case can make others of its issue hot: re-evaluate the open ones.
-    if event.kind == .received || event.kind == .updated, let key = facts.issueKey {
-      try await reevaluateIssue(key, except: event.caseID, at: event.at, in: db)
+    // Re-evaluate the other open cases of the issue, counting this case as now written.
+    if reevaluatesIssue, let issue, !issue.others.isEmpty {
+      issue.history.update(id: event.caseID, issue: facts.issueKey, time: facts.receivedAt, who: complainantKey)
+      for row in issue.others {
+        try await reevaluate(
+          row, complainant: row["party_complainant_id"], at: event.at, history: issue.history, in: db)
+      }
     }
     if Self.faultCountdown.fire() {
       // Everything written so far reaches the database, uncommitted, before the kill.

@@ -25,27 +25,56 @@ extension CaseStore {
     """
   }
 
-  /// Re-evaluates the open cases of issue `key` other than `caseID`: a new or changed case may
-  /// have changed their same-issue count. Their rows (locked) and the receipts of the issue
-  /// their windows reach are read once for all of them.
-  func reevaluateIssue(_ key: String, except caseID: String, at: Millis, in db: any SQLExecutor) async throws {
-    // A case already at or above the highest level an aggregate can give stays there.
+  /// What a change reads of its issue, in one trip: the receipts the same-issue counts need,
+  /// and (for a new or changed case) the other open cases to re-evaluate, locked.
+  struct IssueRead {
+    var history: StoreHistory
+    var others: [SQLRow]
+  }
+
+  /// Reads issue `facts.issueKey` at `at`: the receipts around the case's receipt and, when
+  /// `others` is set, the other open cases that an aggregate can still move (a case already at
+  /// or above the highest level an aggregate can give stays there), their rows locked, with
+  /// the receipts around theirs. One trip to the database.
+  func readIssue(of facts: CaseFacts, at: Millis, others: Bool, in db: any SQLExecutor) async throws -> IssueRead? {
+    guard let key = facts.issueKey else { return nil }
+    let history = StoreHistory(store: self, asOf: at)
+    let reach = rules.aggregateWindows.map { $0.bounds.upperBound * 1000 }.max()
+    guard others || reach != nil else { return IssueRead(history: history, others: []) }
     let ceiling = rules.highestAggregateLevel ?? -1
     let settled = rules.levels.prefix(max(0, ceiling + 1)).map(\.id)
     let notSettled = settled.isEmpty ? "" : "AND c.level NOT IN (\(settled.map { _ in "?" }.joined(separator: ", ")))"
-    let others = try await db.fetchAll(
-      Self.caseRows("c.issue_key = ? AND c.id != ? AND c.state = 'open' \(notSettled)", lock: db.forUpdate),
-      [key, caseID] + settled.map { $0 as any SQLArgument })
-    guard !others.isEmpty else { return }
-    let history = StoreHistory(store: self, asOf: at)
-    let receipts = others.map { $0["received_at"] as Millis }
-    let ranges = rules.aggregateWindows.flatMap { w in receipts.map { history.range(w, around: $0) } }
-    if let lo = ranges.map(\.from).min(), let hi = ranges.map(\.to).max() {
-      try await history.load(issue: key, range: (lo, hi), in: db)
+    let condition = "c.issue_key = ? AND c.id != ? AND c.state = 'open' \(notSettled)"
+    let conditionArguments: [any SQLArgument] = [key, facts.id] + settled.map { $0 as any SQLArgument }
+    var statements: [SQLStatement] = []
+    if others { statements.append(SQLStatement(Self.caseRows(condition, lock: db.forUpdate), conditionArguments)) }
+    let t = facts.receivedAt
+    if let reach {
+      // The receipts from `reach` before the earliest of these cases to `reach` after the
+      // latest: every window containing one of them lies inside.
+      var sql = "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at <= ?"
+      var arguments: [any SQLArgument] = [key, at]
+      if others {
+        sql += """
+           AND (received_at >= ? OR received_at >= (SELECT MIN(c.received_at) FROM cases c WHERE \(condition)) - ?)
+           AND (received_at < ? OR received_at < (SELECT MAX(c.received_at) FROM cases c WHERE \(condition)) + ?)
+          """
+        arguments += [t - reach] + conditionArguments + [reach, t + reach] + conditionArguments + [reach]
+      } else {
+        sql += " AND received_at >= ? AND received_at < ?"
+        arguments += [t - reach, t + reach]
+      }
+      statements.append(SQLStatement(sql + " ORDER BY received_at", arguments))
     }
-    for row in others {
-      try await reevaluate(row, complainant: row["party_complainant_id"], at: at, history: history, in: db)
+    let found = try await db.fetchEach(statements)
+    let rows = others ? found[0] : []
+    if let reach, let receipts = found.last {
+      let times = rows.map { $0["received_at"] as Millis } + [t]
+      history.install(
+        issue: key, from: (times.min() ?? t) - reach, to: (times.max() ?? t) + reach,
+        rows: receipts.map { ($0["id"], $0["received_at"], $0["complainant_key"]) })
     }
+    return IssueRead(history: history, others: rows)
   }
 
   /// Re-evaluates a stored case at `at` (time passing).

@@ -71,6 +71,25 @@ final class StoreHistory: CaseHistory, @unchecked Sendable {
     missing = nil
   }
 
+  /// Takes receipts read elsewhere: those of issue `key` in `[from, to)`, received by `asOf`.
+  func install(issue key: String, from: Millis, to: Millis, rows: [(id: String, time: Millis, who: String?)]) {
+    issueKey = key
+    self.from = from
+    self.to = to
+    receipts = rows
+    missing = nil
+  }
+
+  /// Puts a case's receipt as it is now written in this transaction: what reading it again
+  /// would return.
+  func update(id: String, issue key: String?, time: Millis, who: String?) {
+    guard issueKey != nil else { return }
+    receipts.removeAll { $0.id == id }
+    guard key == issueKey, time >= from, time < to, time <= asOf else { return }
+    let at = receipts.firstIndex { $0.time > time } ?? receipts.count
+    receipts.insert((id, time, who), at: at)
+  }
+
   func sameIssueComplainants(of facts: CaseFacts, window: RuleDuration, asOf: Millis) -> Int {
     let own = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
     guard let key = facts.issueKey else { return own }
