@@ -138,7 +138,7 @@ public final class CaseStore: Sendable {
   }
 
   /// Runs a write transaction, with every error a `StoreError` (or a cancellation).
-  func writing<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  func writing<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     do {
       return try await backend.write(body)
     } catch let e as StoreError {
@@ -151,7 +151,7 @@ public final class CaseStore: Sendable {
   }
 
   /// Runs a read, with every error a `StoreError` (or a cancellation).
-  func reading<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  func reading<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     do {
       return try await backend.read(body)
     } catch let e as StoreError {

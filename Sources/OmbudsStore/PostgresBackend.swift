@@ -152,7 +152,7 @@ public final class PostgresBackend: StoreBackend {
   /// instance (the same new case or event id at once), a deadlock or a serialization failure
   /// becomes `StoreError.retry`: the caller runs the transaction again, and then sees what
   /// the other instance committed.
-  func transaction<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  func transaction<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     let logger = self.logger
     do {
       return try await client.withConnection { connection in
@@ -178,11 +178,11 @@ public final class PostgresBackend: StoreBackend {
     return error
   }
 
-  public func write<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     try await transaction(body)
   }
 
-  public func read<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     try await transaction(body)
   }
 

@@ -11,10 +11,14 @@ import GRDB
 /// connection. Writes do not need their own trip: they wait in the transaction and go with
 /// its next read or with the commit, so a state change costs a few trips, not one per
 /// statement.
+///
+/// A transaction's own logic (the evaluation, the JSON) runs on the `writer` actor, whose
+/// executor is a serial dispatch queue that GRDB's writer queue targets: the logic and its
+/// statements take turns on one thread, and a trip to the database is a queue hop, not a
+/// hand-over between threads.
 public final class SQLiteBackend: StoreBackend {
   let pool: DatabasePool
-  /// One write transaction at a time on the writer connection.
-  let writer = AsyncMutex()
+  let writer: Writer
 
   /// Opens (creating and migrating) the database at `path`. The file is opened on a
   /// dispatch queue, not on the caller's thread.
@@ -33,6 +37,8 @@ public final class SQLiteBackend: StoreBackend {
     config.busyMode = .timeout(10)
     // Write transactions span several async trips to the writer queue (see above).
     config.allowsUnsafeTransactions = true
+    writer = Writer(queue: DispatchQueue(label: "ombuds.store.sqlite.writer"))
+    config.writeTargetQueue = writer.executor.queue
     do {
       pool = try DatabasePool(path: path, configuration: config)
       try Schema.migrator.migrate(pool)
@@ -137,18 +143,52 @@ public final class SQLiteBackend: StoreBackend {
     try run(db, writes)
   }
 
-  public func write<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
-    await writer.lock()
-    defer { writer.unlock() }
-    let transaction = Transaction(pool: pool)
-    do {
-      let value = try await body(transaction)
-      try await transaction.commit()
-      return value
-    } catch {
-      await transaction.rollback()
-      throw error
+  public func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
+    try await writer.transaction(pool: pool, body)
+  }
+
+  /// Runs write transactions, one at a time, on the writer's queue.
+  actor Writer {
+    let executor: QueueExecutor
+    /// One write transaction at a time on the writer connection (the actor alone would let a
+    /// second one start while the first waits for a statement).
+    let turn = AsyncMutex()
+
+    init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    func transaction<T: Sendable>(pool: DatabasePool, _ body: sending (any SQLExecutor) async throws -> T) async throws
+      -> T
+    {
+      await turn.lock()
+      defer { turn.unlock() }
+      let transaction = Transaction(pool: pool)
+      do {
+        let value = try await body(transaction)
+        try await transaction.commit()
+        return value
+      } catch {
+        await transaction.rollback()
+        throw error
+      }
     }
+  }
+
+  /// An executor on a serial dispatch queue.
+  final class QueueExecutor: SerialExecutor {
+    let queue: DispatchQueue
+
+    init(queue: DispatchQueue) { self.queue = queue }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+      let job = UnownedJob(job)
+      queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    func checkIsolated() { dispatchPrecondition(condition: .onQueue(queue)) }
   }
 
   /// Reads: each statement on a reader connection (WAL: readers never wait for the writer),
@@ -172,7 +212,7 @@ public final class SQLiteBackend: StoreBackend {
     }
   }
 
-  public func read<T: Sendable>(_ body: (any SQLExecutor) async throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     try await body(Reader(pool: pool))
   }
 
