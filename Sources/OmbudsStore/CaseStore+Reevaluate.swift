@@ -55,11 +55,12 @@ extension CaseStore {
       var sql = "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at <= ?"
       var arguments: [any SQLArgument] = [key, at]
       if others {
-        sql += """
-           AND (received_at >= ? OR received_at >= (SELECT MIN(c.received_at) FROM cases c WHERE \(condition)) - ?)
-           AND (received_at < ? OR received_at < (SELECT MAX(c.received_at) FROM cases c WHERE \(condition)) + ?)
-          """
-        arguments += [t - reach] + conditionArguments + [reach, t + reach] + conditionArguments + [reach]
+        // Bounds computed once by the database (scalar subqueries), so that the issue's index
+        // is scanned over one range.
+        let span = "SELECT CAST(? AS BIGINT) AS t UNION ALL SELECT c.received_at FROM cases c WHERE \(condition)"
+        sql += " AND received_at >= (SELECT MIN(t) FROM (\(span)) AS s) - ?"
+        sql += " AND received_at < (SELECT MAX(t) FROM (\(span)) AS s) + ?"
+        arguments += [t] + conditionArguments + [reach, t] + conditionArguments + [reach]
       } else {
         sql += " AND received_at >= ? AND received_at < ?"
         arguments += [t - reach, t + reach]

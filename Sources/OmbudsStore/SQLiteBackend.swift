@@ -3,19 +3,22 @@ import GRDB
 
 /// SQLite through GRDB: a WAL database pool, schema by migrations.
 ///
-/// Nothing here blocks a cooperative thread. Every statement runs through GRDB's `async`
-/// access, on GRDB's own writer (or reader) dispatch queue; the task waits suspended. A write
-/// transaction spans several of those trips, so it is opened and closed by hand
-/// (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`), and an
-/// `AsyncMutex` keeps the transactions of this backend from interleaving on the one writer
-/// connection. Writes do not need their own trip: they wait in the transaction and go with
-/// its next read or with the commit, so a state change costs a few trips, not one per
-/// statement.
+/// Nothing here blocks a thread of the cooperative pool.
 ///
-/// A transaction's own logic (the evaluation, the JSON) runs on the `writer` actor, whose
-/// executor is a serial dispatch queue that GRDB's writer queue targets: the logic and its
-/// statements take turns on one thread, and a trip to the database is a queue hop, not a
-/// hand-over between threads.
+/// - Reads use GRDB's `async` access: each runs on a reader connection's dispatch queue while
+///   the task waits suspended.
+/// - A write transaction runs on the `Writer` actor, whose executor is a serial dispatch queue
+///   of its own, not the cooperative pool: the caller's task hops there once, the transaction's
+///   logic (written once, `async`, for both backends; `NonisolatedNonsendingByDefault` keeps it
+///   on the actor) runs there, and its statements go to GRDB's writer connection with GRDB's
+///   synchronous access, which runs them on that same thread. SQLite's I/O, and a wait for
+///   another process's lock (`busyMode = .timeout(10)`), hold that queue's thread only.
+///   Should the logic ever run elsewhere, the statements take GRDB's `async` access instead
+///   (a trip each), so a cooperative thread is never the one that waits.
+/// - A transaction spans several accesses, so it is opened and closed by hand
+///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); an
+///   `AsyncMutex` keeps two transactions from interleaving on the one writer connection.
+///   Writes wait in the transaction and go with its next read or with the commit.
 public final class SQLiteBackend: StoreBackend {
   let pool: DatabasePool
   let writer: Writer
@@ -38,7 +41,6 @@ public final class SQLiteBackend: StoreBackend {
     // Write transactions span several async trips to the writer queue (see above).
     config.allowsUnsafeTransactions = true
     writer = Writer(queue: DispatchQueue(label: "ombuds.store.sqlite.writer"))
-    config.writeTargetQueue = writer.executor.queue
     do {
       pool = try DatabasePool(path: path, configuration: config)
       try Schema.migrator.migrate(pool)
@@ -87,10 +89,12 @@ public final class SQLiteBackend: StoreBackend {
   /// One write transaction: writes wait in `pending` until the next read or the commit.
   final class Transaction: SQLExecutor {
     let pool: DatabasePool
+    let executor: QueueExecutor
     var pending: [SQLStatement]
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, executor: QueueExecutor) {
       self.pool = pool
+      self.executor = executor
       // A transaction left open by a task that died mid-way is rolled back first.
       pending = [SQLStatement("BEGIN IMMEDIATE")]
     }
@@ -109,31 +113,43 @@ public final class SQLiteBackend: StoreBackend {
     func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
       let writes = pending
       pending = []
-      return try await pool.writeWithoutTransaction { db in
+      let access: @Sendable (Database) throws -> [[SQLRow]] = { db in
         try SQLiteBackend.begin(db, writes)
         return try statements.map { try SQLiteBackend.fetch(db, $0) }
       }
+      if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      return try await pool.writeWithoutTransaction(access)
     }
 
-    /// Sends what is pending, then COMMIT: one trip.
+    /// Sends what is pending, then COMMIT: one access.
     func commit() async throws {
       let writes = pending
       pending = []
-      try await pool.writeWithoutTransaction { db in
+      let access: @Sendable (Database) throws -> Void = { db in
         try SQLiteBackend.begin(db, writes)
         try db.execute(sql: "COMMIT")
       }
+      if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      try await pool.writeWithoutTransaction(access)
     }
 
     /// Rolls back whatever was begun, even from a cancelled task.
     func rollback() async {
+      let access: @Sendable (Database) throws -> Void = { db in
+        if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+      }
+      if executor.isCurrent {
+        try? SQLiteBackend.writeNow(pool, access)
+        return
+      }
       let pool = self.pool
-      await Task.detached {
-        try? await pool.writeWithoutTransaction { db in
-          if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
-        }
-      }.value
+      await Task.detached { try? await pool.writeWithoutTransaction(access) }.value
     }
+  }
+
+  /// GRDB's synchronous access to the writer connection: called on the `Writer`'s queue only.
+  static func writeNow<T>(_ pool: DatabasePool, _ access: (Database) throws -> T) throws -> T {
+    try pool.writeWithoutTransaction(access)
   }
 
   /// Runs `writes` on the writer, rolling back first a transaction that a failed rollback
@@ -147,7 +163,7 @@ public final class SQLiteBackend: StoreBackend {
     try await writer.transaction(pool: pool, body)
   }
 
-  /// Runs write transactions, one at a time, on the writer's queue.
+  /// Runs write transactions, one at a time, on a queue of its own.
   actor Writer {
     let executor: QueueExecutor
     /// One write transaction at a time on the writer connection (the actor alone would let a
@@ -163,7 +179,7 @@ public final class SQLiteBackend: StoreBackend {
     {
       await turn.lock()
       defer { turn.unlock() }
-      let transaction = Transaction(pool: pool)
+      let transaction = Transaction(pool: pool, executor: executor)
       do {
         let value = try await body(transaction)
         try await transaction.commit()
@@ -178,8 +194,15 @@ public final class SQLiteBackend: StoreBackend {
   /// An executor on a serial dispatch queue.
   final class QueueExecutor: SerialExecutor {
     let queue: DispatchQueue
+    let key = DispatchSpecificKey<Bool>()
 
-    init(queue: DispatchQueue) { self.queue = queue }
+    init(queue: DispatchQueue) {
+      self.queue = queue
+      queue.setSpecific(key: key, value: true)
+    }
+
+    /// Running on this executor's queue now.
+    var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
 
     func enqueue(_ job: consuming ExecutorJob) {
       let job = UnownedJob(job)

@@ -7,7 +7,9 @@ import OmbudsStore
 // Full state changes per second on the store (event + snapshot + evaluation + decision +
 // outbox, one transaction each), beside the same database's raw insert rate for the same
 // rows (one transaction each too), in one run.
-// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL]
+// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL] [--tasks N]
+// With --tasks N (default 1), N tasks apply the events at once (event i by task i % N), as a
+// service's concurrent requests would; the raw rate is measured one transaction at a time.
 // With --postgres (an empty database's URL), both run on PostgreSQL through the store's own
 // connection code (postgres-nio's pool, run beside the benchmark); otherwise on SQLite files
 // (GRDB). Events are applied one after the other, awaited, as `ombuds replay` does.
@@ -20,6 +22,7 @@ func argument(_ name: String) -> String? {
 
 let rulesDir = argument("--rules") ?? "rules"
 let count = Int(argument("--events") ?? "5000") ?? 5000
+let tasks = max(1, Int(argument("--tasks") ?? "1") ?? 1)
 guard let set = RuleSetLoader.load(paths: [rulesDir]).ruleSet, let rules = try? CompiledRules(set) else {
   FileHandle.standardError.write(Data("ombuds-store-bench: the rules in \(rulesDir) do not load\n".utf8))
   exit(2)
@@ -45,12 +48,32 @@ let backend: any StoreBackend =
   if let postgres { try PostgresBackend(url: postgres) } else {
     try await SQLiteBackend.open(path: dir.appendingPathComponent("store.sqlite").path)
   }
-let storeSeconds = try await backend.withRunning {
-  let store = try await CaseStore(backend: backend, rules: rules)
-  let start = Date()
-  for e in events { try await store.apply(e) }
-  return Date().timeIntervalSince(start)
+/// Applies `events` from `tasks` tasks at once: event i by task i % tasks.
+nonisolated func applyConcurrently(_ events: [CaseEvent], tasks: Int, to store: CaseStore) async throws {
+  try await withThrowingTaskGroup(of: Void.self) { group in
+    for t in 0..<tasks {
+      group.addTask { for i in stride(from: t, to: events.count, by: tasks) { try await store.apply(events[i]) } }
+    }
+    try await group.waitForAll()
+  }
 }
+/// The store's state changes, off the main actor (as a service's tasks run); returns the seconds
+/// they took.
+nonisolated func runStore(_ backend: any StoreBackend, _ rules: CompiledRules, _ events: [CaseEvent], tasks: Int)
+  async throws -> TimeInterval
+{
+  try await backend.withRunning {
+    let store = try await CaseStore(backend: backend, rules: rules)
+    let start = Date()
+    if tasks == 1 {
+      for e in events { try await store.apply(e) }
+    } else {
+      try await applyConcurrently(events, tasks: tasks, to: store)
+    }
+    return Date().timeIntervalSince(start)
+  }
+}
+let storeSeconds = try await runStore(backend, rules, events, tasks: tasks)
 
 // Raw: the same rows (event, case, party, decision, outbox) inserted directly, one transaction each.
 nonisolated let payload = String(repeating: "x", count: 300)
@@ -123,5 +146,5 @@ if postgres == nil { rawSeconds = Date().timeIntervalSince(start) }
 let storeRate = Double(count) / storeSeconds
 let rawRate = Double(count) / rawSeconds
 print(
-  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
+  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"tasks\":\(tasks),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
 )
