@@ -48,7 +48,10 @@ let package = Package(
         "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
-      ]
+      ],
+      // Async functions run on their caller's executor unless they say otherwise: a SQLite
+      // write transaction's logic then runs on the writer's queue, beside its statements.
+      swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
     ),
     // The notifier: delivers the outbox (log, file, signed webhooks) with retries and a
     // dead-letter state; `ombuds serve` runs it beside the due re-evaluations.

@@ -93,7 +93,7 @@ public struct ClassifyCommand: ParsableCommand {
 }
 
 /// `ombuds`: the command-line front of the library.
-public struct OmbudsCommand: ParsableCommand {
+public struct OmbudsCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "ombuds",
     abstract: "Classify complaints and reports by the policy in YAML rule files.",

@@ -46,18 +46,6 @@ public struct DeliveryOptions: ParsableArguments {
   }
 }
 
-/// Runs async work from a synchronous command, on the cooperative pool.
-func blocking(_ body: @escaping @Sendable () async throws -> Void) throws {
-  let done = DispatchSemaphore(value: 0)
-  let failure = NIOLockedValueBox<(any Error)?>(nil)
-  Task {
-    do { try await body() } catch { failure.withLockedValue { $0 = error } }
-    done.signal()
-  }
-  done.wait()
-  if let e = failure.withLockedValue({ $0 }) { throw e }
-}
-
 /// Structured logs: one JSON object per line on standard error.
 struct JSONLogHandler: LogHandler {
   let label: String
@@ -89,7 +77,7 @@ struct JSONLogHandler: LogHandler {
 }
 
 /// `ombuds outbox`: lists the notifications, or requeues dead ones.
-public struct OutboxCommand: ParsableCommand {
+public struct OutboxCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "outbox",
     abstract: "List the outbox (notifications and their delivery state), or requeue dead-lettered ones.",
@@ -118,29 +106,33 @@ public struct OutboxCommand: ParsableCommand {
     }
   }
 
-  public func run() throws {
-    let store = try options.open()
-    if !retry.isEmpty {
-      let now = Int64(Date().timeIntervalSince1970 * 1000)
-      var out = ""
-      for id in retry {
-        do {
-          try store.requeue(id, at: now)
-        } catch {
-          throw CLIError("\(error)")
+  public func run() async throws {
+    let retry = retry
+    let status = status
+    let listed = try await options.withStore { store -> (items: [OutboxItem], clock: ZoneClock)? in
+      if !retry.isEmpty {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var out = ""
+        for id in retry {
+          do {
+            try await store.requeue(id, at: now)
+          } catch {
+            throw CLIError("\(error)")
+          }
+          out += "{\"requeued\":\(id)}\n"
         }
-        out += "{\"requeued\":\(id)}\n"
+        Output.out(out)
+        return nil
       }
-      Output.out(out)
-      return
+      let items: [OutboxItem]
+      switch status {
+      case nil: items = try await store.outboxItems().filter { $0.status != .delivered }
+      case "all": items = try await store.outboxItems()
+      case let s?: items = try await store.outboxItems(status: OutboxItem.Status(rawValue: s))
+      }
+      return (items, store.rules.calendar.clock)
     }
-    let items: [OutboxItem]
-    switch status {
-    case nil: items = try store.outboxItems().filter { $0.status != .delivered }
-    case "all": items = try store.outboxItems()
-    case let s?: items = try store.outboxItems(status: OutboxItem.Status(rawValue: s))
-    }
-    let clock = store.rules.calendar.clock
+    guard let (items, clock) = listed else { return }
     func time(_ t: Int64?) -> String {
       t.map { JSONText.quoted(RFC3339.format($0, offsetSeconds: clock.offset(at: $0))) } ?? "null"
     }
@@ -154,7 +146,7 @@ public struct OutboxCommand: ParsableCommand {
 }
 
 /// `ombuds dispatch`: delivers what is due once and exits (for cron, and for tests).
-public struct DispatchCommand: ParsableCommand {
+public struct DispatchCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "dispatch",
     abstract: "Deliver the notifications that are due, once, and exit.",
@@ -175,26 +167,23 @@ public struct DispatchCommand: ParsableCommand {
     if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
   }
 
-  public func run() throws {
+  public func run() async throws {
     JSONLogHandler.bootstrap()
-    let store = try options.open()
     let fixed = now.flatMap(RFC3339.parse)
-    let dispatcher = Dispatcher(
-      stores: StoreBox(store), channels: Dispatcher.standardChannels(defaultFile: delivery.notifyFile),
-      configuration: delivery.configuration,
-      clock: { fixed ?? Int64(Date().timeIntervalSince1970 * 1000) })
-    let result = NIOLockedValueBox(DispatchReport())
-    try blocking {
-      let r = try await dispatcher.drain()
-      result.withLockedValue { $0 = r }
+    let channels = Dispatcher.standardChannels(defaultFile: delivery.notifyFile)
+    let configuration = delivery.configuration
+    let r = try await options.withStore { store in
+      let dispatcher = Dispatcher(
+        stores: StoreBox(store), channels: channels, configuration: configuration,
+        clock: { fixed ?? Int64(Date().timeIntervalSince1970 * 1000) })
+      return try await dispatcher.drain()
     }
-    let r = result.withLockedValue { $0 }
     Output.out("{\"delivered\":\(r.delivered),\"retried\":\(r.retried),\"dead\":\(r.dead)}\n")
   }
 }
 
 /// `ombuds serve`: re-evaluations, delivery and rule reloads until SIGTERM or SIGINT.
-public struct ServeCommand: ParsableCommand {
+public struct ServeCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "serve",
     abstract: "Run the due re-evaluations and deliver the outbox until SIGTERM/SIGINT; reload changed rules.",
@@ -219,23 +208,30 @@ public struct ServeCommand: ParsableCommand {
     }
   }
 
-  public func run() throws {
+  public func run() async throws {
     JSONLogHandler.bootstrap()
     let logger = Logger(label: "ombuds.serve")
-    let store = try options.open()
-    let stores = StoreBox(store)
-    let dispatcher = Dispatcher(
-      stores: stores, channels: Dispatcher.standardChannels(defaultFile: delivery.notifyFile),
-      configuration: delivery.configuration, logger: Logger(label: "ombuds.notifier"))
-    logger.notice(
-      "serving",
-      metadata: ["store": "\(options.store)", "rules": "\(options.rules)", "rule_set": "\(store.rules.contentHash)"])
-    let paths = [options.rules]
-    let interval = reviewInterval
-    try blocking {
+    let compiled = try loadRules(options.rules)
+    let backend = try await options.backend()
+    let channels = Dispatcher.standardChannels(defaultFile: delivery.notifyFile)
+    let configuration = delivery.configuration
+    let storeName = options.store
+    let rulesName = options.rules
+    do {
       try await OmbudsServer.run(
-        stores: stores, backend: store.backend, rulePaths: paths, dispatcher: dispatcher,
-        reviewInterval: .seconds(interval), logger: logger)
+        backend: backend, rules: compiled, rulePaths: [options.rules],
+        dispatcher: { stores in
+          Dispatcher(
+            stores: stores, channels: channels, configuration: configuration, logger: Logger(label: "ombuds.notifier"))
+        },
+        reviewInterval: .seconds(reviewInterval), logger: logger,
+        ready: { store in
+          logger.notice(
+            "serving",
+            metadata: ["store": "\(storeName)", "rules": "\(rulesName)", "rule_set": "\(store.rules.contentHash)"])
+        })
+    } catch let e as StoreError {
+      throw CLIError("\(e)")
     }
     logger.notice("stopped")
   }

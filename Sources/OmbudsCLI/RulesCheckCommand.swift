@@ -125,11 +125,16 @@ public struct RulesCheckCommand: ParsableCommand {
   func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 }
 
-/// Runs a command and maps usage errors to exit status 2 (the contract), not 64.
-public func runMain<C: ParsableCommand>(_ type: C.Type, arguments: [String]? = nil) -> Never {
+/// Runs a command and maps usage errors to exit status 2 (the contract), not 64. An
+/// `AsyncParsableCommand` runs on the cooperative pool, awaited: no thread waits for it.
+public func runMain<C: ParsableCommand>(_ type: C.Type, arguments: [String]? = nil) async -> Never {
   do {
     var command = try type.parseAsRoot(arguments)
-    try command.run()
+    if var asynchronous = command as? any AsyncParsableCommand {
+      try await asynchronous.run()
+    } else {
+      try command.run()
+    }
     exit(0)
   } catch let code as ExitCode {
     exit(code.rawValue)

@@ -13,11 +13,11 @@ public struct StoreOptions: ParsableArguments {
 
   public init() {}
 
-  func open() throws -> CaseStore {
-    let compiled = try loadRules(rules)
+  /// The backend `--store` names (a SQLite file is opened, and migrated, here).
+  func backend() async throws -> any StoreBackend {
     do {
       if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
-        return try CaseStore(backend: try PostgresBackend(url: store), rules: compiled)
+        return try PostgresBackend(url: store)
       }
       var path = store
       if path.hasPrefix("sqlite://") {
@@ -27,17 +27,33 @@ public struct StoreOptions: ParsableArguments {
       } else if path.contains("://") {
         throw CLIError("store `\(store)`: use a SQLite path, sqlite:PATH or postgres://user@host:port/database")
       }
-      return try CaseStore(path: path, rules: compiled)
+      return try await SQLiteBackend.open(path: path)
     } catch let e as CLIError {
       throw e
     } catch {
       throw CLIError("\(error)")
     }
   }
+
+  /// Opens the store and runs `body` with it, the backend's background work (PostgreSQL:
+  /// its connection pool) running beside it until `body` ends.
+  func withStore<T: Sendable>(_ body: (CaseStore) async throws -> T) async throws -> T {
+    let compiled = try loadRules(rules)
+    let backend = try await backend()
+    return try await backend.withRunning {
+      let store: CaseStore
+      do {
+        store = try await CaseStore(backend: backend, rules: compiled)
+      } catch {
+        throw CLIError("\(error)")
+      }
+      return try await body(store)
+    }
+  }
 }
 
 /// `ombuds replay`: applies events from JSON Lines, each in its own transaction.
-public struct ReplayCommand: ParsableCommand {
+public struct ReplayCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "replay",
     abstract: "Apply case events (JSON Lines) to the store.",
@@ -56,30 +72,33 @@ public struct ReplayCommand: ParsableCommand {
 
   public init() {}
 
-  public func run() throws {
-    let store = try options.open()
-    var rejected = 0
-    for file in files.isEmpty ? ["-"] : files {
-      let bytes = try Output.readAll(file)
-      var number = 0
-      for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
-        number += 1
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-        do {
-          try store.apply(try CaseEvent.parse(Array(line)))
-        } catch {
-          rejected += 1
-          let fileField = files.count > 1 ? ",\"file\":\(JSONText.quoted(file))" : ""
-          Output.err("{\"line\":\(number),\"error\":\(JSONText.quoted("\(error)"))\(fileField)}\n")
+  public func run() async throws {
+    let files = files
+    let rejected = try await options.withStore { store in
+      var rejected = 0
+      for file in files.isEmpty ? ["-"] : files {
+        let bytes = try Output.readAll(file)
+        var number = 0
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+          number += 1
+          if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+          do {
+            try await store.apply(try CaseEvent.parse(Array(line)))
+          } catch {
+            rejected += 1
+            let fileField = files.count > 1 ? ",\"file\":\(JSONText.quoted(file))" : ""
+            Output.err("{\"line\":\(number),\"error\":\(JSONText.quoted("\(error)"))\(fileField)}\n")
+          }
         }
       }
+      return rejected
     }
     if rejected > 0 { throw ExitCode(1) }
   }
 }
 
 /// `ombuds cases`: the stored cases with their level and latest decision.
-public struct CasesCommand: ParsableCommand {
+public struct CasesCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "cases", abstract: "Print the stored cases as JSON Lines (snapshot, level, latest decision).")
 
@@ -90,13 +109,16 @@ public struct CasesCommand: ParsableCommand {
 
   public init() {}
 
-  public func run() throws {
-    let store = try options.open()
+  public func run() async throws {
+    let includeConfidential = includeConfidential
+    let (stored, clock) = try await options.withStore { store in
+      (try await store.cases(includeConfidential: includeConfidential), store.rules.calendar.clock)
+    }
     var out = ""
-    for c in try store.cases(includeConfidential: includeConfidential) {
+    for c in stored {
       let review =
         c.nextReviewAt.map {
-          JSONText.quoted(RFC3339.format($0, offsetSeconds: store.rules.calendar.clock.offset(at: $0)))
+          JSONText.quoted(RFC3339.format($0, offsetSeconds: clock.offset(at: $0)))
         } ?? "null"
       out +=
         "{\"id\":\(JSONText.quoted(c.id)),\"version\":\(c.version),\"state\":\(JSONText.quoted(c.state)),\"stage\":\(JSONText.quoted(c.stage)),\"level\":\(JSONText.quoted(c.level)),\"next_review_at\":\(review),\"snapshot\":\(c.snapshotJSON),\"lifecycle\":\(c.lifecycleJSON),\"decision\":\(c.decisionJSON ?? "null")}\n"
@@ -106,7 +128,7 @@ public struct CasesCommand: ParsableCommand {
 }
 
 /// `ombuds tick`: runs the re-evaluations that are due.
-public struct TickCommand: ParsableCommand {
+public struct TickCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "tick", abstract: "Re-evaluate the cases whose next review is due (time-driven escalation).")
 
@@ -121,10 +143,9 @@ public struct TickCommand: ParsableCommand {
     if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
   }
 
-  public func run() throws {
-    let store = try options.open()
+  public func run() async throws {
     let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
-    let n = try store.runDue(at: at)
+    let n = try await options.withStore { store in try await store.runDue(at: at) }
     Output.out("{\"reevaluated\":\(n)}\n")
   }
 }

@@ -35,29 +35,36 @@ public struct DeliveryError: Error, CustomStringConvertible, Sendable {
   }
 }
 
-/// Serializes appends to one file descriptor, each line whole.
+/// Serializes appends to one file descriptor, each line whole. The writes (and `fsync`) run
+/// on the writer's own dispatch queue; the caller's task waits suspended, so a slow disk or a
+/// full pipe never holds a thread of the cooperative pool.
 final class LineWriter: Sendable {
-  let lock = NIOLock()
+  let queue = DispatchQueue(label: "ombuds.notifier.line-writer")
   let fd: Int32
 
   init(fd: Int32) { self.fd = fd }
 
-  func write(_ line: [UInt8], sync: Bool) throws {
-    try lock.withLock {
-      var bytes = line
-      if bytes.last != 0x0A { bytes.append(0x0A) }
-      var written = 0
-      while written < bytes.count {
-        let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw DeliveryError("write failed: \(String(cString: strerror(errno)))")
-        }
-        written += n
+  func write(_ line: [UInt8], sync: Bool) async throws {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+      queue.async { c.resume(with: Result { try self.writeNow(line, sync: sync) }) }
+    }
+  }
+
+  /// On `queue` only.
+  func writeNow(_ line: [UInt8], sync: Bool) throws {
+    var bytes = line
+    if bytes.last != 0x0A { bytes.append(0x0A) }
+    var written = 0
+    while written < bytes.count {
+      let n = bytes[written...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw DeliveryError("write failed: \(String(cString: strerror(errno)))")
       }
-      if sync, fsync(fd) != 0, errno != EINVAL {
-        throw DeliveryError("fsync failed: \(String(cString: strerror(errno)))")
-      }
+      written += n
+    }
+    if sync, fsync(fd) != 0, errno != EINVAL {
+      throw DeliveryError("fsync failed: \(String(cString: strerror(errno)))")
     }
   }
 }
@@ -69,7 +76,7 @@ public struct LogChannel: NotificationChannel {
   public init(fileDescriptor: Int32 = STDOUT_FILENO) { writer = LineWriter(fd: fileDescriptor) }
 
   public func deliver(_ delivery: Delivery) async throws {
-    try writer.write(delivery.body, sync: false)
+    try await writer.write(delivery.body, sync: false)
   }
 }
 
@@ -99,7 +106,7 @@ public final class FileChannel: NotificationChannel {
       open[path] = w
       return w
     }
-    try writer.write(delivery.body, sync: true)
+    try await writer.write(delivery.body, sync: true)
   }
 }
 

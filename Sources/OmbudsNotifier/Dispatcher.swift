@@ -105,7 +105,7 @@ public final class Dispatcher: Sendable {
   /// Claims one batch of due rows and delivers it.
   public func dispatchBatch() async throws -> DispatchReport {
     let store = stores.store
-    let items = try store.claimOutbox(
+    let items = try await store.claimOutbox(
       now: clock(), limit: configuration.batchSize, lease: configuration.lease, owner: owner)
     var report = DispatchReport()
     guard !items.isEmpty else { return report }
@@ -120,7 +120,7 @@ public final class Dispatcher: Sendable {
       }
       while next < items.count, next < configuration.concurrency { add(&group) }
       while let (item, failure) = try await group.next() {
-        try record(item, failure, store: store, into: &report)
+        try await record(item, failure, store: store, into: &report)
         if next < items.count { add(&group) }
       }
       return report
@@ -128,14 +128,15 @@ public final class Dispatcher: Sendable {
   }
 
   /// Marks one attempt's outcome: delivered, failed with its next retry time, or dead.
-  func record(_ item: OutboxItem, _ failure: DeliveryError?, store: CaseStore, into report: inout DispatchReport) throws
-  {
+  func record(
+    _ item: OutboxItem, _ failure: DeliveryError?, store: CaseStore, into report: inout DispatchReport
+  ) async throws {
     let now = clock()
     var metadata: Logger.Metadata = [
       "id": "\(item.id)", "key": "\(item.key)", "channel": "\(item.channel)", "attempt": "\(item.attempts)",
     ]
     guard let failure else {
-      try store.markDelivered(item.id, at: now)
+      try await store.markDelivered(item.id, at: now)
       report.delivered += 1
       logger.info("delivered", metadata: metadata)
       return
@@ -143,12 +144,12 @@ public final class Dispatcher: Sendable {
     metadata["error"] = "\(failure.description)"
     if failure.retryable, item.attempts < configuration.maxAttempts {
       let retryAt = now + configuration.backoff(after: item.attempts, random: random())
-      try store.markFailed(item.id, error: failure.description, retryAt: retryAt)
+      try await store.markFailed(item.id, error: failure.description, retryAt: retryAt)
       report.retried += 1
       metadata["retry_at"] = "\(RFC3339.format(retryAt, offsetSeconds: 0))"
       logger.warning("delivery failed; will retry", metadata: metadata)
     } else {
-      try store.markFailed(item.id, error: failure.description, retryAt: nil)
+      try await store.markFailed(item.id, error: failure.description, retryAt: nil)
       report.dead += 1
       logger.error("delivery failed; dead-lettered", metadata: metadata)
     }
@@ -165,11 +166,11 @@ public final class Dispatcher: Sendable {
     var body = Array(item.payload.utf8)
     if item.includeIdentity {
       do {
-        let identity = try store.identity(of: item.caseID)
-        if !identity.isEmpty, var object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-          object["complainant"] = identity
-          body = Array(
-            try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let identity = try await store.identity(of: item.caseID)
+        if !identity.isEmpty {
+          var notification = try NotificationBody.read(item.payload)
+          notification.complainant = identity
+          body = Array(notification.json.utf8)
         }
       } catch {
         return DeliveryError("reading the complainant's identity: \(error)")

@@ -30,7 +30,7 @@ public struct ReviewService: Service {
     try? await cancelWhenGracefulShutdown {
       while !Task.isCancelled {
         do {
-          let n = try stores.store.runDue(at: clock())
+          let n = try await stores.store.runDue(at: clock())
           if n > 0 { logger.info("re-evaluated due cases", metadata: ["count": "\(n)"]) }
         } catch {
           logger.error("re-evaluation failed", metadata: ["error": "\(error)"])
@@ -113,7 +113,7 @@ public struct RulesWatcher: Service {
         }
         do {
           let compiled = try CompiledRules(ruleSet)
-          let store = try CaseStore(backend: backend, rules: compiled)
+          let store = try await CaseStore(backend: backend, rules: compiled)
           let old = stores.store.rules.contentHash
           stores.replace(store)
           current = now
@@ -129,22 +129,58 @@ public struct RulesWatcher: Service {
   }
 }
 
-/// `ombuds serve`: the due re-evaluations, the dispatcher and the rules watcher in one
-/// service group, until SIGTERM or SIGINT; then each stops after its current step.
+/// Runs a store backend's background work (PostgreSQL: its connection pool) as a service.
+public struct StoreBackendService: Service {
+  let backend: any StoreBackend
+  public init(backend: any StoreBackend) { self.backend = backend }
+  public func run() async throws { try await backend.run() }
+}
+
+/// `ombuds serve`: the store's backend, the due re-evaluations, the dispatcher and the rules
+/// watcher in one service group, until SIGTERM or SIGINT; then each stops after its current
+/// step, the backend last.
 public enum OmbudsServer {
+  /// Runs until SIGTERM or SIGINT. The store is opened on `backend` once the backend runs
+  /// (its tables are created or upgraded then); `ready` is told about it before the other
+  /// services start.
   public static func run(
-    stores: StoreBox, backend: any StoreBackend, rulePaths: [String], dispatcher: Dispatcher,
-    reviewInterval: Duration, logger: Logger
+    backend: any StoreBackend, rules: CompiledRules, rulePaths: [String],
+    dispatcher: @escaping @Sendable (StoreBox) -> Dispatcher, reviewInterval: Duration, logger: Logger,
+    ready: @escaping @Sendable (CaseStore) -> Void = { _ in }
   ) async throws {
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    // First in the list, so that it is the last to stop.
+    if backend.needsRunning { services.append(.init(service: StoreBackendService(backend: backend))) }
     let group = ServiceGroup(
-      configuration: .init(
-        services: [
-          .init(service: ReviewService(stores: stores, interval: reviewInterval, logger: logger)),
-          .init(service: DispatchService(dispatcher: dispatcher)),
-          .init(service: RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger)),
-        ],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
+      configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    let start = Startup(
+      group: group, backend: backend, rules: rules, rulePaths: rulePaths, dispatcher: dispatcher,
+      reviewInterval: reviewInterval, logger: logger, ready: ready)
+    await group.addServiceUnlessShutdown(.init(service: start, successTerminationBehavior: .ignore))
     try await group.run()
+  }
+
+  /// Opens the store once the backend runs, then adds the services that use it.
+  struct Startup: Service {
+    let group: ServiceGroup
+    let backend: any StoreBackend
+    let rules: CompiledRules
+    let rulePaths: [String]
+    let dispatcher: @Sendable (StoreBox) -> Dispatcher
+    let reviewInterval: Duration
+    let logger: Logger
+    let ready: @Sendable (CaseStore) -> Void
+
+    func run() async throws {
+      let stores = StoreBox(try await CaseStore(backend: backend, rules: rules))
+      ready(stores.store)
+      for service: any Service in [
+        ReviewService(stores: stores, interval: reviewInterval, logger: logger),
+        DispatchService(dispatcher: dispatcher(stores)),
+        RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger),
+      ] {
+        await group.addServiceUnlessShutdown(service)
+      }
+    }
   }
 }

@@ -2,67 +2,6 @@ import Foundation
 import OmbudsEngine
 import OmbudsRules
 
-/// One notification in the outbox: a duty of the rules, for one recipient on one channel.
-///
-/// Rows are written in the transaction of the state change that caused them and delivered
-/// later by the notifier. `key` is stable: a re-run import, a re-evaluation or a restarted
-/// dispatcher never makes a second row for the same duty, and a receiver that sees the same
-/// `Idempotency-Key` twice has seen the same notification twice.
-public struct OutboxItem: Sendable, Equatable {
-  public enum Status: String, Sendable, CaseIterable {
-    /// Waiting for `readyAt` (its due time, or the next retry).
-    case pending
-    /// Claimed by a dispatcher until `readyAt`; a dispatcher that dies leaves it to be
-    /// claimed again when that lease runs out.
-    case sending
-    case delivered
-    /// Gave up after the maximum number of attempts; `ombuds outbox --retry ID` requeues it.
-    case dead
-  }
-
-  public var id: Int64
-  /// The idempotency key: the same for every attempt and every duplicate.
-  public var key: String
-  public var caseID: String
-  /// `notify` or `report`.
-  public var kind: String
-  public var recipient: String
-  /// `log`, `file` or `webhook`.
-  public var channel: String
-  /// The notification body (a JSON object): case id, level, reasons, summary — no identity.
-  public var payload: String
-  /// When the duty falls due (night and holiday timing applied).
-  public var dueAt: Millis
-  public var status: Status
-  public var attempts: Int
-  /// When the row may next be claimed.
-  public var readyAt: Millis
-  public var lastError: String?
-  public var deliveredAt: Millis?
-  /// The route allows the complainant's identity to be added at delivery.
-  public var includeIdentity: Bool
-
-  init(_ row: SQLRow) {
-    id = row["id"]
-    key = row["idempotency_key"]
-    caseID = row["case_id"]
-    kind = row["kind"]
-    let r: String? = row["recipient"]
-    recipient = r ?? ""
-    let c: String? = row["channel"]
-    channel = c ?? "log"
-    payload = row["payload"]
-    dueAt = row["due_at"]
-    status = Status(rawValue: row["status"]) ?? .pending
-    attempts = row["attempts"]
-    let ready: Millis? = row["ready_at"]
-    readyAt = ready ?? dueAt
-    lastError = row["last_error"]
-    deliveredAt = row["delivered_at"]
-    includeIdentity = (row["identity"] as Int) != 0
-  }
-}
-
 /// What a duty was triggered by, for the notification's body.
 struct NoticeCause {
   /// `enter`, `while_open`, `change`, `close`, `deadline`, `approval_request`, `harmful_information`.
@@ -74,47 +13,155 @@ struct NoticeCause {
   var at: Millis
   /// A line for people, added to the summary.
   var detail: String
-  /// More fields for the body: text, or lists of text.
-  var extra: [String: Any] = [:]
+  /// More fields for the body: what this kind of notice adds.
+  var extra = NoticeExtra()
+}
+
+/// What some notices add to the body: the level left, the categories of harmful information,
+/// the facts that changed, the approver asked, the deadline alerted.
+struct NoticeExtra: Sendable {
+  var previousLevel: String?
+  var categories: [String]?
+  var changed: [String]?
+  var approver: String?
+  var deadline: String?
+  var deadlineAt: String?
+}
+
+/// A notification's body as the outbox stores it and channels send it: a JSON object with
+/// sorted keys, absent members left out. No identity, except `complainant`, which the
+/// dispatcher adds at delivery where the route allows it.
+public struct NotificationBody: Sendable, Equatable, Codable {
+  public struct Reason: Sendable, Equatable, Codable {
+    public var level: String
+    public var condition: String
+    public var source: String
+  }
+
+  public var caseID: String
+  public var level: String
+  public var levelLabel: String
+  /// `enter`, `while_open`, `change`, `close`, `deadline`, `approval_request`, `harmful_information`.
+  public var on: String
+  /// `notify` or `report`.
+  public var kind: String
+  public var causedAt: String
+  public var dueAt: String
+  public var when: String
+  public var ruleSet: String
+  public var reasons: [Reason]
+  public var report: String?
+  public var reportLabel: String?
+  public var parts: [String]?
+  public var summary: String
+  public var key: String
+  public var recipient: String
+  public var recipientLabel: String
+  public var previousLevel: String?
+  public var categories: [String]?
+  public var changed: [String]?
+  public var approver: String?
+  public var deadline: String?
+  public var deadlineAt: String?
+  /// The complainant's identity: only added at delivery, where the route allows it.
+  public var complainant: [String: String]?
+
+  enum CodingKeys: String, CodingKey {
+    case caseID = "case"
+    case level
+    case levelLabel = "level_label"
+    case on, kind
+    case causedAt = "caused_at"
+    case dueAt = "due_at"
+    case when
+    case ruleSet = "rule_set"
+    case reasons, report
+    case reportLabel = "report_label"
+    case parts, summary, key, recipient
+    case recipientLabel = "recipient_label"
+    case previousLevel = "previous_level"
+    case categories, changed, approver, deadline
+    case deadlineAt = "deadline_at"
+    case complainant
+  }
+
+  /// The body as a JSON value: what `encode(to:)` writes.
+  var jsonValue: JSONValue {
+    var o: [String: JSONValue] = [
+      "case": .string(caseID), "level": .string(level), "level_label": .string(levelLabel), "on": .string(on),
+      "kind": .string(kind), "caused_at": .string(causedAt), "due_at": .string(dueAt), "when": .string(when),
+      "rule_set": .string(ruleSet),
+      "reasons": .array(
+        reasons.map {
+          .object(["level": .string($0.level), "condition": .string($0.condition), "source": .string($0.source)])
+        }),
+      "summary": .string(summary), "key": .string(key), "recipient": .string(recipient),
+      "recipient_label": .string(recipientLabel),
+    ]
+    func put(_ k: String, _ v: String?) { if let v { o[k] = .string(v) } }
+    func put(_ k: String, _ v: [String]?) { if let v { o[k] = .array(v.map(JSONValue.string)) } }
+    put("report", report)
+    put("report_label", reportLabel)
+    put("parts", parts)
+    put("previous_level", previousLevel)
+    put("categories", categories)
+    put("changed", changed)
+    put("approver", approver)
+    put("deadline", deadline)
+    put("deadline_at", deadlineAt)
+    if let complainant { o["complainant"] = .object(complainant.mapValues(JSONValue.string)) }
+    return .object(o)
+  }
+
+  /// The stored text (the hot path's writer: the same text as `StoreJSON.encode(self)`).
+  public var json: String { StoreJSON.string(jsonValue) }
+
+  /// Reads a stored body.
+  public static func read(_ text: String) throws -> NotificationBody {
+    try StoreJSON.decode(NotificationBody.self, from: text)
+  }
 }
 
 extension CaseStore {
   /// Writes one row per recipient and channel of `duty`, unless its key is already there.
   func enqueue(
-    _ duty: Duty, _ cause: NoticeCause, caseID: String, level: Int, reasons: [[String: String]],
+    _ duty: Duty, _ cause: NoticeCause, caseID: String, level: Int, reasons: [NotificationBody.Reason],
     recipients: [String]? = nil, in db: any SQLExecutor
-  ) throws {
+  ) async throws {
     let levelDecl = rules.levels[level]
     let due = rules.calendar.noticeTime(cause.at, duty.at)
     var summary = "\(levelDecl.label ?? levelDecl.id) \(caseID): \(cause.detail)"
-    var body: [String: Any] = [
-      "case": caseID, "level": levelDecl.id, "level_label": levelDecl.label ?? levelDecl.id, "on": cause.on,
-      "kind": cause.kind, "caused_at": localTime(cause.at), "due_at": localTime(due), "when": duty.at.decisionName,
-      "rule_set": rules.contentHash, "reasons": reasons,
-    ]
+    var body = NotificationBody(
+      caseID: caseID, level: levelDecl.id, levelLabel: levelDecl.label ?? levelDecl.id, on: cause.on,
+      kind: cause.kind, causedAt: localTime(cause.at), dueAt: localTime(due), when: duty.at.decisionName,
+      ruleSet: rules.contentHash, reasons: reasons, summary: "", key: "", recipient: "", recipientLabel: "")
     if let r = duty.report {
       let decl = rules.ruleSet.reports.first { $0.id == r }
-      body["report"] = r
-      body["report_label"] = decl?.label ?? r
-      if let parts = decl?.parts, !parts.isEmpty { body["parts"] = parts.map(\.id) }
+      body.report = r
+      body.reportLabel = decl?.label ?? r
+      if let parts = decl?.parts, !parts.isEmpty { body.parts = parts.map(\.id) }
       summary += " — \(decl?.label ?? r)"
     }
-    for (k, v) in cause.extra { body[k] = v }
-    body["summary"] = summary
+    body.previousLevel = cause.extra.previousLevel
+    body.categories = cause.extra.categories
+    body.changed = cause.extra.changed
+    body.approver = cause.extra.approver
+    body.deadline = cause.extra.deadline
+    body.deadlineAt = cause.extra.deadlineAt
+    body.summary = summary
     // Every recipient and channel in one statement (one round trip on PostgreSQL).
-    var values: [Any?] = []
+    var values: [any SQLArgument] = []
     var tuples = 0
     for recipient in recipients ?? duty.notify {
       guard let role = rules.ruleSet.roles.first(where: { $0.id == recipient }) else { continue }
       for channel in role.channels {
         let key = "\(cause.key)/\(recipient)/\(channel)"
         var one = body
-        one["key"] = key
-        one["recipient"] = recipient
-        one["recipient_label"] = role.label ?? recipient
-        let text = StoreJSON.string(one)
+        one.key = key
+        one.recipient = recipient
+        one.recipientLabel = role.label ?? recipient
         values += [
-          key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", text, due, recipient, channel, due,
+          key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", one.json, due, recipient, channel, due,
           duty.includeIdentity ? 1 : 0,
         ]
         tuples += 1
@@ -122,7 +169,7 @@ extension CaseStore {
     }
     guard tuples > 0 else { return }
     let tuple = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    try db.execute(
+    try await db.execute(
       """
       INSERT INTO outbox (idempotency_key, case_id, kind, recipients, payload, due_at, recipient, channel, ready_at, identity)
       VALUES \(Array(repeating: tuple, count: tuples).joined(separator: ", ")) ON CONFLICT(idempotency_key) DO NOTHING
@@ -130,13 +177,14 @@ extension CaseStore {
   }
 
   /// The decision's reasons as the notification body carries them.
-  func reasonList(_ decision: Decision) -> [[String: String]] {
+  func reasonList(_ decision: Decision) -> [NotificationBody.Reason] {
     decision.reasons.compactMap { r in
       let level = Int(r.level)
       let item = Int(r.item)
       guard level < rules.levels.count, item < rules.levels[level].items.count else { return nil }
       let it = rules.levels[level].items[item]
-      return ["level": rules.levels[level].id, "condition": it.text, "source": it.location.description]
+      return NotificationBody.Reason(
+        level: rules.levels[level].id, condition: it.text, source: it.location.description)
     }
   }
 
@@ -144,24 +192,24 @@ extension CaseStore {
   func writeOutbox(
     caseID: String, previous: String?, decision: Decision, closing: Bool, at: Millis, round: Int = 1,
     in db: any SQLExecutor
-  ) throws {
+  ) async throws {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level] ?? LevelDuties()
     let reasons = reasonList(decision)
     if previous != level {
       let from = previous.map { " (from \($0))" } ?? ""
       for (i, d) in duties.onEnter.enumerated() {
-        try enqueue(
+        try await enqueue(
           d,
           NoticeCause(
             on: "enter", key: "\(caseID)/enter/\(level)/\(i)", at: at, detail: "entered level \(level)\(from)",
-            extra: previous.map { ["previous_level": $0] } ?? [:]),
+            extra: NoticeExtra(previousLevel: previous)),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
     if closing {
       for (i, d) in duties.onClose.enumerated() {
-        try enqueue(
+        try await enqueue(
           d,
           NoticeCause(
             on: "close", key: "\(caseID)/close/\(level)/\(i)/\(round)", kind: "report", at: at,
@@ -174,12 +222,12 @@ extension CaseStore {
         $0 < 64 && decision.categoryBits & (1 << UInt64($0)) != 0
       }.map { rules.ruleSet.categories[$0].id }.sorted()
       for (i, d) in rules.ruleSet.harmfulMajorDuties.enumerated() {
-        try enqueue(
+        try await enqueue(
           d,
           NoticeCause(
             on: "harmful_information", key: "\(caseID)/harmful/\(i)", at: at,
             detail: "harmful information (\(categories.joined(separator: ", ")))",
-            extra: ["categories": categories]),
+            extra: NoticeExtra(categories: categories)),
           caseID: caseID, level: decision.level, reasons: reasons, in: db)
       }
     }
@@ -188,35 +236,26 @@ extension CaseStore {
   /// A significant change (快报): an `updated` event that changed a fact the level's
   /// `on_change` duties watch.
   func writeChangeNotices(
-    caseID: String, eventID: String, before: [String: Any], after: [String: Any], decision: Decision, at: Millis,
+    caseID: String, eventID: String, before: CaseSnapshot, after: CaseSnapshot, decision: Decision, at: Millis,
     in db: any SQLExecutor
-  ) throws {
+  ) async throws {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level]?.onChange ?? []
     guard !duties.isEmpty else { return }
-    func same(_ a: Any?, _ b: Any?) -> Bool {
-      let x = a.map { $0 is NSNull ? nil : $0 } ?? nil
-      let y = b.map { $0 is NSNull ? nil : $0 } ?? nil
-      switch (x, y) {
-      case (nil, nil): return true
-      case (nil, _), (_, nil): return false
-      case (let x?, let y?):
-        if let xs = x as? NSObject, let ys = y as? NSObject { return xs.isEqual(ys) }
-        return "\(x)" == "\(y)"
-      }
-    }
-    let changed = Set(before.keys).union(after.keys).filter { k in
+    // Missing and null are one; numbers compare by value.
+    func same(_ a: JSONValue?, _ b: JSONValue?) -> Bool { (a ?? .null).sameValue(as: b ?? .null) }
+    let changed = Set(before.fields.keys).union(after.fields.keys).filter { k in
       !["state", "id"].contains(k) && !Self.confidential.contains(k) && !same(before[k], after[k])
     }.sorted()
     guard !changed.isEmpty else { return }
     for (i, d) in duties.enumerated() {
       let hit = d.fields.isEmpty ? changed : changed.filter { d.fields.contains($0) }
       guard !hit.isEmpty else { continue }
-      try enqueue(
+      try await enqueue(
         d,
         NoticeCause(
           on: "change", key: "\(caseID)/change/\(eventID)/\(i)", at: at,
-          detail: "significant change: \(hit.joined(separator: ", "))", extra: ["changed": hit]),
+          detail: "significant change: \(hit.joined(separator: ", "))", extra: NoticeExtra(changed: hit)),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
   }
@@ -225,14 +264,14 @@ extension CaseStore {
   /// the role asked (a role id, or `refund_approver` for the compensation tier's approver).
   func writeApprovalRequest(
     caseID: String, eventID: String, approver: String, decision: Decision, at: Millis, in db: any SQLExecutor
-  ) throws {
+  ) async throws {
     for (i, d) in rules.ruleSet.approvalRequests.enumerated() {
       let recipients = d.notify.map { $0 == "approver" ? approver : $0 }
-      try enqueue(
+      try await enqueue(
         d,
         NoticeCause(
           on: "approval_request", key: "\(caseID)/approval/\(eventID)/\(i)", at: at,
-          detail: "approval requested from \(approver)", extra: ["approver": approver]),
+          detail: "approval requested from \(approver)", extra: NoticeExtra(approver: approver)),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), recipients: recipients, in: db)
     }
   }
@@ -272,7 +311,7 @@ extension CaseStore {
   /// each; returns the next alert time after `at`, if any.
   func writeDeadlineAlerts(
     caseID: String, unresolved: Bool, decision: Decision, at: Millis, in db: any SQLExecutor
-  ) throws -> Millis? {
+  ) async throws -> Millis? {
     guard unresolved else { return nil }
     var next: Millis?
     for (i, alert) in rules.ruleSet.deadlineAlerts.enumerated() {
@@ -290,107 +329,13 @@ extension CaseStore {
       case .breach: detail = "`\(alert.deadline)` was breached at \(due)"
       case .after(let d): detail = "`\(alert.deadline)` has been breached for \(d) (since \(due))"
       }
-      try enqueue(
+      try await enqueue(
         alert.duty,
         NoticeCause(
           on: "deadline", key: "\(caseID)/deadline/\(alert.deadline)/\(i)/\(deadline)", at: t, detail: detail,
-          extra: ["deadline": alert.deadline, "deadline_at": due]),
+          extra: NoticeExtra(deadline: alert.deadline, deadlineAt: due)),
         caseID: caseID, level: decision.level, reasons: reasonList(decision), in: db)
     }
     return next
-  }
-
-  // MARK: the dispatcher's side
-
-  func outboxWrite<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
-    do {
-      return try backend.write(body)
-    } catch let e as StoreError {
-      throw e
-    } catch {
-      throw StoreError.database("\(error)")
-    }
-  }
-
-  /// Claims up to `limit` rows ready at `now` for `lease` milliseconds: pending rows whose
-  /// time has come, and rows whose earlier claim ran out (a dispatcher that died). On
-  /// PostgreSQL, rows another instance holds are skipped (`FOR UPDATE SKIP LOCKED`).
-  public func claimOutbox(now: Millis, limit: Int, lease: Millis, owner: String) throws -> [OutboxItem] {
-    try outboxWrite { db in
-      let rows = try db.fetchAll(
-        "SELECT * FROM outbox WHERE status IN ('pending', 'sending') AND ready_at <= ? ORDER BY ready_at, id LIMIT ? \(db.skipLocked)",
-        [now, limit])
-      var claimed: [OutboxItem] = []
-      for row in rows {
-        var item = OutboxItem(row)
-        try db.execute(
-          "UPDATE outbox SET status = 'sending', ready_at = ?, claimed_by = ?, attempts = attempts + 1 WHERE id = ?",
-          [now + lease, owner, item.id])
-        item.status = .sending
-        item.readyAt = now + lease
-        item.attempts += 1
-        claimed.append(item)
-      }
-      return claimed
-    }
-  }
-
-  /// Marks a claimed row delivered.
-  public func markDelivered(_ id: Int64, at: Millis) throws {
-    try outboxWrite { db in
-      try db.execute(
-        "UPDATE outbox SET status = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?", [at, id])
-    }
-  }
-
-  /// Records a failed attempt: the row waits until `retryAt`, or is dead when that is nil.
-  public func markFailed(_ id: Int64, error: String, retryAt: Millis?) throws {
-    try outboxWrite { db in
-      if let retryAt {
-        try db.execute(
-          "UPDATE outbox SET status = 'pending', ready_at = ?, last_error = ? WHERE id = ?", [retryAt, error, id])
-      } else {
-        try db.execute("UPDATE outbox SET status = 'dead', last_error = ? WHERE id = ?", [error, id])
-      }
-    }
-  }
-
-  /// Requeues a dead (or any undelivered) row: pending at once, attempts counted from zero.
-  public func requeue(_ id: Int64, at: Millis) throws {
-    try outboxWrite { db in
-      guard let row = try db.fetchOne("SELECT status FROM outbox WHERE id = ?", [id]) else {
-        throw StoreError.invalidEvent("no outbox row \(id)")
-      }
-      let status: String = row["status"]
-      guard status != "delivered" else {
-        throw StoreError.forbidden("outbox row \(id) was delivered; nothing to retry")
-      }
-      try db.execute(
-        "UPDATE outbox SET status = 'pending', ready_at = ?, attempts = 0, claimed_by = NULL WHERE id = ?", [at, id])
-    }
-  }
-
-  /// Outbox rows, by due time; only those of `status` when given.
-  public func outboxItems(status: OutboxItem.Status? = nil) throws -> [OutboxItem] {
-    try backend.read { db in
-      if let status {
-        return try db.fetchAll("SELECT * FROM outbox WHERE status = ? ORDER BY due_at, id", [status.rawValue]).map(
-          OutboxItem.init)
-      }
-      return try db.fetchAll("SELECT * FROM outbox ORDER BY due_at, id", []).map(OutboxItem.init)
-    }
-  }
-
-  /// The complainant's identity and contact details, for a route that may carry them.
-  public func identity(of caseID: String) throws -> [String: String] {
-    try backend.read { db in
-      guard let p = try db.fetchOne("SELECT complainant_id, contact FROM parties WHERE case_id = ?", [caseID]) else {
-        return [:]
-      }
-      var out: [String: String] = [:]
-      if let c: String = p["complainant_id"] { out["complainant_id"] = c }
-      if let c: String = p["contact"] { out["contact"] = c }
-      return out
-    }
   }
 }

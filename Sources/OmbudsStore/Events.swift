@@ -3,7 +3,7 @@ import OmbudsEngine
 
 /// One event of a case's life, as `ombuds replay` reads it (one JSON object per line):
 /// `event_id`, `case`, `type`, `at`, `actor`, and the fields of its type.
-public struct CaseEvent {
+public struct CaseEvent: Sendable {
   public enum Kind: String, Sendable, CaseIterable {
     /// A new case: the fields of the case snapshot contract.
     case received
@@ -46,12 +46,12 @@ public struct CaseEvent {
   public var at: Millis
   public var actor: String
   /// The type's fields, as a JSON object.
-  public var fields: [String: Any]
+  public var fields: [String: JSONValue]
   /// When set, the case must be at this version (optimistic concurrency).
   public var expectedVersion: Int?
 
   public init(
-    eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: Any] = [:],
+    eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: JSONValue] = [:],
     expectedVersion: Int? = nil
   ) {
     self.eventID = eventID
@@ -63,17 +63,31 @@ public struct CaseEvent {
     self.expectedVersion = expectedVersion
   }
 
+  /// An event whose fields are built as a Swift dictionary of JSON-like values (strings,
+  /// numbers, booleans, `nil`/`NSNull`, arrays, dictionaries): converted once, here.
+  @_disfavoredOverload
+  public init(
+    eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: Any],
+    expectedVersion: Int? = nil
+  ) {
+    self.init(
+      eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor,
+      fields: fields.mapValues { JSONValue(any: $0) }, expectedVersion: expectedVersion)
+  }
+
+  /// A text field: nil when missing or not a string.
+  func text(_ key: String) -> String? { fields[key]?.string }
+
   /// Reads one JSON line.
   public static func parse(_ line: [UInt8]) throws(StoreError) -> CaseEvent {
-    let object: Any
+    var fields: [String: JSONValue]
     do {
-      object = try JSONSerialization.jsonObject(with: Data(line))
+      fields = try StoreJSON.decode([String: JSONValue].self, from: line)
     } catch {
       throw .invalidEvent("not a JSON object")
     }
-    guard var fields = object as? [String: Any] else { throw .invalidEvent("not a JSON object") }
     func text(_ key: String) throws(StoreError) -> String {
-      guard let v = fields.removeValue(forKey: key) as? String, !v.isEmpty else {
+      guard let v = fields.removeValue(forKey: key)?.string, !v.isEmpty else {
         throw .invalidEvent("field `\(key)` is required (a string)")
       }
       return v
@@ -92,8 +106,10 @@ public struct CaseEvent {
     let actor = try text("actor")
     var expected: Int?
     if let v = fields.removeValue(forKey: "expected_version") {
-      guard let n = v as? Int else { throw .invalidEvent("field `expected_version` must be a whole number") }
-      expected = n
+      guard case .int(let n) = v, let whole = Int(exactly: n) else {
+        throw .invalidEvent("field `expected_version` must be a whole number")
+      }
+      expected = whole
     }
     return CaseEvent(
       eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor, fields: fields, expectedVersion: expected)

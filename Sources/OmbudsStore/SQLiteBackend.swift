@@ -2,13 +2,45 @@ import Foundation
 import GRDB
 
 /// SQLite through GRDB: a WAL database pool, schema by migrations.
-public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
-  // @unchecked: DatabasePool serializes writes and is thread-safe.
+///
+/// Nothing here blocks a thread of the cooperative pool.
+///
+/// - Reads use GRDB's `async` access: each runs on a reader connection's dispatch queue while
+///   the task waits suspended.
+/// - A write transaction runs on the `Writer` actor, whose executor is a serial dispatch queue
+///   of its own, not the cooperative pool: the caller's task hops there once, the transaction's
+///   logic (written once, `async`, for both backends; `NonisolatedNonsendingByDefault` keeps it
+///   on the actor) runs there, and its statements go to GRDB's writer connection with GRDB's
+///   synchronous access, which runs them on that same thread. SQLite's I/O, and a wait for
+///   another process's lock (`busyMode = .timeout(10)`), hold that queue's thread only.
+///   Should the logic ever run elsewhere, the statements take GRDB's `async` access instead
+///   (a trip each), so a cooperative thread is never the one that waits.
+/// - A transaction spans several accesses, so it is opened and closed by hand
+///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); an
+///   `AsyncMutex` keeps two transactions from interleaving on the one writer connection.
+///   Writes wait in the transaction and go with its next read or with the commit.
+public final class SQLiteBackend: StoreBackend {
   let pool: DatabasePool
+  let writer: Writer
 
+  /// Opens (creating and migrating) the database at `path`. The file is opened on a
+  /// dispatch queue, not on the caller's thread.
+  public static func open(path: String) async throws -> SQLiteBackend {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<SQLiteBackend, any Error>) in
+      DispatchQueue.global().async {
+        c.resume(with: Result { try SQLiteBackend(path: path) })
+      }
+    }
+  }
+
+  /// Opens (creating and migrating) the database at `path`, on the calling thread: use
+  /// `open(path:)` from async code.
   public init(path: String) throws {
     var config = Configuration()
     config.busyMode = .timeout(10)
+    // Write transactions span several async trips to the writer queue (see above).
+    config.allowsUnsafeTransactions = true
+    writer = Writer(queue: DispatchQueue(label: "ombuds.store.sqlite.writer"))
     do {
       pool = try DatabasePool(path: path, configuration: config)
       try Schema.migrator.migrate(pool)
@@ -17,56 +49,198 @@ public final class SQLiteBackend: StoreBackend, @unchecked Sendable {
     }
   }
 
-  struct Executor: SQLExecutor {
-    let db: Database
+  public var needsRunning: Bool { false }
+  public func run() async throws {}
+
+  static func arguments(_ values: [SQLValue]) -> StatementArguments {
+    StatementArguments(
+      values.map { v -> (any DatabaseValueConvertible)? in
+        switch v {
+        case .null: nil
+        case .integer(let i): i
+        case .text(let s): s
+        }
+      })
+  }
+
+  // Statements are prepared once per connection and reused (GRDB's statement cache): a
+  // state change runs the same dozen statements every time.
+  static func fetch(_ db: Database, _ statement: SQLStatement) throws -> [SQLRow] {
+    try Row.fetchAll(try db.cachedStatement(sql: statement.sql), arguments: arguments(statement.arguments)).map {
+      row in
+      var out: [String: SQLValue] = [:]
+      for (name, value) in row {
+        switch value.storage {
+        case .null: out[name] = .null
+        case .int64(let i): out[name] = .integer(i)
+        case .string(let s): out[name] = .text(s)
+        case .double(let d): out[name] = .integer(Int64(d))
+        case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
+        }
+      }
+      return SQLRow(values: out)
+    }
+  }
+
+  static func run(_ db: Database, _ statements: [SQLStatement]) throws {
+    for s in statements { try db.cachedStatement(sql: s.sql).execute(arguments: arguments(s.arguments)) }
+  }
+
+  /// One write transaction: writes wait in `pending` until the next read or the commit.
+  final class Transaction: SQLExecutor {
+    let pool: DatabasePool
+    let executor: QueueExecutor
+    var pending: [SQLStatement]
+
+    init(pool: DatabasePool, executor: QueueExecutor) {
+      self.pool = pool
+      self.executor = executor
+      // A transaction left open by a task that died mid-way is rolled back first.
+      pending = [SQLStatement("BEGIN IMMEDIATE")]
+    }
+
     var forUpdate: String { "" }
     var skipLocked: String { "" }
-    func lock(key: String) throws {}
+    func lock(key: String) async throws {}
 
-    func arguments(_ values: [Any?]) -> StatementArguments {
-      StatementArguments(
-        values.map { v -> (any DatabaseValueConvertible)? in
-          switch SQLValue.from(v) {
-          case .null: nil
-          case .integer(let i): i
-          case .text(let s): s
-          }
-        })
+    func execute(_ statement: SQLStatement) async throws { pending.append(statement) }
+    func executeAll(_ statements: [SQLStatement]) async throws { pending += statements }
+
+    func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {
+      try await fetchEach([statement])[0]
     }
 
-    // Statements are prepared once per connection and reused (GRDB's statement cache): a
-    // state change runs the same dozen statements every time.
-    func fetchAll(_ sql: String, _ values: [Any?]) throws -> [SQLRow] {
-      try Row.fetchAll(try db.cachedStatement(sql: sql), arguments: arguments(values)).map { row in
-        var out: [String: SQLValue] = [:]
-        for (name, value) in row {
-          switch value.storage {
-          case .null: out[name] = .null
-          case .int64(let i): out[name] = .integer(i)
-          case .string(let s): out[name] = .text(s)
-          case .double(let d): out[name] = .integer(Int64(d))
-          case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
-          }
-        }
-        return SQLRow(values: out)
+    func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+      let writes = pending
+      pending = []
+      let access: @Sendable (Database) throws -> [[SQLRow]] = { db in
+        try SQLiteBackend.begin(db, writes)
+        return try statements.map { try SQLiteBackend.fetch(db, $0) }
+      }
+      if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      return try await pool.writeWithoutTransaction(access)
+    }
+
+    /// Sends what is pending, then COMMIT: one access.
+    func commit() async throws {
+      let writes = pending
+      pending = []
+      let access: @Sendable (Database) throws -> Void = { db in
+        try SQLiteBackend.begin(db, writes)
+        try db.execute(sql: "COMMIT")
+      }
+      if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      try await pool.writeWithoutTransaction(access)
+    }
+
+    /// Rolls back whatever was begun, even from a cancelled task.
+    func rollback() async {
+      let access: @Sendable (Database) throws -> Void = { db in
+        if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+      }
+      if executor.isCurrent {
+        try? SQLiteBackend.writeNow(pool, access)
+        return
+      }
+      let pool = self.pool
+      await Task.detached { try? await pool.writeWithoutTransaction(access) }.value
+    }
+  }
+
+  /// GRDB's synchronous access to the writer connection: called on the `Writer`'s queue only.
+  static func writeNow<T>(_ pool: DatabasePool, _ access: (Database) throws -> T) throws -> T {
+    try pool.writeWithoutTransaction(access)
+  }
+
+  /// Runs `writes` on the writer, rolling back first a transaction that a failed rollback
+  /// left open when `writes` begins a new one.
+  static func begin(_ db: Database, _ writes: [SQLStatement]) throws {
+    if writes.first?.sql == "BEGIN IMMEDIATE", db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+    try run(db, writes)
+  }
+
+  public func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
+    try await writer.transaction(pool: pool, body)
+  }
+
+  /// Runs write transactions, one at a time, on a queue of its own.
+  actor Writer {
+    let executor: QueueExecutor
+    /// One write transaction at a time on the writer connection (the actor alone would let a
+    /// second one start while the first waits for a statement).
+    let turn = AsyncMutex()
+
+    init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    func transaction<T: Sendable>(pool: DatabasePool, _ body: sending (any SQLExecutor) async throws -> T) async throws
+      -> T
+    {
+      await turn.lock()
+      defer { turn.unlock() }
+      let transaction = Transaction(pool: pool, executor: executor)
+      do {
+        let value = try await body(transaction)
+        try await transaction.commit()
+        return value
+      } catch {
+        await transaction.rollback()
+        throw error
       }
     }
+  }
 
-    func execute(_ sql: String, _ values: [Any?]) throws {
-      try db.cachedStatement(sql: sql).execute(arguments: arguments(values))
+  /// An executor on a serial dispatch queue.
+  final class QueueExecutor: SerialExecutor {
+    let queue: DispatchQueue
+    let key = DispatchSpecificKey<Bool>()
+
+    init(queue: DispatchQueue) {
+      self.queue = queue
+      queue.setSpecific(key: key, value: true)
+    }
+
+    /// Running on this executor's queue now.
+    var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+      let job = UnownedJob(job)
+      queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
+
+    func checkIsolated() { dispatchPrecondition(condition: .onQueue(queue)) }
+  }
+
+  /// Reads: each statement on a reader connection (WAL: readers never wait for the writer),
+  /// seeing what was committed when it started.
+  struct Reader: SQLExecutor {
+    let pool: DatabasePool
+    var forUpdate: String { "" }
+    var skipLocked: String { "" }
+    func lock(key: String) async throws {}
+
+    func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {
+      try await pool.read { db in try SQLiteBackend.fetch(db, statement) }
+    }
+
+    func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+      try await pool.read { db in try statements.map { try SQLiteBackend.fetch(db, $0) } }
+    }
+
+    func execute(_ statement: SQLStatement) async throws {
+      throw StoreError.database("a read cannot write (\(statement.sql))")
     }
   }
 
-  public func write<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
-    try pool.write { db in try body(Executor(db: db)) }
+  public func read<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
+    try await body(Reader(pool: pool))
   }
 
-  public func read<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
-    try pool.read { db in try body(Executor(db: db)) }
-  }
-
-  public func pseudonymKey() throws -> [UInt8] {
-    let hex = try pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }
+  public func prepare() async throws -> [UInt8] {
+    let hex = try await pool.read { try String.fetchOne($0, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'") }
     guard let hex, !hex.isEmpty else {
       throw StoreError.database("the store's pseudonym key is missing (table `meta`): it cannot count complainants")
     }

@@ -1,62 +1,107 @@
 import Foundation
-import OmbudsEngine
 
-/// Writes the store's JSON values (snapshots, lifecycles, event payloads) with sorted keys,
-/// the same text Foundation's `JSONSerialization` writes for them, without its bridging and
-/// `NSString` key sorting, which were a fifth of every state change.
+/// The store's one JSON codec: snapshots, lifecycles, event payloads and notification bodies
+/// are `Codable` values, read by one decoder and written with sorted keys and unescaped
+/// slashes (`JSONEncoder`'s `.sortedKeys`, `.withoutEscapingSlashes`).
 ///
-/// Values are what `JSONSerialization` reads and what the store builds: strings, numbers
-/// (Swift or `NSNumber`, booleans told apart by their Objective-C type), `NSNull`, arrays and
-/// string-keyed dictionaries. Anything else is written as its description, quoted.
+/// `string(_:)` is the hot path's writer for `JSONValue`: it writes exactly what `encode(_:)`
+/// writes for the same value (a test holds it to that), without the encoder's boxing, which
+/// would be a good part of every state change.
 enum StoreJSON {
-  static func string(_ value: Any) -> String {
+  /// Reads a value of `type` from JSON text.
+  static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    try JSONDecoder().decode(type, from: Data(text.utf8))
+  }
+
+  /// Reads a value of `type` from JSON bytes.
+  static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    try JSONDecoder().decode(type, from: Data(bytes))
+  }
+
+  /// Writes `value` as JSON text: sorted keys, slashes as they are, absent optionals left out.
+  static func encode<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    do {
+      return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch {
+      // Only a non-finite number can fail here, and the store builds none (`double` values
+      // come from parsed JSON, which has none).
+      return "null"
+    }
+  }
+
+  /// `value` as JSON text, the same as `encode(value)`.
+  static func string(_ value: JSONValue) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(256)
     write(value, to: &out)
     return String(decoding: out, as: UTF8.self)
   }
 
-  static func write(_ value: Any, to out: inout [UInt8]) {
+  /// Any JSON-like Swift value (see `JSONValue.init(any:)`) as JSON text.
+  static func string(_ value: Any) -> String { string(JSONValue(any: value)) }
+
+  static func write(_ value: JSONValue, to out: inout [UInt8]) {
     switch value {
-    case let s as String:
-      JSONText.appendString(s, to: &out)
-    case let d as [String: Any]:
+    case .string(let s):
+      appendString(s, to: &out)
+    case .object(let d):
       out.append(0x7B)
       for (i, key) in d.keys.sorted().enumerated() {
         if i > 0 { out.append(0x2C) }
-        JSONText.appendString(key, to: &out)
+        appendString(key, to: &out)
         out.append(0x3A)
-        write(d[key] ?? NSNull(), to: &out)
+        write(d[key] ?? .null, to: &out)
       }
       out.append(0x7D)
-    case let a as [Any]:
+    case .array(let a):
       out.append(0x5B)
       for (i, item) in a.enumerated() {
         if i > 0 { out.append(0x2C) }
         write(item, to: &out)
       }
       out.append(0x5D)
-    case is NSNull:
+    case .null:
       out.append(contentsOf: "null".utf8)
-    case let n as NSNumber:
-      // `NSNumber(1) is Bool` holds on Linux: the Objective-C type tells a boolean apart.
-      let type = String(cString: n.objCType)
-      if type == "c" || type == "B" {
-        out.append(contentsOf: (n.boolValue ? "true" : "false").utf8)
-      } else if type == "d" || type == "f" {
-        let d = n.doubleValue
-        if d.isFinite, d == d.rounded(), abs(d) < 1e15 {
-          out.append(contentsOf: String(Int64(d)).utf8)
-        } else if d.isFinite {
-          out.append(contentsOf: "\(d)".utf8)
-        } else {
-          out.append(contentsOf: "null".utf8)
-        }
-      } else {
-        out.append(contentsOf: String(n.int64Value).utf8)
-      }
-    default:
-      JSONText.appendString("\(value)", to: &out)
+    case .bool(let b):
+      out.append(contentsOf: (b ? "true" : "false").utf8)
+    case .int(let i):
+      out.append(contentsOf: String(i).utf8)
+    case .double(let d):
+      appendDouble(d, to: &out)
     }
+  }
+
+  /// A fraction as `JSONEncoder` writes it: whole values without `.0`.
+  static func appendDouble(_ d: Double, to out: inout [UInt8]) {
+    guard d.isFinite else {
+      out.append(contentsOf: "null".utf8)
+      return
+    }
+    var text = d.description
+    if text.hasSuffix(".0") { text.removeLast(2) }
+    out.append(contentsOf: text.utf8)
+  }
+
+  /// A string literal as `JSONEncoder` writes it.
+  static func appendString(_ s: String, to out: inout [UInt8]) {
+    out.append(0x22)
+    for b in s.utf8 {
+      switch b {
+      case 0x22: out.append(contentsOf: [0x5C, 0x22])
+      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+      case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+      case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+      case 0x09: out.append(contentsOf: [0x5C, 0x74])
+      case 0x08: out.append(contentsOf: [0x5C, 0x62])
+      case 0x0C: out.append(contentsOf: [0x5C, 0x66])
+      case 0..<0x20:
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+      default: out.append(b)
+      }
+    }
+    out.append(0x22)
   }
 }

@@ -1,3 +1,3 @@
 import OmbudsCLI
 
-runMain(OmbudsCommand.self)
+await runMain(OmbudsCommand.self)

@@ -1,3 +1,3 @@
 import OmbudsCLI
 
-runMain(RulesCheckCommand.self)
+await runMain(RulesCheckCommand.self)

@@ -31,7 +31,7 @@ struct NotifierFixture {
   let clock: NIOLockedValueBox<Millis>
   let notificationsFile: String
 
-  init(_ kind: StoreKind = .sqlite, duties: ((String) -> String)? = nil) throws {
+  init(_ kind: StoreKind = .sqlite, duties: ((String) -> String)? = nil, runner: BackendRunner? = nil) async throws {
     dir = try Support.temporaryDirectory()
     rulesDir = dir.appendingPathComponent("rules")
     let fm = FileManager.default
@@ -51,10 +51,11 @@ struct NotifierFixture {
     let rules = try CompiledRules(set)
     storePath = dir.appendingPathComponent("store.sqlite").path
     switch kind {
-    case .sqlite: store = try CaseStore(path: storePath, rules: rules)
+    case .sqlite: store = try await CaseStore(path: storePath, rules: rules)
     case .postgres:
       let server = try #require(try PostgresServer.available())
-      store = try CaseStore(backend: try PostgresBackend(url: try server.newDatabase()), rules: rules)
+      let runner = try #require(runner)
+      store = try await runner.store(url: try server.newDatabase(), rules: rules)
     }
     clock = NIOLockedValueBox(0)
     notificationsFile = dir.appendingPathComponent("notifications.jsonl").path
@@ -116,11 +117,11 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
 /// 127.0.0.1 for webhooks), retries, dead letters, crash recovery, timing.
 @Suite(.serialized) struct NotifierTests {
   @Test func aWebhookIsSignedKeyedAndCarriesNoIdentity() async throws {
-    let f = try NotifierFixture()
+    let f = try await NotifierFixture()
     let server = try TestHTTPServer()
     defer { server.shutdown() }
     let t = "2025-10-09T10:00:00+08:00"
-    try f.store.apply(
+    try await f.store.apply(
       received("C", t, ["litigation": "filed", "complainant_id": "张三", "contact": "13800000000"]))
     f.set(t)
     let report = try await f.dispatcher(url: server.url).drain()
@@ -152,15 +153,15 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     // The other recipients by file: administration/PR, leadership, the emergency group.
     let lines = try f.fileLines()
     #expect(Set(lines.compactMap { $0["recipient"] as? String }) == ["admin_pr", "leadership", "emergency_group"])
-    #expect(try f.store.outboxItems().allSatisfy { $0.status == .delivered && $0.attempts == 1 })
+    #expect(try await f.store.outboxItems().allSatisfy { $0.status == .delivered && $0.attempts == 1 })
   }
 
   enum Failure: String, CaseIterable, Sendable { case status500, timeout, refused }
 
   @Test(arguments: Failure.allCases) func failedAttemptsAreRetriedUntilDelivered(_ failure: Failure) async throws {
-    let f = try NotifierFixture()
+    let f = try await NotifierFixture()
     let t = "2025-10-09T10:00:00+08:00"
-    try f.store.apply(received("C", t, ["media": "exposed"]))
+    try await f.store.apply(received("C", t, ["media": "exposed"]))
     f.set(t)
     let port = try TestHTTPServer.unusedPort()
     var server: TestHTTPServer?
@@ -176,7 +177,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     while attempts < 6 {
       attempts += 1
       try await dispatcher.drain()
-      let row = try #require(try f.store.outboxItems().first { $0.channel == "webhook" })
+      let row = try #require(try await f.store.outboxItems().first { $0.channel == "webhook" })
       if row.status == .delivered { break }
       lastErrors.append(row.lastError ?? "")
       #expect(row.status == .pending)
@@ -185,7 +186,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
       f.advance(5_000)
       if failure == .refused, attempts == 2 { server = try TestHTTPServer(port: port) }
     }
-    let row = try #require(try f.store.outboxItems().first { $0.channel == "webhook" })
+    let row = try #require(try await f.store.outboxItems().first { $0.channel == "webhook" })
     #expect(row.status == .delivered)
     #expect(row.attempts == 3)
     let expected =
@@ -202,19 +203,19 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
   }
 
   @Test func aNotificationIsDeadLetteredAfterItsAttemptsAndCanBeRequeued() async throws {
-    let f = try NotifierFixture()
+    let f = try await NotifierFixture()
     let healthy = NIOLockedValueBox(false)
     let server = try TestHTTPServer { _, _ in healthy.withLockedValue { $0 } ? .status(204) : .status(503) }
     defer { server.shutdown() }
     let t = "2025-10-09T10:00:00+08:00"
-    try f.store.apply(received("C", t, ["media": "exposed"]))
+    try await f.store.apply(received("C", t, ["media": "exposed"]))
     f.set(t)
     let dispatcher = f.dispatcher(url: server.url, maxAttempts: 3)
     for _ in 0..<3 {
       try await dispatcher.drain()
       f.advance(10_000)
     }
-    let dead = try f.store.outboxItems(status: .dead)
+    let dead = try await f.store.outboxItems(status: .dead)
     try #require(dead.count == 1)
     #expect(dead[0].attempts == 3)
     #expect(dead[0].lastError?.hasPrefix("POST \(server.url): HTTP 503") == true)
@@ -237,7 +238,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     healthy.withLockedValue { $0 = true }
     f.set("2030-01-01T00:00:00+08:00")
     try await dispatcher.drain()
-    #expect(try f.store.outboxItems(status: .delivered).count == 4)
+    #expect(try await f.store.outboxItems(status: .delivered).count == 4)
     #expect(server.requests.count == 4)
     // A delivered row cannot be requeued.
     let again = try Support.run(
@@ -247,15 +248,15 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     #expect(again.stderr.contains("was delivered; nothing to retry"))
   }
 
-  @Test func aKilledDispatcherDeliversEverythingWithDuplicatesOnlyUnderOneKey() throws {
-    let f = try NotifierFixture()
+  @Test func aKilledDispatcherDeliversEverythingWithDuplicatesOnlyUnderOneKey() async throws {
+    let f = try await NotifierFixture()
     let server = try TestHTTPServer()
     defer { server.shutdown() }
     let t = "2025-10-09T10:00:00+08:00"
     for i in 0..<8 {
-      try f.store.apply(received("C\(i)", t, ["media": "exposed", "text": "case \(i)"]))
+      try await f.store.apply(received("C\(i)", t, ["media": "exposed", "text": "case \(i)"]))
     }
-    let total = try f.store.outboxItems().count
+    let total = try await f.store.outboxItems().count
     #expect(total == 32)
     // Kill the dispatcher at pseudo-random points (a fixed seed: the same run every time),
     // right after a send and before it is marked; restart it once the lease has run out.
@@ -263,7 +264,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     var now = Support.time(t)
     var runs = 0
     var killed = 0
-    while try f.store.outboxItems().contains(where: { $0.status != .delivered }), runs < 60 {
+    while try await f.store.outboxItems().contains(where: { $0.status != .delivered }), runs < 60 {
       runs += 1
       seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       let killAt = Int(seed >> 61) + 1  // 1…8
@@ -279,7 +280,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
       now += 1_500
     }
     #expect(killed > 0)
-    let items = try f.store.outboxItems()
+    let items = try await f.store.outboxItems()
     #expect(items.allSatisfy { $0.status == .delivered })
     // Webhooks: every key arrived, and a key that arrived twice carried the same body.
     let hooks = Dictionary(grouping: server.requests, by: { $0.header("Idempotency-Key") ?? "" })
@@ -297,47 +298,49 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     async throws
   {
     if kind == .postgres, try PostgresServer.available() == nil { return }
-    let f = try NotifierFixture(kind)
-    let server = try TestHTTPServer()
-    defer { server.shutdown() }
-    let t = "2025-10-01T09:00:00+08:00"
-    try f.store.apply(received("C", t, ["litigation": "filed"]))
-    let dispatcher = f.dispatcher(url: server.url)
-    var deliveredOn: [String] = []
-    for day in 1...31 {
-      let noon = "2025-10-\(day < 10 ? "0" : "")\(day)T12:00:00+08:00"
-      f.set(noon)
-      try f.store.runDue(at: Support.time(noon))
-      try await dispatcher.drain()
-      let progress = server.requests.filter { $0.header("Idempotency-Key")?.hasPrefix("C/repeat/") == true }
-      if progress.count > deliveredOn.count { deliveredOn.append(String(noon.prefix(10))) }
+    try await BackendRunner.run { (runner) async throws in
+      let f = try await NotifierFixture(kind, runner: runner)
+      let server = try TestHTTPServer()
+      defer { server.shutdown() }
+      let t = "2025-10-01T09:00:00+08:00"
+      try await f.store.apply(received("C", t, ["litigation": "filed"]))
+      let dispatcher = f.dispatcher(url: server.url)
+      var deliveredOn: [String] = []
+      for day in 1...31 {
+        let noon = "2025-10-\(day < 10 ? "0" : "")\(day)T12:00:00+08:00"
+        f.set(noon)
+        try await f.store.runDue(at: Support.time(noon))
+        try await dispatcher.drain()
+        let progress = server.requests.filter { $0.header("Idempotency-Key")?.hasPrefix("C/repeat/") == true }
+        if progress.count > deliveredOn.count { deliveredOn.append(String(noon.prefix(10))) }
+      }
+      // Weekly from receipt: 8, 15, 22, 29 October; the 8th is a holiday (National Day), so
+      // that report goes out on the next working day.
+      #expect(deliveredOn == ["2025-10-09", "2025-10-15", "2025-10-22", "2025-10-29"])
+      let bodies = server.requests.filter { $0.header("Idempotency-Key")?.hasPrefix("C/repeat/") == true }.map {
+        (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) ?? [:]
+      }
+      #expect(bodies.allSatisfy { $0["report"] as? String == "progress" && $0["on"] as? String == "while_open" })
     }
-    // Weekly from receipt: 8, 15, 22, 29 October; the 8th is a holiday (National Day), so
-    // that report goes out on the next working day.
-    #expect(deliveredOn == ["2025-10-09", "2025-10-15", "2025-10-22", "2025-10-29"])
-    let bodies = server.requests.filter { $0.header("Idempotency-Key")?.hasPrefix("C/repeat/") == true }.map {
-      (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) ?? [:]
-    }
-    #expect(bodies.allSatisfy { $0["report"] as? String == "progress" && $0["on"] as? String == "while_open" })
   }
 
   @Test func aNoticeReceivedOnAHolidayEveningGoesOutTheNextWorkingDay() async throws {
-    let f = try NotifierFixture()
+    let f = try await NotifierFixture()
     let server = try TestHTTPServer()
     defer { server.shutdown() }
     // Hot (not urgent) on the evening of 1 October 2025, a public holiday to 8 October.
-    try f.store.apply(received("H", "2025-10-01T20:00:00+08:00", ["collective_size": 3]))
+    try await f.store.apply(received("H", "2025-10-01T20:00:00+08:00", ["collective_size": 3]))
     // Major (urgent), the same evening.
-    try f.store.apply(received("M", "2025-10-01T20:05:00+08:00", ["collective_size": 12]))
+    try await f.store.apply(received("M", "2025-10-01T20:05:00+08:00", ["collective_size": 12]))
     let dispatcher = f.dispatcher(url: server.url)
-    func deliveredKeys() throws -> Set<String> {
-      Set(try f.store.outboxItems(status: .delivered).map(\.key))
+    func deliveredKeys() async throws -> Set<String> {
+      Set(try await f.store.outboxItems(status: .delivered).map(\.key))
     }
     f.set("2025-10-01T20:05:00+08:00")
     try await dispatcher.drain()
-    #expect(try deliveredKeys().allSatisfy { $0.hasPrefix("M/") })
-    #expect(try deliveredKeys().count == 4)
-    let hot = try f.store.outboxItems().filter { $0.caseID == "H" }
+    #expect(try await deliveredKeys().allSatisfy { $0.hasPrefix("M/") })
+    #expect(try await deliveredKeys().count == 4)
+    let hot = try await f.store.outboxItems().filter { $0.caseID == "H" }
     #expect(hot.count == 3)
     #expect(hot.allSatisfy { Support.format($0.dueAt) == "2025-10-09T09:00:00+08:00" })
     f.set("2025-10-09T08:59:59+08:00")
@@ -347,7 +350,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
   }
 
   @Test func significantChangesDeadlinesAndApprovalsAreRouted() async throws {
-    let f = try NotifierFixture(duties: {
+    let f = try await NotifierFixture(duties: {
       $0.replacingOccurrences(
         of: "approval_requests:\n  - notify: [approver]\n",
         with: "approval_requests:\n  - notify: [approver]\n    include_identity: true\n")
@@ -355,24 +358,24 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     let store = f.store
     // A significant change of a major case (快报); a change of its text alone is not one.
     let t = "2025-10-09T10:00:00+08:00"
-    try store.apply(received("M", t, ["collective_size": 12, "complainant_id": "李四"]))
-    try store.apply(event("M-u1", "M", .updated, "2025-10-09T11:00:00+08:00", ["text": "补充说明"]))
-    try store.apply(event("M-u2", "M", .updated, "2025-10-09T12:00:00+08:00", ["media": "exposed"]))
-    let changes = try store.outboxItems().filter { $0.key.hasPrefix("M/change/") }
+    try await store.apply(received("M", t, ["collective_size": 12, "complainant_id": "李四"]))
+    try await store.apply(event("M-u1", "M", .updated, "2025-10-09T11:00:00+08:00", ["text": "补充说明"]))
+    try await store.apply(event("M-u2", "M", .updated, "2025-10-09T12:00:00+08:00", ["media": "exposed"]))
+    let changes = try await store.outboxItems().filter { $0.key.hasPrefix("M/change/") }
     #expect(changes.map(\.key) == ["M/change/M-u2/0/customer_service_center/webhook"])
     let body = try #require(try JSONSerialization.jsonObject(with: Data(changes[0].payload.utf8)) as? [String: Any])
     #expect(body["changed"] as? [String] == ["media"])
     #expect(body["summary"] as? String == "重大投诉 M: significant change: media — 进展快报")
 
     // Deadline alerts of an ordinary case without compensation: due 24 hours after receipt.
-    try store.apply(received("D", "2025-10-09T10:00:00+08:00"))
+    try await store.apply(received("D", "2025-10-09T10:00:00+08:00"))
     #expect(
-      try store.cases().first { $0.id == "D" }.flatMap { Support.format($0.nextReviewAt) }
+      try await store.cases().first { $0.id == "D" }.flatMap { Support.format($0.nextReviewAt) }
         == "2025-10-10T06:00:00+08:00")
-    try store.runDue(at: Support.time("2025-10-10T06:00:00+08:00"))
-    try store.runDue(at: Support.time("2025-10-10T10:00:00+08:00"))
-    try store.runDue(at: Support.time("2025-10-12T00:00:00+08:00"))
-    let alerts = try store.outboxItems().filter { $0.caseID == "D" && $0.key.contains("/deadline/") }
+    try await store.runDue(at: Support.time("2025-10-10T06:00:00+08:00"))
+    try await store.runDue(at: Support.time("2025-10-10T10:00:00+08:00"))
+    try await store.runDue(at: Support.time("2025-10-12T00:00:00+08:00"))
+    let alerts = try await store.outboxItems().filter { $0.caseID == "D" && $0.key.contains("/deadline/") }
     #expect(
       alerts.map { "\($0.recipient) \(Support.format($0.dueAt) ?? "")" } == [
         "functional_department 2025-10-10T06:00:00+08:00",
@@ -383,20 +386,20 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
         "leadership 2025-10-13T09:00:00+08:00",
       ])
     // Resolved in time: no breach alerts.
-    try store.apply(received("R", "2025-10-09T10:00:00+08:00"))
-    try store.apply(event("R-x", "R", .resolved, "2025-10-09T15:00:00+08:00"))
-    try store.runDue(at: Support.time("2025-10-12T00:00:00+08:00"))
-    #expect(try store.outboxItems().filter { $0.caseID == "R" && $0.key.contains("/deadline/") }.isEmpty)
+    try await store.apply(received("R", "2025-10-09T10:00:00+08:00"))
+    try await store.apply(event("R-x", "R", .resolved, "2025-10-09T15:00:00+08:00"))
+    try await store.runDue(at: Support.time("2025-10-12T00:00:00+08:00"))
+    #expect(try await store.outboxItems().filter { $0.caseID == "R" && $0.key.contains("/deadline/") }.isEmpty)
 
     // An approval request goes to the compensation tier's approver, with the identity only
     // because this route allows it.
-    try store.apply(
+    try await store.apply(
       received(
         "A", "2025-10-09T10:00:00+08:00",
         ["compensation": ["amount": "650.00", "currency": "CNY"], "complainant_id": "王五", "contact": "139"]))
-    try store.apply(
+    try await store.apply(
       event("A-q", "A", .requestApproval, "2025-10-09T10:30:00+08:00", ["approver": "refund_approver"]))
-    let asks = try store.outboxItems().filter { $0.key.hasPrefix("A/approval/") }
+    let asks = try await store.outboxItems().filter { $0.key.hasPrefix("A/approval/") }
     #expect(asks.map(\.recipient) == ["general_manager"])
     #expect(asks.first?.includeIdentity == true)
     f.set("2025-10-09T10:30:00+08:00")
@@ -409,32 +412,34 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     // Nothing else carries the identity.
     #expect(lines.filter { $0["complainant"] != nil }.count == 1)
     #expect(server.requests.allSatisfy { !String(decoding: $0.body, as: UTF8.self).contains("李四") })
-    #expect(throws: StoreError.self) {
-      try store.apply(event("A-q2", "A", .requestApproval, "2025-10-09T10:30:00+08:00", ["approver": "nobody"]))
+    await #expect(throws: StoreError.self) {
+      try await store.apply(event("A-q2", "A", .requestApproval, "2025-10-09T10:30:00+08:00", ["approver": "nobody"]))
     }
   }
 
   @Test func severalDispatchersOnPostgreSQLDeliverEachNotificationOnce() async throws {
     guard let server = try PostgresServer.available() else { return }
     let url = try server.newDatabase()
-    let f = try NotifierFixture()
-    let first = try CaseStore(backend: try PostgresBackend(url: url), rules: f.store.rules)
-    let second = try CaseStore(backend: try PostgresBackend(url: url), rules: f.store.rules)
-    let t = "2025-10-09T10:00:00+08:00"
-    for i in 0..<30 { try first.apply(received("C\(i)", t, ["media": "exposed"])) }
-    let http = try TestHTTPServer()
-    defer { http.shutdown() }
-    f.set(t)
-    let a = f.dispatcher(url: http.url, store: first, batch: 3)
-    let b = f.dispatcher(url: http.url, store: second, batch: 3)
-    async let ra = a.drain()
-    async let rb = b.drain()
-    let (x, y) = try await (ra, rb)
-    #expect(x.delivered + y.delivered == 120)
-    #expect(x.delivered > 0 && y.delivered > 0)
-    let keys = http.requests.map { $0.header("Idempotency-Key") ?? "" }
-    #expect(keys.count == 30 && Set(keys).count == 30)
-    #expect(try first.outboxItems(status: .delivered).count == 120)
+    let f = try await NotifierFixture()
+    try await BackendRunner.run { (runner) async throws in
+      let first = try await runner.store(url: url, rules: f.store.rules)
+      let second = try await runner.store(url: url, rules: f.store.rules)
+      let t = "2025-10-09T10:00:00+08:00"
+      for i in 0..<30 { try await first.apply(received("C\(i)", t, ["media": "exposed"])) }
+      let http = try TestHTTPServer()
+      defer { http.shutdown() }
+      f.set(t)
+      let a = f.dispatcher(url: http.url, store: first, batch: 3)
+      let b = f.dispatcher(url: http.url, store: second, batch: 3)
+      async let ra = a.drain()
+      async let rb = b.drain()
+      let (x, y) = try await (ra, rb)
+      #expect(x.delivered + y.delivered == 120)
+      #expect(x.delivered > 0 && y.delivered > 0)
+      let keys = http.requests.map { $0.header("Idempotency-Key") ?? "" }
+      #expect(keys.count == 30 && Set(keys).count == 30)
+      #expect(try await first.outboxItems(status: .delivered).count == 120)
+    }
   }
 }
 
@@ -481,12 +486,12 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     }
   }
 
-  @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() throws {
-    let f = try NotifierFixture()
+  @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() async throws {
+    let f = try await NotifierFixture()
     let events = Events()
     let server = try TestHTTPServer(arrived: { events.signal() })
     defer { server.shutdown() }
-    try f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    try await f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
     guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
     let process = Process()
     process.executableURL = products.appendingPathComponent("ombuds")
@@ -512,7 +517,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     try events.wait("the refusal") { events.log.contains("rules refused") }
     #expect(events.log.contains("severity.yaml"))
     #expect(events.log.contains("\"code\":\"yaml."))
-    try f.store.apply(received("C2", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    try await f.store.apply(received("C2", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
     try events.wait("delivery under the last good rules") {
       delivered("C2/enter/major/0/customer_service_center/webhook")
     }

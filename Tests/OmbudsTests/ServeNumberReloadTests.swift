@@ -7,8 +7,8 @@ import Testing
 /// holds, an integer past Int64) saved under a running `ombuds serve`: refused with the
 /// number's position and `rules.number-range`, while the last good rules keep serving.
 @Suite(.serialized) struct ServeNumberReloadTests {
-  @Test func outOfRangeNumbersAreRefusedAndTheLastGoodRulesKeepServing() throws {
-    let f = try NotifierFixture()
+  @Test func outOfRangeNumbersAreRefusedAndTheLastGoodRulesKeepServing() async throws {
+    let f = try await NotifierFixture()
     let events = ServeTests.Events()
     let server = try TestHTTPServer(arrived: { events.signal() })
     defer { server.shutdown() }
@@ -29,7 +29,7 @@ import Testing
     defer { if process.isRunning { process.terminate() } }
     func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }
 
-    try f.store.apply(received("N1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    try await f.store.apply(received("N1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
     try events.wait("the first delivery") { delivered("N1/enter/major/0/customer_service_center/webhook") }
 
     // The change that made `rules-check` die of an arithmetic overflow before.
@@ -51,7 +51,7 @@ import Testing
     #expect(events.log.contains("\"code\":\"rules.number-range\""))
     #expect(process.isRunning)
 
-    try f.store.apply(received("N2", "2025-10-09T11:00:00+08:00", ["media": "exposed"]))
+    try await f.store.apply(received("N2", "2025-10-09T11:00:00+08:00", ["media": "exposed"]))
     try events.wait("delivery under the last good rules") {
       delivered("N2/enter/major/0/customer_service_center/webhook")
     }

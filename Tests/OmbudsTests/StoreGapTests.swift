@@ -15,67 +15,74 @@ import Testing
     CaseEvent(eventID: id, caseID: "C", kind: kind, at: Support.time(at), actor: actor, fields: f)
   }
 
-  @Test(arguments: StoreKind.allCases) func aCaseIsMarkedMaliciousOnlyWithAReason(_ kind: StoreKind) throws {
-    guard let f = try StoreFixture(kind) else { return }
-    let t = "2025-10-09T09:00:00+08:00"
-    try f.store.apply(ev("e1", .received, t, ["received_at": t]))
-    #expect(throws: StoreError.invalidEvent("`mark_malicious` needs a `reason`")) {
-      try f.store.apply(ev("e2", .markMalicious, t, ["reason": ""]))
+  @Test(arguments: StoreKind.allCases) func aCaseIsMarkedMaliciousOnlyWithAReason(_ kind: StoreKind) async throws {
+    try await StoreFixture.run(kind) { (f) async throws in
+      let t = "2025-10-09T09:00:00+08:00"
+      try await f.store.apply(ev("e1", .received, t, ["received_at": t]))
+      await #expect(throws: StoreError.invalidEvent("`mark_malicious` needs a `reason`")) {
+        try await f.store.apply(ev("e2", .markMalicious, t, ["reason": ""]))
+      }
+      try await f.store.apply(ev("e3", .markMalicious, t, ["reason": "捏造事实，恶意举报"]))
+      let stored = try #require(try await f.store.cases().first)
+      let life = try #require(try JSONSerialization.jsonObject(with: Data(stored.lifecycleJSON.utf8)) as? [String: Any])
+      #expect(life["malicious"] as? String == "捏造事实，恶意举报")
+      #expect(stored.stage == "received")
     }
-    try f.store.apply(ev("e3", .markMalicious, t, ["reason": "捏造事实，恶意举报"]))
-    let stored = try #require(try f.store.cases().first)
-    let life = try #require(try JSONSerialization.jsonObject(with: Data(stored.lifecycleJSON.utf8)) as? [String: Any])
-    #expect(life["malicious"] as? String == "捏造事实，恶意举报")
-    #expect(stored.stage == "received")
   }
 
-  @Test(arguments: StoreKind.allCases) func closingAHotCaseNeedsTheBriefReport(_ kind: StoreKind) throws {
-    guard let f = try StoreFixture(kind) else { return }
-    let t = "2025-10-09T09:00:00+08:00"
-    try f.store.apply(ev("e1", .received, t, ["received_at": t, "collective_size": 3]))
-    try f.store.apply(ev("e2", .resolved, t))
-    #expect(
-      throws: StoreError.gate(
-        case: "C", transition: "close", missing: "the `brief_special` report (required at level hot)")
-    ) { try f.store.apply(ev("e3", .closed, t, ["reports": []])) }
-    try f.store.apply(ev("e4", .closed, t, ["reports": [["report": "brief_special", "parts": ["course"]]]]))
-    #expect(try f.store.cases().first?.state == "closed")
+  @Test(arguments: StoreKind.allCases) func closingAHotCaseNeedsTheBriefReport(_ kind: StoreKind) async throws {
+    try await StoreFixture.run(kind) { (f) async throws in
+      let t = "2025-10-09T09:00:00+08:00"
+      try await f.store.apply(ev("e1", .received, t, ["received_at": t, "collective_size": 3]))
+      try await f.store.apply(ev("e2", .resolved, t))
+      await #expect(
+        throws: StoreError.gate(
+          case: "C", transition: "close", missing: "the `brief_special` report (required at level hot)")
+      ) { try await f.store.apply(ev("e3", .closed, t, ["reports": []])) }
+      try await f.store.apply(ev("e4", .closed, t, ["reports": [["report": "brief_special", "parts": ["course"]]]]))
+      #expect(try await f.store.cases().first?.state == "closed")
+    }
   }
 
-  @Test(arguments: StoreKind.allCases) func aCaseTurnsMajorExactlyWhenItTurnsOneMonthOld(_ kind: StoreKind) throws {
-    guard let f = try StoreFixture(kind) else { return }
-    let t = "2025-10-31T09:00:00+08:00"
-    try f.store.apply(ev("e1", .received, t, ["received_at": t]))
-    try f.store.runDue(at: Support.time("2025-11-07T09:00:00+08:00"))
-    #expect(try f.level("C") == "hot")
-    // 31 October + one calendar month = 30 November (the month's last day).
-    #expect(Support.format(try f.store.cases().first?.nextReviewAt) == "2025-11-30T09:00:00+08:00")
-    try f.store.runDue(at: Support.time("2025-11-30T08:59:59+08:00"))
-    #expect(try f.level("C") == "hot")
-    try f.store.runDue(at: Support.time("2025-11-30T09:00:00+08:00"))
-    #expect(try f.level("C") == "major")
+  @Test(arguments: StoreKind.allCases) func aCaseTurnsMajorExactlyWhenItTurnsOneMonthOld(_ kind: StoreKind) async throws
+  {
+    try await StoreFixture.run(kind) { (f) async throws in
+      let t = "2025-10-31T09:00:00+08:00"
+      try await f.store.apply(ev("e1", .received, t, ["received_at": t]))
+      try await f.store.runDue(at: Support.time("2025-11-07T09:00:00+08:00"))
+      #expect(try await f.level("C") == "hot")
+      // 31 October + one calendar month = 30 November (the month's last day).
+      #expect(Support.format(try await f.store.cases().first?.nextReviewAt) == "2025-11-30T09:00:00+08:00")
+      try await f.store.runDue(at: Support.time("2025-11-30T08:59:59+08:00"))
+      #expect(try await f.level("C") == "hot")
+      try await f.store.runDue(at: Support.time("2025-11-30T09:00:00+08:00"))
+      #expect(try await f.level("C") == "major")
+    }
   }
 
-  @Test(arguments: StoreKind.allCases) func eventPayloadsKeepNoIdentity(_ kind: StoreKind) throws {
-    guard let f = try StoreFixture(kind) else { return }
-    let t = "2025-10-09T09:00:00+08:00"
-    try f.store.apply(
-      ev("e1", .received, t, ["received_at": t, "complainant_id": "赵六", "contact": "13911112222", "respondent": "s-9"]))
-    let dump = try f.store.cases().map { $0.snapshotJSON + ($0.decisionJSON ?? "") + $0.lifecycleJSON }.joined()
-    #expect(!dump.contains("赵六") && !dump.contains("13911112222") && !dump.contains("s-9"))
-    let withIdentity = try f.store.cases(includeConfidential: true).first?.snapshotJSON ?? ""
-    #expect(withIdentity.contains("赵六") && withIdentity.contains("13911112222"))
-    // The stored event payload.
-    let payloads = try f.store.backend.read { db in try db.strings("SELECT payload FROM events", []) }
-    #expect(
-      payloads == [
-        #"{"complainant_id":"[confidential]","contact":"[confidential]","received_at":"2025-10-09T09:00:00+08:00","respondent":"[confidential]"}"#
-      ])
+  @Test(arguments: StoreKind.allCases) func eventPayloadsKeepNoIdentity(_ kind: StoreKind) async throws {
+    try await StoreFixture.run(kind) { (f) async throws in
+      let t = "2025-10-09T09:00:00+08:00"
+      try await f.store.apply(
+        ev(
+          "e1", .received, t, ["received_at": t, "complainant_id": "赵六", "contact": "13911112222", "respondent": "s-9"])
+      )
+      let dump = try await f.store.cases().map { $0.snapshotJSON + ($0.decisionJSON ?? "") + $0.lifecycleJSON }.joined()
+      #expect(!dump.contains("赵六") && !dump.contains("13911112222") && !dump.contains("s-9"))
+      let withIdentity = try await f.store.cases(includeConfidential: true).first?.snapshotJSON ?? ""
+      #expect(withIdentity.contains("赵六") && withIdentity.contains("13911112222"))
+      // The stored event payload.
+      let payloads = try await f.store.backend.read { db in try await db.strings("SELECT payload FROM events", []) }
+      #expect(
+        payloads == [
+          #"{"complainant_id":"[confidential]","contact":"[confidential]","received_at":"2025-10-09T09:00:00+08:00","respondent":"[confidential]"}"#
+        ])
+    }
   }
 
   /// `resolve_by` with compensation counts 10 working days from `materials_complete_at`; a cap
   /// counts from the same timestamp, not from `received_at`.
-  @Test func anExtensionCapCountsFromTheRuleThatSetTheDeadline() throws {
+  @Test func anExtensionCapCountsFromTheRuleThatSetTheDeadline() async throws {
     let dir = try Support.temporaryDirectory()
     let rulesDir = dir.appendingPathComponent("rules")
     try FileManager.default.copyItem(atPath: Support.rulesDir, toPath: rulesDir.path)
@@ -86,9 +93,9 @@ import Testing
     try text.write(to: refunds, atomically: true, encoding: .utf8)
     let loaded = RuleSetLoader.load(paths: [rulesDir.path])
     let rules = try CompiledRules(try #require(loaded.ruleSet, "\(loaded.diagnostics.map(\.description))"))
-    let store = try CaseStore(path: dir.appendingPathComponent("s.sqlite").path, rules: rules)
+    let store = try await CaseStore(path: dir.appendingPathComponent("s.sqlite").path, rules: rules)
     let t = "2025-09-01T09:00:00+08:00"
-    try store.apply(
+    try await store.apply(
       ev(
         "e1", .received, t,
         [
@@ -98,10 +105,10 @@ import Testing
     // 20 working days after 9 October 2025 end on 5 November (11 October is a make-up working
     // day; counted from 1 September they would
     // end in late September, before the deadline itself).
-    try store.apply(
+    try await store.apply(
       ev("e2", .extend, t, ["deadline": "resolve_by", "until": "2025-11-05T23:59:59+08:00", "reason": "鉴定中"]))
-    #expect(throws: StoreError.self) {
-      try store.apply(
+    await #expect(throws: StoreError.self) {
+      try await store.apply(
         ev("e3", .extend, t, ["deadline": "resolve_by", "until": "2025-11-06T09:00:00+08:00", "reason": "再延"]))
     }
   }
@@ -129,9 +136,9 @@ import Testing
 }
 
 /// Pseudonyms made with swift-crypto's HMAC are the ones the first stores wrote.
-@Test func pseudonymsAreUnchangedBySwiftCrypto() throws {
+@Test func pseudonymsAreUnchangedBySwiftCrypto() async throws {
   let dir = try Support.temporaryDirectory()
-  let store = try CaseStore(path: dir.appendingPathComponent("p.sqlite").path, rules: try Support.defaultRules())
+  let store = try await CaseStore(path: dir.appendingPathComponent("p.sqlite").path, rules: try Support.defaultRules())
   let id = "张三-13800000000"
   let old = ReferenceSHA256.hmac(key: store.pseudonymKey, message: Array(id.utf8))
   #expect(store.pseudonym(id) == Hex.encode(old))
@@ -154,16 +161,16 @@ import Testing
 
 /// A store whose re-evaluations paused for five weeks sends one current progress report, not
 /// five stale ones.
-@Test func aLongPauseSendsOnlyTheLatestMissedRepeat() throws {
+@Test func aLongPauseSendsOnlyTheLatestMissedRepeat() async throws {
   let dir = try Support.temporaryDirectory()
-  let store = try CaseStore(path: dir.appendingPathComponent("r.sqlite").path, rules: try Support.defaultRules())
+  let store = try await CaseStore(path: dir.appendingPathComponent("r.sqlite").path, rules: try Support.defaultRules())
   let t = "2025-11-03T09:00:00+08:00"
-  try store.apply(
+  try await store.apply(
     CaseEvent(
       eventID: "e1", caseID: "C", kind: .received, at: Support.time(t), actor: "i",
       fields: ["received_at": t, "litigation": "filed"]))
-  try store.runDue(at: Support.time("2025-12-10T12:00:00+08:00"))
-  let repeats = try store.outboxItems().filter { $0.key.hasPrefix("C/repeat/") }
+  try await store.runDue(at: Support.time("2025-12-10T12:00:00+08:00"))
+  let repeats = try await store.outboxItems().filter { $0.key.hasPrefix("C/repeat/") }
   // Weekly from 3 November: the fifth, 8 December, is the latest before 10 December.
   #expect(repeats.map { Support.format($0.dueAt) } == ["2025-12-08T09:00:00+08:00"])
 }

@@ -68,14 +68,18 @@ enum Support {
     var stderr: String
   }
 
-  /// Runs one of the package's executables to the end.
+  /// Runs one of the package's executables (or the one at an absolute path) to the end.
   static func run(
     _ tool: String, _ arguments: [String], stdin: String? = nil, in directory: URL? = nil,
     environment: [String: String] = [:]
   ) throws -> Run {
-    guard let products = productsDirectory() else { throw CaseError("built executables not found") }
     let process = Process()
-    process.executableURL = products.appendingPathComponent(tool)
+    if tool.hasPrefix("/") {
+      process.executableURL = URL(fileURLWithPath: tool)
+    } else {
+      guard let products = productsDirectory() else { throw CaseError("built executables not found") }
+      process.executableURL = products.appendingPathComponent(tool)
+    }
     process.arguments = arguments
     process.currentDirectoryURL = directory ?? root
     if !environment.isEmpty {

@@ -1,0 +1,181 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+
+extension CaseStore {
+  /// Fault injection for crash tests: `OMBUDS_FAULT_KILL_AT=N` kills the process with
+  /// SIGKILL inside the N-th event's transaction, after its writes and before its commit.
+  static let faultCountdown = FaultCountdown(ProcessInfo.processInfo.environment["OMBUDS_FAULT_KILL_AT"])
+
+  /// A new case is a plain insert (two instances receiving the same new case cannot both
+  /// succeed); a known one, locked by `FOR UPDATE`, is updated.
+  static let caseUpsert = """
+    ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
+      stage = excluded.stage, lifecycle = excluded.lifecycle,
+      issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
+      level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+    """
+
+  /// Applies one event in one transaction. Throws `StoreError` naming what is wrong; nothing
+  /// is written then. A write race with another instance sharing a PostgreSQL database
+  /// (`StoreError.retry`) is run again, up to five times.
+  @discardableResult
+  public func apply(_ event: CaseEvent) async throws -> ApplyOutcome {
+    var tries = 0
+    while true {
+      do {
+        return try await writing { db in try await self.apply(event, in: db) }
+      } catch StoreError.retry(let why) {
+        // Another instance raced this one; run again on what it committed.
+        tries += 1
+        if tries >= 5 { throw StoreError.retry(why) }
+      }
+    }
+  }
+
+  func apply(_ event: CaseEvent, in db: any SQLExecutor) async throws -> ApplyOutcome {
+    // The case (locked), its party and the event id, in one trip where the backend can. The
+    // event id is looked up last: once the case's lock is held, a concurrent transaction that
+    // applied the same event (and created or changed the case) has committed, and is seen.
+    let found = try await db.fetchEach([
+      SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]),
+      SQLStatement("SELECT complainant_id, contact, respondent FROM parties WHERE case_id = ?", [event.caseID]),
+      SQLStatement("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID]),
+    ])
+    if let seen = found[2].first {
+      guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
+        throw StoreError.invalidEvent(
+          "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
+        )
+      }
+      return .duplicate
+    }
+    var c: CaseState
+    if let row = found[0].first {
+      guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
+      c = CaseState(row: row, party: found[1].first)
+    } else {
+      guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
+      c = CaseState()
+    }
+    if let expected = event.expectedVersion, expected != c.version {
+      throw StoreError.conflict(case: event.caseID, expected: expected, actual: c.version)
+    }
+    let level = c.level
+    let effects = try transition(event, &c)
+    let snapshotText = c.snapshot.json
+    // Evaluate: the facts with the party's identity, at the event's time.
+    let facts = try self.facts(event.caseID, snapshotText: snapshotText, complainantID: c.party.complainantID)
+    if let gate = Lifecycle.gateName(event.kind) {
+      try checkGates(gate, event, facts: facts, level: level, lifecycle: c.lifecycle)
+    }
+    // Cases of one issue are counted together: one writer per issue at a time.
+    if let key = facts.issueKey { try await db.lock(key: "issue:\(key)") }
+    // A new or changed case can make others of its issue hot: they are read with the issue's
+    // receipts, in one trip.
+    let reevaluatesIssue = event.kind == .received || event.kind == .updated
+    let issue = try await readIssue(of: facts, at: event.at, others: reevaluatesIssue, in: db)
+    let decision = try await decide(
+      facts, at: event.at, level: level, override: c.override, lifecycle: c.lifecycle, history: issue?.history,
+      in: db)
+    let newLevel = rules.levels[decision.level].id
+    if newLevel != level { c.lifecycle.levelSince = event.at }
+    c.version += 1
+    // Persist: event, snapshot, party, decision, outbox.
+    // Event payloads keep no identity either.
+    let payload = StoreJSON.string(.object(Self.redacted(event.fields)))
+    // Deadline alerts due by now are written; the next one brings the next review forward.
+    var nextReview = decision.nextReviewAt
+    if let alertAt = try await writeDeadlineAlerts(
+      caseID: event.caseID, unresolved: facts.resolvedAt == nil && c.state == "open", decision: decision,
+      at: event.at, in: db), alertAt < (nextReview ?? .max)
+    {
+      nextReview = alertAt
+    }
+    let complainantKey = c.party.complainantID.map(pseudonym)
+    // The event, the case, its party and the decision: one round trip on PostgreSQL.
+    try await db.executeAll([
+      SQLStatement(
+        "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.at, payload]),
+      SQLStatement(
+        """
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        \(c.version == 1 ? "" : Self.caseUpsert)
+        """,
+        [
+          event.caseID, c.version, c.state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
+          c.override, nextReview, c.stage.rawValue, c.lifecycle.json,
+        ]),
+      SQLStatement(
+        "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
+        [event.caseID, c.party.complainantID, c.party.contact, c.party.respondent]),
+      decisionInsert(decision, facts: facts, eventID: event.eventID, at: event.at),
+    ])
+    try await writeOutbox(
+      caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
+      round: c.lifecycle.round ?? 1, in: db)
+    if event.kind == .updated {
+      try await writeChangeNotices(
+        caseID: event.caseID, eventID: event.eventID, before: effects.factsBefore, after: c.snapshot,
+        decision: decision, at: event.at, in: db)
+    }
+    if var who = effects.approvalAsked {
+      if who == "refund_approver" {
+        var d = Decision()
+        rules.classify(facts, at: event.at, into: &d)
+        guard let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }) else {
+          throw StoreError.invalidEvent("`request_approval`: case `\(event.caseID)` has no compensation to approve")
+        }
+        who = role
+      }
+      try await writeApprovalRequest(
+        caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
+    }
+    // Re-evaluate the other open cases of the issue, counting this case as now written.
+    if reevaluatesIssue, let issue, !issue.others.isEmpty {
+      issue.history.update(id: event.caseID, issue: facts.issueKey, time: facts.receivedAt, who: complainantKey)
+      for row in issue.others {
+        try await reevaluate(
+          row, complainant: row["party_complainant_id"], at: event.at, history: issue.history, in: db)
+      }
+    }
+    if Self.faultCountdown.fire() {
+      // Everything written so far reaches the database, uncommitted, before the kill.
+      _ = try await db.fetchAll("SELECT 1")
+      kill(getpid(), SIGKILL)
+    }
+    return .applied(version: c.version, level: newLevel)
+  }
+
+  /// The statement that stores a decision (rendered without the complainant's identity).
+  func decisionInsert(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis) -> SQLStatement {
+    var out: [UInt8] = []
+    var safe = facts
+    safe.strings[BuiltinFields.complainantID] = nil
+    renderer.append(decision, for: safe, to: &out)
+    if out.last == 0x0A { out.removeLast() }
+    return SQLStatement(
+      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+      [facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash])
+  }
+}
+
+/// Counts down to the event whose transaction a crash test kills (`OMBUDS_FAULT_KILL_AT`).
+final class FaultCountdown: @unchecked Sendable {
+  // @unchecked: `left` is only touched under `lock`.
+  private let lock = NSLock()
+  private var left: Int?
+
+  init(_ setting: String?) { left = setting.flatMap(Int.init) }
+
+  /// True for the N-th call.
+  func fire() -> Bool {
+    lock.withLock {
+      guard let n = left else { return false }
+      left = n - 1
+      return n <= 1
+    }
+  }
+}

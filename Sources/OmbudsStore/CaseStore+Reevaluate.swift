@@ -1,0 +1,141 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+
+extension CaseStore {
+  /// Re-evaluates every case whose next review is due at `at` — found by index, no scan of
+  /// all cases — in one transaction. Returns how many were re-evaluated. On PostgreSQL, cases
+  /// another instance is re-evaluating are skipped (`FOR UPDATE SKIP LOCKED`).
+  @discardableResult
+  public func runDue(at: Millis) async throws -> Int {
+    try await writing { db in
+      let due = try await db.strings(
+        "SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at \(db.skipLocked)",
+        [at])
+      for id in due { try await reevaluate(id, at: at, in: db) }
+      return due.count
+    }
+  }
+
+  /// A case's row, locked, with its complainant (`party_complainant_id`).
+  static func caseRows(_ condition: String, lock: String) -> String {
+    """
+    SELECT c.*, (SELECT p.complainant_id FROM parties p WHERE p.case_id = c.id) AS party_complainant_id
+    FROM cases c WHERE \(condition) \(lock)
+    """
+  }
+
+  /// What a change reads of its issue, in one trip: the receipts the same-issue counts need,
+  /// and (for a new or changed case) the other open cases to re-evaluate, locked.
+  struct IssueRead {
+    var history: StoreHistory
+    var others: [SQLRow]
+  }
+
+  /// Reads issue `facts.issueKey` at `at`: the receipts around the case's receipt and, when
+  /// `others` is set, the other open cases that an aggregate can still move (a case already at
+  /// or above the highest level an aggregate can give stays there), their rows locked, with
+  /// the receipts around theirs. One trip to the database.
+  func readIssue(of facts: CaseFacts, at: Millis, others: Bool, in db: any SQLExecutor) async throws -> IssueRead? {
+    guard let key = facts.issueKey else { return nil }
+    let history = StoreHistory(store: self, asOf: at)
+    let reach = rules.aggregateWindows.map { $0.bounds.upperBound * 1000 }.max()
+    guard others || reach != nil else { return IssueRead(history: history, others: []) }
+    let ceiling = rules.highestAggregateLevel ?? -1
+    let settled = rules.levels.prefix(max(0, ceiling + 1)).map(\.id)
+    let notSettled = settled.isEmpty ? "" : "AND c.level NOT IN (\(settled.map { _ in "?" }.joined(separator: ", ")))"
+    let condition = "c.issue_key = ? AND c.id != ? AND c.state = 'open' \(notSettled)"
+    let conditionArguments: [any SQLArgument] = [key, facts.id] + settled.map { $0 as any SQLArgument }
+    var statements: [SQLStatement] = []
+    if others { statements.append(SQLStatement(Self.caseRows(condition, lock: db.forUpdate), conditionArguments)) }
+    let t = facts.receivedAt
+    if let reach {
+      // The receipts from `reach` before the earliest of these cases to `reach` after the
+      // latest: every window containing one of them lies inside.
+      var sql = "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at <= ?"
+      var arguments: [any SQLArgument] = [key, at]
+      if others {
+        // Bounds computed once by the database (scalar subqueries), so that the issue's index
+        // is scanned over one range.
+        let span = "SELECT CAST(? AS BIGINT) AS t UNION ALL SELECT c.received_at FROM cases c WHERE \(condition)"
+        sql += " AND received_at >= (SELECT MIN(t) FROM (\(span)) AS s) - ?"
+        sql += " AND received_at < (SELECT MAX(t) FROM (\(span)) AS s) + ?"
+        arguments += [t] + conditionArguments + [reach, t] + conditionArguments + [reach]
+      } else {
+        sql += " AND received_at >= ? AND received_at < ?"
+        arguments += [t - reach, t + reach]
+      }
+      statements.append(SQLStatement(sql + " ORDER BY received_at", arguments))
+    }
+    let found = try await db.fetchEach(statements)
+    let rows = others ? found[0] : []
+    if let reach, let receipts = found.last {
+      let times = rows.map { $0["received_at"] as Millis } + [t]
+      history.install(
+        issue: key, from: (times.min() ?? t) - reach, to: (times.max() ?? t) + reach,
+        rows: receipts.map { ($0["id"], $0["received_at"], $0["complainant_key"]) })
+    }
+    return IssueRead(history: history, others: rows)
+  }
+
+  /// Re-evaluates a stored case at `at` (time passing).
+  func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) async throws {
+    guard let row = try await db.fetchAll(Self.caseRows("c.id = ?", lock: db.forUpdate), [id]).first else { return }
+    try await reevaluate(row, complainant: row["party_complainant_id"], at: at, history: nil, in: db)
+  }
+
+  /// Re-evaluates the case of `row` at `at`; `history` holds receipts of its issue already read.
+  func reevaluate(
+    _ row: SQLRow, complainant: String?, at: Millis, history: StoreHistory?, in db: any SQLExecutor
+  ) async throws {
+    let id: String = row["id"]
+    let text: String = row["snapshot"]
+    var lifecycle = CaseLifecycle.read(row["lifecycle"])
+    let facts = try self.facts(id, snapshotText: text, complainantID: complainant)
+    let level: String = row["level"]
+    let decision = try await decide(
+      facts, at: at, level: level, override: row["override_level"], lifecycle: lifecycle, history: history, in: db)
+    let newLevel = rules.levels[decision.level].id
+    if newLevel != level { lifecycle.levelSince = at }
+    let since = lifecycle.levelSince ?? facts.receivedAt
+    // While-open repeats (weekly progress reports of a major case): every occurrence since
+    // the case entered its level, counted from receipt, up to now. Keys make each one once.
+    let state: String = row["state"]
+    if state == "open" {
+      for (i, d) in (rules.ruleSet.duties[newLevel]?.whileOpen ?? []).enumerated() {
+        guard let every = d.every else { continue }
+        var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
+        var steps = 0
+        while t <= at, steps < 10_000 {
+          let next = every.added(to: t, calendar: rules.calendar)
+          // After a pause in re-evaluation (a store that was down for weeks), only the latest
+          // missed occurrence is sent: one current progress report, not a backlog of stale ones.
+          if t > since, next > at {
+            try await enqueue(
+              d,
+              NoticeCause(
+                on: "while_open", key: "\(id)/repeat/\(newLevel)/\(i)/\(t)", at: t,
+                detail: "still open; the \(every) report is due"),
+              caseID: id, level: decision.level, reasons: reasonList(decision), in: db)
+          }
+          t = next
+          steps += 1
+        }
+      }
+    }
+    var nextReview = decision.nextReviewAt
+    if let alertAt = try await writeDeadlineAlerts(
+      caseID: id, unresolved: facts.resolvedAt == nil && state == "open", decision: decision, at: at, in: db),
+      alertAt < (nextReview ?? .max)
+    {
+      nextReview = alertAt
+    }
+    if newLevel != level || nextReview != row["next_review_at"] {
+      try await db.execute(decisionInsert(decision, facts: facts, eventID: nil, at: at))
+      try await writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
+      try await db.execute(
+        "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
+        [newLevel, nextReview, lifecycle.json, id])
+    }
+  }
+}
