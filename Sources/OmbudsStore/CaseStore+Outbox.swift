@@ -178,13 +178,8 @@ extension CaseStore {
 
   /// The decision's reasons as the notification body carries them.
   func reasonList(_ decision: Decision) -> [NotificationBody.Reason] {
-    decision.reasons.compactMap { r in
-      let level = Int(r.level)
-      let item = Int(r.item)
-      guard level < rules.levels.count, item < rules.levels[level].items.count else { return nil }
-      let it = rules.levels[level].items[item]
-      return NotificationBody.Reason(
-        level: rules.levels[level].id, condition: it.text, source: it.location.description)
+    rules.reasonPlans(decision).map {
+      NotificationBody.Reason(level: $0.level, condition: $0.condition, source: $0.source.description)
     }
   }
 
@@ -276,37 +271,6 @@ extension CaseStore {
     }
   }
 
-  /// When alert `alert` of the rules falls for a deadline at `deadline`.
-  func alertTime(_ alert: DeadlineAlert, deadline: Millis) -> Millis {
-    let decl = rules.ruleSet.deadlines[alert.deadlineIndex]
-    let calendar = rules.calendars[decl.calendar] ?? rules.calendar
-    switch alert.offset {
-    case .breach: return deadline
-    case .after(let d): return d.added(to: deadline, calendar: calendar)
-    case .before(let d):
-      switch d.unit {
-      case .seconds: return deadline - Int64(d.amount) * 1000
-      case .minutes: return deadline - Int64(d.amount) * 60_000
-      case .hours: return deadline - Int64(d.amount) * 3_600_000
-      case .days: return calendar.clock.adding(days: -d.amount, to: deadline)
-      case .weeks: return calendar.clock.adding(days: -7 * d.amount, to: deadline)
-      case .months: return calendar.clock.adding(months: -d.amount, to: deadline)
-      case .workingDays:
-        // The same local time, `amount` working days earlier.
-        let (day, ms) = calendar.clock.local(deadline)
-        var d0 = day
-        var left = d.amount
-        var steps = 0
-        while left > 0, steps < 3660 {
-          d0 -= 1
-          steps += 1
-          if calendar.isWorkingDay(d0) { left -= 1 }
-        }
-        return calendar.clock.instant(day: d0, msOfDay: ms)
-      }
-    }
-  }
-
   /// Deadline alerts that have fallen due by `at` while the case is unresolved, written once
   /// each; returns the next alert time after `at`, if any.
   func writeDeadlineAlerts(
@@ -314,10 +278,11 @@ extension CaseStore {
   ) async throws -> Millis? {
     guard unresolved else { return nil }
     var next: Millis?
-    for (i, alert) in rules.ruleSet.deadlineAlerts.enumerated() {
-      guard alert.deadlineIndex < decision.deadlines.count, let deadline = decision.deadlines[alert.deadlineIndex]
-      else { continue }
-      let t = alertTime(alert, deadline: deadline)
+    for plan in rules.alertPlans(decision) {
+      let i = plan.alert
+      let alert = rules.ruleSet.deadlineAlerts[i]
+      let deadline = plan.deadlineAt
+      let t = plan.at
       if t > at {
         if next.map({ t < $0 }) ?? true { next = t }
         continue

@@ -98,29 +98,19 @@ extension CaseStore {
     let newLevel = rules.levels[decision.level].id
     if newLevel != level { lifecycle.levelSince = at }
     let since = lifecycle.levelSince ?? facts.receivedAt
-    // While-open repeats (weekly progress reports of a major case): every occurrence since
-    // the case entered its level, counted from receipt, up to now. Keys make each one once.
+    // While-open repeats (weekly progress reports of a major case): the evaluator says which
+    // occurrence is due — after a pause only the latest one. Keys make each one once.
     let state: String = row["state"]
     if state == "open" {
-      for (i, d) in (rules.ruleSet.duties[newLevel]?.whileOpen ?? []).enumerated() {
-        guard let every = d.every else { continue }
-        var t = every.added(to: facts.receivedAt, calendar: rules.calendar)
-        var steps = 0
-        while t <= at, steps < 10_000 {
-          let next = every.added(to: t, calendar: rules.calendar)
-          // After a pause in re-evaluation (a store that was down for weeks), only the latest
-          // missed occurrence is sent: one current progress report, not a backlog of stale ones.
-          if t > since, next > at {
-            try await enqueue(
-              d,
-              NoticeCause(
-                on: "while_open", key: "\(id)/repeat/\(newLevel)/\(i)/\(t)", at: t,
-                detail: "still open; the \(every) report is due"),
-              caseID: id, level: decision.level, reasons: reasonList(decision), in: db)
-          }
-          t = next
-          steps += 1
-        }
+      let duties = rules.ruleSet.duties[newLevel]?.whileOpen ?? []
+      for due in rules.dueRepeats(level: decision.level, receivedAt: facts.receivedAt, since: since, at: at)
+      where due.duty < duties.count {
+        try await enqueue(
+          duties[due.duty],
+          NoticeCause(
+            on: "while_open", key: "\(id)/repeat/\(newLevel)/\(due.duty)/\(due.at)", at: due.at,
+            detail: "still open; the \(due.every) report is due"),
+          caseID: id, level: decision.level, reasons: reasonList(decision), in: db)
       }
     }
     var nextReview = decision.nextReviewAt

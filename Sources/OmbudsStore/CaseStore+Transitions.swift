@@ -168,22 +168,18 @@ extension CaseStore {
     let facts = try self.facts(event.caseID, snapshot, party)
     var d = Decision()
     rules.evaluate(facts, at: event.at, into: &d)
-    // The cap counts from the same timestamp as the rule that set the deadline.
-    let current = index < d.deadlines.count ? d.deadlines[index] : nil
-    let calendar = rules.calendars[decl.calendar] ?? rules.calendar
-    let base =
-      decl.rules.lazy.compactMap { r -> Millis? in
-        let b = facts.numbers[r.baseSlot]
-        guard b != CaseFacts.null, let current, r.add.added(to: b, calendar: calendar) == current else { return nil }
-        return b
-      }.first ?? facts.receivedAt
+    // The cap counts from the timestamp of the rule the evaluator says set the deadline; a
+    // deadline not set yet (its timestamp unknown) is capped from receipt.
+    let plan = rules.deadlinePlans(d, facts).first { $0.deadline == index }
+    let current = plan?.due
     // An extension moves a deadline later, never earlier.
     let inForce = lifecycle.extensions?[name].flatMap { RFC3339.parse($0.until) } ?? current
     if let inForce, until <= inForce {
       throw StoreError.invalidEvent(
         "`extend`: `until` must be later than the deadline in force (\(localTime(inForce)))")
     }
-    let limit = cap.added(to: base, calendar: calendar)
+    let limit =
+      plan?.extensionLimit ?? cap.added(to: facts.receivedAt, calendar: rules.calendar(ofDeadline: index))
     guard until <= limit else {
       throw StoreError.forbidden(
         "case `\(event.caseID)`: `\(name)` can be extended to \(RFC3339.format(limit, offsetSeconds: rules.calendar.clock.offset(at: limit))) at most (\(cap))"
