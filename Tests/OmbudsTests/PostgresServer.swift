@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// A throwaway PostgreSQL cluster for the tests, started from the installed server binaries
 /// on 127.0.0.1 and a private socket directory, and stopped when the test process exits.
@@ -75,7 +76,8 @@ final class PostgresServer: @unchecked Sendable {
   }
 
   init() throws {
-    guard let bin = Self.findBinaries() else {
+    // OMBUDS_TEST_NO_POSTGRES=1 behaves as if the binaries were missing (to see the skips).
+    guard ProcessInfo.processInfo.environment["OMBUDS_TEST_NO_POSTGRES"] != "1", let bin = Self.findBinaries() else {
       throw Unavailable(
         description: "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install -y postgresql")
     }
@@ -126,13 +128,35 @@ final class PostgresServer: @unchecked Sendable {
     return "postgres://postgres@127.0.0.1:\(port)/\(name)"
   }
 
-  /// The shared server, or a test failure under CI and a skip elsewhere.
+  /// The shared server. Without one, a test failure under `CI=true`; elsewhere the test (or,
+  /// in a parameterized test, this test case) is cancelled, which the runner reports as
+  /// skipped with the reason — never a silent pass. Never returns nil; Optional only so that
+  /// callers may bind it.
   static func available() throws -> PostgresServer? {
     switch shared {
     case .success(let s): return s
     case .failure(let error):
       if ProcessInfo.processInfo.environment["CI"] == "true" { throw error }
-      return nil
+      try Test.cancel("skipped: \(error) (under CI=true this fails)")
     }
+  }
+}
+
+/// Says in the test report whether the PostgreSQL cases ran: without server binaries (and
+/// outside CI) this test is skipped with the reason, and each `.postgres` case of the store,
+/// CLI and notifier tests is cancelled ("➜ … was cancelled: skipped: …") instead of passing.
+@Suite struct PostgreSQLAvailabilityTests {
+  static var startable: Bool {
+    if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
+    if case .success = PostgresServer.shared { return true }
+    return false
+  }
+
+  @Test(
+    .enabled(
+      if: startable,
+      "PostgreSQL server binaries not found (apt-get install -y postgresql): every PostgreSQL case was skipped"))
+  func theThrowawayPostgreSQLServerStarts() throws {
+    if case .failure(let error) = PostgresServer.shared { Issue.record("\(error)") }
   }
 }
