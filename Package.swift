@@ -85,6 +85,7 @@ let package = Package(
         "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsCLI", "rules-check", "ombuds",
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
       ],
       exclude: ["Golden", "Fixtures"]
     ),

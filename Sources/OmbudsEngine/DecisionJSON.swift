@@ -2,7 +2,8 @@ import OmbudsRules
 
 /// JSON text helpers.
 public enum JSONText {
-  /// Appends `s` as a JSON string literal.
+  /// Appends `s` as a JSON string literal, escaped as Foundation's `JSONEncoder` escapes it
+  /// (the case store relies on writing the same text).
   public static func appendString(_ s: String, to out: inout [UInt8]) {
     out.append(0x22)
     for b in s.utf8 {
@@ -12,6 +13,8 @@ public enum JSONText {
       case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
       case 0x0D: out.append(contentsOf: [0x5C, 0x72])
       case 0x09: out.append(contentsOf: [0x5C, 0x74])
+      case 0x08: out.append(contentsOf: [0x5C, 0x62])
+      case 0x0C: out.append(contentsOf: [0x5C, 0x66])
       case 0..<0x20:
         let hex = Array("0123456789abcdef".utf8)
         out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])

@@ -79,12 +79,24 @@ public struct CaseEvent: Sendable {
   func text(_ key: String) -> String? { fields[key]?.string }
 
   /// Reads one JSON line.
+  /// What the JSON decoder found wrong, in one line (a number out of range, bad syntax).
+  static func reason(_ error: any Error) -> String {
+    guard let e = error as? DecodingError else { return "\(error)" }
+    switch e {
+    case .dataCorrupted(let c):
+      let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+      return underlying ?? c.debugDescription
+    case .typeMismatch(_, let c), .valueNotFound(_, let c), .keyNotFound(_, let c): return c.debugDescription
+    @unknown default: return "\(e)"
+    }
+  }
+
   public static func parse(_ line: [UInt8]) throws(StoreError) -> CaseEvent {
     var fields: [String: JSONValue]
     do {
       fields = try StoreJSON.decode([String: JSONValue].self, from: line)
     } catch {
-      throw .invalidEvent("not a JSON object")
+      throw .invalidEvent("not a JSON object: \(Self.reason(error))")
     }
     func text(_ key: String) throws(StoreError) -> String {
       guard let v = fields.removeValue(forKey: key)?.string, !v.isEmpty else {
@@ -106,8 +118,9 @@ public struct CaseEvent: Sendable {
     let actor = try text("actor")
     var expected: Int?
     if let v = fields.removeValue(forKey: "expected_version") {
-      guard case .int(let n) = v, let whole = Int(exactly: n) else {
-        throw .invalidEvent("field `expected_version` must be a whole number")
+      // Versions count from 1 (the `received` event); nothing else can match a case.
+      guard case .int(let n) = v, let whole = Int(exactly: n), whole >= 1 else {
+        throw .invalidEvent("field `expected_version` must be a whole number ≥ 1")
       }
       expected = whole
     }

@@ -1,4 +1,5 @@
 import Foundation
+import OmbudsEngine
 
 /// The store's one JSON codec: snapshots, lifecycles, event payloads and notification bodies
 /// are `Codable` values, read by one decoder and written with sorted keys and unescaped
@@ -85,23 +86,5 @@ enum StoreJSON {
   }
 
   /// A string literal as `JSONEncoder` writes it.
-  static func appendString(_ s: String, to out: inout [UInt8]) {
-    out.append(0x22)
-    for b in s.utf8 {
-      switch b {
-      case 0x22: out.append(contentsOf: [0x5C, 0x22])
-      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-      case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-      case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-      case 0x09: out.append(contentsOf: [0x5C, 0x74])
-      case 0x08: out.append(contentsOf: [0x5C, 0x62])
-      case 0x0C: out.append(contentsOf: [0x5C, 0x66])
-      case 0..<0x20:
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-      default: out.append(b)
-      }
-    }
-    out.append(0x22)
-  }
+  static func appendString(_ s: String, to out: inout [UInt8]) { JSONText.appendString(s, to: &out) }
 }

@@ -486,12 +486,8 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     }
   }
 
-  @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() async throws {
-    let f = try await NotifierFixture()
-    let events = Events()
-    let server = try TestHTTPServer(arrived: { events.signal() })
-    defer { server.shutdown() }
-    try await f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+  /// Starts `ombuds serve` on the fixture's store and rules, its log feeding `events`.
+  static func serve(_ f: NotifierFixture, _ server: TestHTTPServer, _ events: Events) throws -> Process {
     guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
     let process = Process()
     process.executableURL = products.appendingPathComponent("ombuds")
@@ -506,6 +502,16 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     err.fileHandleForReading.readabilityHandler = { h in events.append(h.availableData) }
     process.terminationHandler = { _ in events.signal() }
     try process.run()
+    return process
+  }
+
+  @Test func serveDeliversReloadsRulesKeepsTheLastGoodOnesAndStopsOnSIGTERM() async throws {
+    let f = try await NotifierFixture()
+    let events = Events()
+    let server = try TestHTTPServer(arrived: { events.signal() })
+    defer { server.shutdown() }
+    try await f.store.apply(received("C1", "2025-10-09T10:00:00+08:00", ["media": "exposed"]))
+    let process = try Self.serve(f, server, events)
     defer { if process.isRunning { process.terminate() } }
 
     func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }

@@ -34,6 +34,37 @@ import Testing
     }
   }
 
+  /// Numeric event fields through `ombuds replay`: a bad line is rejected alone, naming what
+  /// is wrong; the good lines are applied.
+  @Test func numericEventFieldsAreAppliedOrRejectedByLine() throws {
+    let store = try Support.temporaryDirectory().appendingPathComponent("e.sqlite").path
+    let t = "2025-10-01T09:00:00+08:00"
+    var lines = [
+      #"{"event_id":"r","case":"C","type":"received","at":"\#(t)","actor":"intake","received_at":"\#(t)"}"#
+    ]
+    for v in Self.extremes + ["2"] {
+      lines.append(
+        #"{"event_id":"v\#(lines.count)","case":"C","type":"updated","at":"\#(t)","actor":"intake","expected_version":\#(v),"collective_size":2}"#
+      )
+      lines.append(
+        #"{"event_id":"s\#(lines.count)","case":"C","type":"updated","at":"\#(t)","actor":"intake","collective_size":\#(v)}"#
+      )
+    }
+    let run = try Support.run(
+      "ombuds", ["replay", "--store", store, "--rules", "rules"], stdin: lines.joined(separator: "\n"))
+    #expect(run.status == 1, "\(run.stderr)")
+    let rejected = run.stderr.split(separator: "\n").filter { $0.hasPrefix("{\"line\":") }
+    #expect(rejected.count >= Self.extremes.count, "\(run.stderr)")
+    for r in rejected {
+      #expect(
+        r.contains("expected_version") || r.contains("collective_size") || r.contains("not valid JSON")
+          || r.contains("is at version"), "\(r)")
+    }
+    let cases = try Support.run("ombuds", ["cases", "--store", store, "--rules", "rules"])
+    #expect(cases.status == 0)
+    #expect(cases.stdout.contains("\"C\""))
+  }
+
   @Test func aWellFormedOutboxIdThatNamesNoRowIsAnError() throws {
     let store = try Support.temporaryDirectory().appendingPathComponent("n.sqlite").path
     let run = try Support.run("ombuds", ["outbox", "--store", store, "--retry", "9223372036854775807"])

@@ -12,20 +12,7 @@ import Testing
     let events = ServeTests.Events()
     let server = try TestHTTPServer(arrived: { events.signal() })
     defer { server.shutdown() }
-    guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
-    let process = Process()
-    process.executableURL = products.appendingPathComponent("ombuds")
-    process.arguments = [
-      "serve", "--store", f.storePath, "--rules", f.rulesDir.path, "--notify-file", f.notificationsFile,
-      "--review-interval", "1",
-    ]
-    process.environment = ProcessInfo.processInfo.environment.merging(f.environment(server)) { _, new in new }
-    let err = Pipe()
-    process.standardError = err
-    process.standardOutput = FileHandle.nullDevice
-    err.fileHandleForReading.readabilityHandler = { h in events.append(h.availableData) }
-    process.terminationHandler = { _ in events.signal() }
-    try process.run()
+    let process = try ServeTests.serve(f, server, events)
     defer { if process.isRunning { process.terminate() } }
     func delivered(_ key: String) -> Bool { server.requests.contains { $0.header("Idempotency-Key") == key } }
 
