@@ -12,6 +12,9 @@ import OmbudsSyntax
 /// - `outbox`: the notifications and reports that decisions trigger, one row per recipient and
 ///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
 enum Schema {
+  /// The tables whose primary key is text, and the key (NOT NULL since migration v5).
+  static let textKeys = [("cases", "id"), ("events", "event_id"), ("meta", "key"), ("parties", "case_id")]
+
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()
     m.registerMigration("v1") { db in
@@ -95,6 +98,31 @@ enum Schema {
       }
       try db.execute(sql: "UPDATE outbox SET ready_at = due_at WHERE ready_at IS NULL")
       try db.create(index: "outbox_ready", on: "outbox", columns: ["status", "ready_at"])
+    }
+    m.registerMigration("v5 keys not null") { db in
+      // SQLite lets a TEXT PRIMARY KEY hold NULL; PostgreSQL's keys never do. Each table is
+      // rebuilt from its own definition with NOT NULL on its key, rows and indexes kept (GRDB
+      // runs migrations with foreign-key checks deferred to the end).
+      for (table, key) in Self.textKeys {
+        guard
+          let sql = try String.fetchOne(
+            db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", arguments: [table])
+        else { continue }
+        let declared = "\"\(key)\" TEXT PRIMARY KEY"
+        guard sql.contains(declared), sql.hasPrefix("CREATE TABLE \"\(table)\" (") else { continue }
+        let indexes = try String.fetchAll(
+          db, sql: "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+          arguments: [table])
+        let rebuilt =
+          "CREATE TABLE \"\(table)_v5\" ("
+          + sql.dropFirst("CREATE TABLE \"\(table)\" (".count).replacingOccurrences(
+            of: declared, with: "\"\(key)\" TEXT NOT NULL PRIMARY KEY")
+        try db.execute(sql: rebuilt)
+        try db.execute(sql: "INSERT INTO \"\(table)_v5\" SELECT * FROM \"\(table)\"")
+        try db.execute(sql: "DROP TABLE \"\(table)\"")
+        try db.execute(sql: "ALTER TABLE \"\(table)_v5\" RENAME TO \"\(table)\"")
+        for index in indexes { try db.execute(sql: index) }
+      }
     }
     return m
   }

@@ -1,0 +1,63 @@
+import Foundation
+import GRDB
+import OmbudsEngine
+import Testing
+
+@testable import OmbudsStore
+
+/// Migration v5 makes SQLite's text primary keys NOT NULL, as PostgreSQL's are: a store made
+/// before it keeps every row, index and reference, and refuses a NULL key afterwards.
+@Suite struct SchemaMigrationTests {
+  @Test func aStoreFromBeforeV5KeepsItsRowsAndRefusesNullKeys() async throws {
+    let path = try Support.temporaryDirectory().appendingPathComponent("v4.sqlite").path
+    let t = "2025-10-01T09:00:00+08:00"
+    do {
+      // A store as the code before v5 left it, with a case made through the store itself.
+      let queue = try DatabaseQueue(path: path)
+      try Schema.migrator.migrate(queue, upTo: "v4 delivery")
+      try await queue.write { db in
+        let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'cases'")
+        #expect(sql?.contains("\"id\" TEXT PRIMARY KEY") == true)
+        try db.execute(
+          sql: """
+            INSERT INTO cases (id, version, state, snapshot, received_at, level, stage, lifecycle)
+            VALUES ('C-0', 3, 'open', '{"id":"C-0"}', 1759280400000, 'hot', 'accepted', '{}')
+            """)
+        try db.execute(sql: "INSERT INTO parties (case_id, complainant_id) VALUES ('C-0', '李四')")
+        try db.execute(
+          sql: """
+            INSERT INTO events (event_id, case_id, seq, type, actor, at, payload)
+            VALUES ('e0', 'C-0', 1, 'received', 'intake', 1759280400000, '{}')
+            """)
+      }
+    }
+    let rules = try Support.defaultRules()
+    do {
+      let store = try await CaseStore(path: path, rules: rules)
+      try await store.apply(
+        event("m1", "C-1", .received, t, ["received_at": t, "complainant_id": "张三", "media": "exposed"]))
+      try await store.apply(event("m2", "C-1", .updated, t, ["collective_size": 4]))
+      #expect(try await store.cases().map(\.id).sorted() == ["C-0", "C-1"])
+    }
+    let queue = try DatabaseQueue(path: path)
+    try await queue.read { db in
+      for (table, key) in Schema.textKeys {
+        let sql = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = ?", arguments: [table])
+        #expect(sql?.contains("\"\(key)\" TEXT NOT NULL PRIMARY KEY") == true, "\(table): \(sql ?? "missing")")
+      }
+      #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM events") == 3)
+      #expect(try String.fetchOne(db, sql: "SELECT complainant_id FROM parties WHERE case_id = 'C-0'") == "李四")
+      #expect(try Int.fetchOne(db, sql: "SELECT version FROM cases WHERE id = 'C-0'") == 3)
+      #expect(try Int.fetchOne(db, sql: "SELECT version FROM cases WHERE id = 'C-1'") == 2)
+      #expect(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'pseudonym_key'")?.count == 64)
+      let indexes = try String.fetchAll(
+        db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+      #expect(Set(indexes).isSuperset(of: ["cases_issue", "cases_review", "events_on_case_id"]))
+    }
+    try await queue.write { db in
+      #expect(throws: DatabaseError.self) {
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES (NULL, 'x')")
+      }
+    }
+  }
+}
