@@ -138,6 +138,15 @@ extension CompiledRules {
     return plans
   }
 
+  /// How far deadline `index` may be extended: the plan's limit (the timestamp of the rule
+  /// that set it plus the deadline's `max`), or, while the deadline is not set yet, receipt
+  /// plus `max`; nil when the rules set no `max`.
+  public func extensionLimit(deadline index: Int, _ decision: Decision, _ facts: borrowing CaseFacts) -> Millis? {
+    guard index >= 0, index < ruleSet.deadlines.count, let cap = ruleSet.deadlines[index].maximum else { return nil }
+    if let plan = deadlinePlans(decision, facts).first(where: { $0.deadline == index }) { return plan.extensionLimit }
+    return cap.added(to: facts.receivedAt, calendar: calendar(ofDeadline: index))
+  }
+
   /// The calendar deadline `index` counts on.
   public func calendar(ofDeadline index: Int) -> BusinessCalendar {
     index < deadlineCalendars.count ? deadlineCalendars[index] : calendar

@@ -168,18 +168,17 @@ extension CaseStore {
     let facts = try self.facts(event.caseID, snapshot, party)
     var d = Decision()
     rules.evaluate(facts, at: event.at, into: &d)
-    // The cap counts from the timestamp of the rule the evaluator says set the deadline; a
-    // deadline not set yet (its timestamp unknown) is capped from receipt.
-    let plan = rules.deadlinePlans(d, facts).first { $0.deadline == index }
-    let current = plan?.due
+    // The cap counts from the timestamp of the rule the evaluator says set the deadline.
+    let current = rules.deadlinePlans(d, facts).first { $0.deadline == index }?.due
     // An extension moves a deadline later, never earlier.
     let inForce = lifecycle.extensions?[name].flatMap { RFC3339.parse($0.until) } ?? current
     if let inForce, until <= inForce {
       throw StoreError.invalidEvent(
         "`extend`: `until` must be later than the deadline in force (\(localTime(inForce)))")
     }
-    let limit =
-      plan?.extensionLimit ?? cap.added(to: facts.receivedAt, calendar: rules.calendar(ofDeadline: index))
+    guard let limit = rules.extensionLimit(deadline: index, d, facts) else {
+      throw StoreError.forbidden("case `\(event.caseID)`: deadline `\(name)` cannot be extended")
+    }
     guard until <= limit else {
       throw StoreError.forbidden(
         "case `\(event.caseID)`: `\(name)` can be extended to \(RFC3339.format(limit, offsetSeconds: rules.calendar.clock.offset(at: limit))) at most (\(cap))"

@@ -50,6 +50,10 @@ import Testing
     #expect(Support.format(reply.due) == "2025-10-31T09:00:00+08:00")
     #expect(Support.format(reply.extensionLimit) == "2025-11-30T09:00:00+08:00")
     #expect(plans.first { $0.id == "accept_decision_by" }?.extensionLimit == nil)
+    let d = rules.evaluate(facts, at: facts.receivedAt)
+    #expect(rules.extensionLimit(deadline: reply.deadline, d, facts) == reply.extensionLimit)
+    let accept = try #require(plans.first { $0.id == "accept_decision_by" })
+    #expect(rules.extensionLimit(deadline: accept.deadline, d, facts) == nil)
   }
 
   @Test func alertsFallWhereRuleLanguageSection10Point4SaysTheyDo() throws {
