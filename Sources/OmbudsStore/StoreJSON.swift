@@ -46,12 +46,12 @@ enum StoreJSON {
   static func write(_ value: JSONValue, to out: inout [UInt8]) {
     switch value {
     case .string(let s):
-      appendString(s, to: &out)
+      JSONText.appendString(s, to: &out)
     case .object(let d):
       out.append(0x7B)
       for (i, key) in d.keys.sorted().enumerated() {
         if i > 0 { out.append(0x2C) }
-        appendString(key, to: &out)
+        JSONText.appendString(key, to: &out)
         out.append(0x3A)
         write(d[key] ?? .null, to: &out)
       }
@@ -84,7 +84,4 @@ enum StoreJSON {
     if text.hasSuffix(".0") { text.removeLast(2) }
     out.append(contentsOf: text.utf8)
   }
-
-  /// A string literal as `JSONEncoder` writes it.
-  static func appendString(_ s: String, to out: inout [UInt8]) { JSONText.appendString(s, to: &out) }
 }
