@@ -22,6 +22,8 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.9.0"..<"5.0.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
   ],
   targets: [
     // libyaml, the system library (Debian: libyaml-dev).
@@ -66,6 +68,19 @@ let package = Package(
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]
     ),
+    // The HTTP API of `ombuds serve` (/v1): tokens, routes, errors, metrics. Thin: it maps
+    // JSON to the store's events and errors and calls the store's async API.
+    .target(
+      name: "OmbudsHTTP",
+      dependencies: [
+        "OmbudsStore", "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", "OmbudsScreening", "OmbudsNotifier",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
     // Command implementations shared by the executables.
     .target(
       name: "OmbudsCLI",
@@ -73,6 +88,7 @@ let package = Package(
         "OmbudsEngine",
         "OmbudsStore",
         "OmbudsNotifier",
+        "OmbudsHTTP",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -82,7 +98,8 @@ let package = Package(
     .testTarget(
       name: "OmbudsTests",
       dependencies: [
-        "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsCLI", "rules-check", "ombuds",
+        "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsHTTP", "OmbudsCLI", "rules-check", "ombuds",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import OmbudsEngine
+import OmbudsHTTP
 import OmbudsNotifier
 import OmbudsStore
 
@@ -182,12 +183,21 @@ public struct DispatchCommand: AsyncParsableCommand {
   }
 }
 
+/// The API of a running serve, for the rules watcher to tell about reloads.
+final class APIBox: Sendable {
+  let box = NIOLockedValueBox<OmbudsAPI?>(nil)
+  func set(_ api: OmbudsAPI) { box.withLockedValue { $0 = api } }
+  func get() -> OmbudsAPI? { box.withLockedValue { $0 } }
+}
+
 /// `ombuds serve`: re-evaluations, delivery and rule reloads until SIGTERM or SIGINT.
 public struct ServeCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "serve",
     abstract: "Run the due re-evaluations and deliver the outbox until SIGTERM/SIGINT; reload changed rules.",
     discussion: """
+      Serves the HTTP API (/v1, /healthz, /readyz, /metrics; Documentation/HTTP.md) on --listen; \
+      every route but the health checks needs a token from `ombuds token create`. \
       Logs are JSON lines on standard error. When the rule files change, they are checked and \
       swapped in; a change with errors is refused (its diagnostics are logged) and the last good \
       rule set keeps serving. On SIGTERM or SIGINT every service finishes its current step and \
@@ -200,12 +210,50 @@ public struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Seconds between looks for due re-evaluations.")
   public var reviewInterval: Int = 5
 
+  @Option(help: "Where the HTTP API listens: HOST:PORT (port 0: any free port, logged), or `off`.")
+  public var listen: String = "127.0.0.1:8080"
+
+  @Option(help: "The largest request body, in bytes.")
+  public var maxBody: Int = 1 << 20
+
+  @Option(help: "The most events one POST /v1/events may carry.")
+  public var maxBatch: Int = 1_000
+
+  @Option(help: "Seconds a request may take before it is answered 503 timeout.")
+  public var requestTimeout: Int = 30
+
+  @Option(help: "Seconds an accepted token is trusted before the store is asked again (0: every request).")
+  public var tokenCache: Int = 5
+
   public init() {}
 
   public func validate() throws {
     if reviewInterval < 1 || reviewInterval > 86_400 {
       throw ValidationError("--review-interval must be from 1 to 86400 seconds")
     }
+    if listen != "off", Self.address(listen) == nil {
+      throw ValidationError(
+        "--listen is HOST:PORT (port 0 to 65535), such as 127.0.0.1:8080, or `off`; not `\(listen)`")
+    }
+    if maxBody < 1_024 || maxBody > 1 << 30 {
+      throw ValidationError("--max-body must be from 1024 to 1073741824 bytes")
+    }
+    if maxBatch < 1 || maxBatch > 100_000 { throw ValidationError("--max-batch must be from 1 to 100000") }
+    if requestTimeout < 1 || requestTimeout > 3_600 {
+      throw ValidationError("--request-timeout must be from 1 to 3600 seconds")
+    }
+    if tokenCache < 0 || tokenCache > 3_600 { throw ValidationError("--token-cache must be from 0 to 3600 seconds") }
+  }
+
+  /// HOST:PORT, with [v6]:PORT for IPv6 addresses.
+  static func address(_ text: String) -> (host: String, port: Int)? {
+    guard let colon = text.lastIndex(of: ":") else { return nil }
+    var host = String(text[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    guard !host.isEmpty, let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+      return nil
+    }
+    return (host, port)
   }
 
   public func run() async throws {
@@ -217,6 +265,17 @@ public struct ServeCommand: AsyncParsableCommand {
     let configuration = delivery.configuration
     let storeName = options.store
     let rulesName = options.rules
+    let http: HTTPConfiguration? = Self.address(listen).map { (host, port) in
+      var c = HTTPConfiguration()
+      c.host = host
+      c.port = port
+      c.maxBodyBytes = maxBody
+      c.maxBatch = maxBatch
+      c.requestTimeout = .seconds(requestTimeout)
+      c.tokenCacheTTL = .seconds(tokenCache)
+      return c
+    }
+    let apis = APIBox()
     do {
       try await OmbudsServer.run(
         backend: backend, rules: compiled, rulePaths: [options.rules],
@@ -229,7 +288,14 @@ public struct ServeCommand: AsyncParsableCommand {
           logger.notice(
             "serving",
             metadata: ["store": "\(storeName)", "rules": "\(rulesName)", "rule_set": "\(store.rules.contentHash)"])
-        })
+        },
+        services: { stores in
+          guard let http else { return [] }
+          let api = OmbudsAPI(stores: stores, configuration: http, logger: Logger(label: "ombuds.http"))
+          apis.set(api)
+          return [api.service()]
+        },
+        onReload: { _ in apis.get()?.ruleSetReloaded() })
     } catch let e as StoreError {
       throw CLIError("\(e)")
     }

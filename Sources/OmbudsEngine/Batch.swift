@@ -3,7 +3,7 @@ import Foundation
 import OmbudsRules
 
 /// Splits a JSON Lines buffer and classifies every line, on all cores, without copying lines.
-public struct ClassifyBatch {
+public struct ClassifyBatch: Sendable {
   /// One rejected input line.
   public struct Rejection: Sendable {
     public var line: Int

@@ -136,8 +136,8 @@ public struct StoreBackendService: Service {
   public func run() async throws { try await backend.run() }
 }
 
-/// `ombuds serve`: the store's backend, the due re-evaluations, the dispatcher and the rules
-/// watcher in one service group, until SIGTERM or SIGINT; then each stops after its current
+/// `ombuds serve`: the store's backend, the due re-evaluations, the dispatcher, the rules
+/// watcher (and the HTTP API, passed in as an extra service) in one service group, until SIGTERM or SIGINT; then each stops after its current
 /// step, the backend last.
 public enum OmbudsServer {
   /// Runs until SIGTERM or SIGINT. The store is opened on `backend` once the backend runs
@@ -146,7 +146,9 @@ public enum OmbudsServer {
   public static func run(
     backend: any StoreBackend, rules: CompiledRules, rulePaths: [String],
     dispatcher: @escaping @Sendable (StoreBox) -> Dispatcher, reviewInterval: Duration, logger: Logger,
-    ready: @escaping @Sendable (CaseStore) -> Void = { _ in }
+    ready: @escaping @Sendable (CaseStore) -> Void = { _ in },
+    services extra: @escaping @Sendable (StoreBox) -> [any Service] = { _ in [] },
+    onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
   ) async throws {
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
     // First in the list, so that it is the last to stop.
@@ -155,7 +157,7 @@ public enum OmbudsServer {
       configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     let start = Startup(
       group: group, backend: backend, rules: rules, rulePaths: rulePaths, dispatcher: dispatcher,
-      reviewInterval: reviewInterval, logger: logger, ready: ready)
+      reviewInterval: reviewInterval, logger: logger, ready: ready, extra: extra, onReload: onReload)
     await group.addServiceUnlessShutdown(.init(service: start, successTerminationBehavior: .ignore))
     try await group.run()
   }
@@ -170,6 +172,9 @@ public enum OmbudsServer {
     let reviewInterval: Duration
     let logger: Logger
     let ready: @Sendable (CaseStore) -> Void
+    /// Services that use the store beside these (the HTTP API).
+    let extra: @Sendable (StoreBox) -> [any Service]
+    let onReload: @Sendable (CaseStore) -> Void
 
     func run() async throws {
       let stores = StoreBox(try await CaseStore(backend: backend, rules: rules))
@@ -177,8 +182,8 @@ public enum OmbudsServer {
       for service: any Service in [
         ReviewService(stores: stores, interval: reviewInterval, logger: logger),
         DispatchService(dispatcher: dispatcher(stores)),
-        RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger),
-      ] {
+        RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger, onReload: onReload),
+      ] + extra(stores) {
         await group.addServiceUnlessShutdown(service)
       }
     }

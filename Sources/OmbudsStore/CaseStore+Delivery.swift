@@ -112,7 +112,7 @@ extension CaseStore {
   public func requeue(_ id: Int64, at: Millis) async throws {
     try await writing { db in
       guard let row = try await db.fetchOne("SELECT status FROM outbox WHERE id = ?", [id]) else {
-        throw StoreError.invalidEvent("no outbox row \(id)")
+        throw StoreError.notFound("no outbox row \(id)")
       }
       let status: String = row["status"]
       guard status != "delivered" else {

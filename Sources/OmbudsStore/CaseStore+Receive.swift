@@ -13,7 +13,8 @@ extension CaseStore {
     ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, snapshot = excluded.snapshot,
       stage = excluded.stage, lifecycle = excluded.lifecycle,
       issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
-      level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at
+      level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at,
+      due_at = excluded.due_at
     """
 
   /// Applies one event in one transaction. Throws `StoreError` naming what is wrong; nothing
@@ -100,13 +101,14 @@ extension CaseStore {
         [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.at, payload]),
       SQLStatement(
         """
-        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle, due_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         \(c.version == 1 ? "" : Self.caseUpsert)
         """,
         [
           event.caseID, c.version, c.state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
           c.override, nextReview, c.stage.rawValue, c.lifecycle.json,
+          Self.dueAt(decision, unresolved: facts.resolvedAt == nil && c.state == "open"),
         ]),
       SQLStatement(
         "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
@@ -147,6 +149,11 @@ extension CaseStore {
       kill(getpid(), SIGKILL)
     }
     return .applied(version: c.version, level: newLevel)
+  }
+
+  /// The earliest deadline of an open, unresolved case; nil otherwise (nothing is due).
+  static func dueAt(_ decision: Decision, unresolved: Bool) -> Millis? {
+    unresolved ? decision.deadlines.compactMap { $0 }.min() : nil
   }
 
   /// The statement that stores a decision (rendered without the complainant's identity).

@@ -124,8 +124,11 @@ extension CaseStore {
       try await db.execute(decisionInsert(decision, facts: facts, eventID: nil, at: at))
       try await writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
       try await db.execute(
-        "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, version = version + 1 WHERE id = ?",
-        [newLevel, nextReview, lifecycle.json, id])
+        "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, due_at = ?, version = version + 1 WHERE id = ?",
+        [
+          newLevel, nextReview, lifecycle.json,
+          Self.dueAt(decision, unresolved: facts.resolvedAt == nil && state == "open"), id,
+        ])
     }
   }
 }

@@ -80,7 +80,7 @@ public struct CaseEvent: Sendable {
 
   /// Reads one JSON line.
   /// What the JSON decoder found wrong, in one line (a number out of range, bad syntax).
-  static func reason(_ error: any Error) -> String {
+  public static func reason(_ error: any Error) -> String {
     guard let e = error as? DecodingError else { return "\(error)" }
     switch e {
     case .dataCorrupted(let c):
@@ -92,12 +92,19 @@ public struct CaseEvent: Sendable {
   }
 
   public static func parse(_ line: [UInt8]) throws(StoreError) -> CaseEvent {
-    var fields: [String: JSONValue]
+    let fields: [String: JSONValue]
     do {
       fields = try StoreJSON.decode([String: JSONValue].self, from: line)
     } catch {
       throw .invalidEvent("not a JSON object: \(Self.reason(error))")
     }
+    return try parse(object: fields)
+  }
+
+  /// Reads one event from its JSON object (`event_id`, `case`, `type`, `at`, `actor`, and
+  /// the fields of its type).
+  public static func parse(object: [String: JSONValue]) throws(StoreError) -> CaseEvent {
+    var fields = object
     func text(_ key: String) throws(StoreError) -> String {
       guard let v = fields.removeValue(forKey: key)?.string, !v.isEmpty else {
         throw .invalidEvent("field `\(key)` is required (a string)")
@@ -139,6 +146,13 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
   case illegalTransition(case: String, state: String, event: String)
   case gate(case: String, transition: String, missing: String)
   case forbidden(String)
+  /// The rules' permissions refuse the caller: the message names the role, the event type and
+  /// why; `rule` is the position (`file:line:column`) of the rule that refused.
+  case notPermitted(case: String, message: String, rule: String?)
+  /// A request to the store (not an event) names something wrong: a role, a limit, a cursor.
+  case invalidArgument(String)
+  /// What a request names does not exist: an outbox row, a token.
+  case notFound(String)
   case database(String)
   /// Another instance wrote the same rows at the same moment; `apply` retries by itself.
   case retry(String)
@@ -154,6 +168,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     case .illegalTransition(let id, let state, let event): "case `\(id)` is \(state): `\(event)` is not allowed"
     case .gate(let id, let transition, let missing): "case `\(id)` cannot \(transition): \(missing) is missing"
     case .forbidden(let m): m
+    case .notPermitted(_, let m, _): m
+    case .invalidArgument(let m): m
+    case .notFound(let m): m
     case .database(let m): "database: \(m)"
     case .retry(let m): "database: a concurrent write by another instance (\(m)); try again"
     }

@@ -257,5 +257,12 @@ public final class PostgresBackend: StoreBackend {
     "UPDATE outbox SET ready_at = due_at WHERE ready_at IS NULL",
     "CREATE INDEX IF NOT EXISTS outbox_ready ON outbox (status, ready_at)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """
+    CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+      hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, revoked_at BIGINT)
+    """,
+    "ALTER TABLE cases ADD COLUMN IF NOT EXISTS due_at BIGINT",
+    "CREATE INDEX IF NOT EXISTS cases_due ON cases (due_at)",
+    "CREATE INDEX IF NOT EXISTS cases_received ON cases (received_at, id)",
   ]
 }

@@ -13,7 +13,7 @@ import OmbudsSyntax
 ///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
 enum Schema {
   /// The tables whose primary key is text, and the key (NOT NULL since migration v5).
-  static let textKeys = [("cases", "id"), ("events", "event_id"), ("meta", "key"), ("parties", "case_id")]
+  static let textKeys = [("cases", "id"), ("events", "event_id"), ("meta", "key"), ("parties", "case_id"), ("tokens", "id")]
 
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()
@@ -123,6 +123,21 @@ enum Schema {
         try db.execute(sql: "ALTER TABLE \"\(table)_v5\" RENAME TO \"\(table)\"")
         for index in indexes { try db.execute(sql: index) }
       }
+    }
+    m.registerMigration("v7 tokens and due dates") { db in
+      // API tokens: only a SHA-256 of each token is kept; the token itself is shown once.
+      try db.create(table: "tokens") { t in
+        t.column("id", .text).notNull().primaryKey()
+        t.column("name", .text).notNull()
+        t.column("role", .text).notNull()
+        t.column("hash", .text).notNull().unique()
+        t.column("created_at", .integer).notNull()
+        t.column("revoked_at", .integer)
+      }
+      // The earliest deadline of an open, unresolved case (for "overdue" and "due before").
+      try db.alter(table: "cases") { t in t.add(column: "due_at", .integer) }
+      try db.create(index: "cases_due", on: "cases", columns: ["due_at"])
+      try db.create(index: "cases_received", on: "cases", columns: ["received_at", "id"])
     }
     return m
   }

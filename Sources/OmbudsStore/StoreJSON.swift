@@ -8,14 +8,14 @@ import OmbudsEngine
 /// `string(_:)` is the hot path's writer for `JSONValue`: it writes exactly what `encode(_:)`
 /// writes for the same value (a test holds it to that), without the encoder's boxing, which
 /// would be a good part of every state change.
-enum StoreJSON {
+public enum StoreJSON {
   /// Reads a value of `type` from JSON text.
   static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
     try JSONDecoder().decode(type, from: Data(text.utf8))
   }
 
   /// Reads a value of `type` from JSON bytes.
-  static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+  public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
     try JSONDecoder().decode(type, from: Data(bytes))
   }
 
@@ -33,7 +33,7 @@ enum StoreJSON {
   }
 
   /// `value` as JSON text, the same as `encode(value)`.
-  static func string(_ value: JSONValue) -> String {
+  public static func string(_ value: JSONValue) -> String {
     var out: [UInt8] = []
     out.reserveCapacity(256)
     write(value, to: &out)

@@ -493,7 +493,7 @@ func received(_ id: String, _ at: String, _ fields: [String: Any] = [:]) -> Case
     process.executableURL = products.appendingPathComponent("ombuds")
     process.arguments = [
       "serve", "--store", f.storePath, "--rules", f.rulesDir.path, "--notify-file", f.notificationsFile,
-      "--review-interval", "1",
+      "--review-interval", "1", "--listen", "127.0.0.1:0",
     ]
     process.environment = ProcessInfo.processInfo.environment.merging(f.environment(server)) { _, new in new }
     let err = Pipe()

@@ -19,6 +19,9 @@ import Testing
     // The largest id is a well-formed one that names no row: an error of its own, below.
     (["outbox", "--store", "STORE"], "--retry", ["9223372036854775807"]),
     (["serve", "--store", "STORE"], "--review-interval", []),
+    (["serve", "--store", "STORE"], "--max-body", []),
+    (["serve", "--store", "STORE"], "--max-batch", []),
+    (["serve", "--store", "STORE"], "--request-timeout", []),
   ]
 
   @Test func numericOptionsOutOfRangeAreUsageErrors() throws {

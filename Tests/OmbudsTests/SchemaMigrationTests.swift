@@ -54,7 +54,7 @@ import Testing
         db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
       #expect(Set(indexes).isSuperset(of: ["cases_issue", "cases_review", "events_on_case_id"]))
     }
-    try await queue.write { db in
+    _ = try await queue.write { db in
       #expect(throws: DatabaseError.self) {
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES (NULL, 'x')")
       }

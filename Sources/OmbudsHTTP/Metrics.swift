@@ -1,0 +1,57 @@
+import Foundation
+import Prometheus
+
+/// The service's Prometheus metrics (`GET /metrics`): requests by route and status, latency
+/// histograms by route, decisions by level, rule reloads; the outbox's backlog and failing
+/// deliveries are read from the store at each scrape.
+final class APIMetrics: Sendable {
+  let registry = PrometheusCollectorRegistry()
+  static let buckets: [Duration] = [
+    .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+    .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+    .seconds(2.5), .seconds(5), .seconds(10),
+  ]
+
+  func request(route: String, method: String, status: Int, duration: Duration) {
+    registry.makeCounter(
+      descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status"),
+      labels: [("route", route), ("method", method), ("status", "\(status)")]
+    ).increment()
+    registry.makeDurationHistogram(
+      descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route"),
+      labels: [("route", route)], buckets: Self.buckets
+    ).record(duration)
+  }
+
+  func decision(level: String) {
+    registry.makeCounter(
+      descriptor: Self.name("decisions", "total", "Decisions made through the API, by level"),
+      labels: [("level", level)]
+    ).increment()
+  }
+
+  func ruleReload() {
+    registry.makeCounter(descriptor: Self.name("rule_reloads", "total", "Rule sets swapped in since start"))
+      .increment()
+  }
+
+  /// The outbox as it stands: rows by status, and undelivered rows whose last attempt failed.
+  func outbox(byStatus: [String: Int], failing: Int) {
+    for status in ["pending", "sending", "delivered", "dead"] {
+      registry.makeGauge(
+        descriptor: Self.name("outbox_notifications", "", "Outbox rows by delivery status"),
+        labels: [("status", status)]
+      ).set(Int64(byStatus[status] ?? 0))
+    }
+    registry.makeGauge(
+      descriptor: Self.name(
+        "outbox_failing", "", "Undelivered outbox rows whose last attempt failed (retrying or dead)")
+    ).set(Int64(failing))
+  }
+
+  static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(namespace: "ombuds", metricName: metric, unitName: unit, helpText: help)
+  }
+
+  func text() -> String { registry.emitToString() }
+}

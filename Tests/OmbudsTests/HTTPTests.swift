@@ -1,0 +1,352 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// The HTTP API of a real `ombuds serve`, called by a real HTTP client: what a Java, PHP,
+/// Python or Go service sees.
+@Suite(.serialized) struct HTTPTests {
+  static let t0 = "2025-10-20T09:00:00+08:00"
+
+  static func received(_ id: String, _ at: String, _ extra: String = "") -> String {
+    #"{"event_id":"\#(id)-r","type":"received","at":"\#(at)","received_at":"\#(at)","channel":"web"\#(extra)}"#
+  }
+
+  @Test func eventsGoInDecisionsComeOutAndRepeatsAnswerTheSame() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    let body = Self.received("C-1", Self.t0, #","media":"exposed","complainant_id":"13800000000""#)
+    let first = try await s.call(.POST, "/v1/cases/C-1/events", token: token, body: body)
+    #expect(first.status == 201, "\(first.text)")
+    #expect(first.headers.first(name: "ETag") == "\"1\"")
+    let json = try #require(first.json)
+    #expect(json["version"] as? Int == 1)
+    #expect(json["level"] as? String == "major")
+    #expect(json["replayed"] as? Bool == false)
+    let decision = try #require(json["decision"] as? [String: Any])
+    let reasons = try #require(decision["reasons"] as? [[String: Any]])
+    #expect(reasons.first?["condition"] as? String == "media == exposed")
+    #expect((reasons.first?["source"] as? String)?.hasSuffix("rules/severity.yaml:8:9") == true)
+    #expect(!first.text.contains("13800000000"))
+
+    // The same event again: the first answer, marked as a replay; nothing changes.
+    let again = try await s.call(.POST, "/v1/cases/C-1/events", token: token, body: body)
+    #expect(again.status == 201)
+    #expect(again.json?["version"] as? Int == 1)
+    #expect(again.json?["replayed"] as? Bool == true)
+    #expect(
+      (again.json?["decision"] as? [String: Any]).map { NSDictionary(dictionary: $0) }
+        == NSDictionary(dictionary: decision))
+
+    // A stale expected version: 409 with the current one.
+    let stale = try await s.call(
+      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-g","type":"register","expected_version":5}"#
+    )
+    #expect(stale.status == 409)
+    #expect(stale.code == "version_conflict")
+    #expect((stale.json?["error"] as? [String: Any])?["current_version"] as? Int == 1)
+    #expect(stale.message == "case `C-1` is at version 1, not 5: it changed in the meantime (reload and retry)")
+    // If-Match carries the expected version too.
+    let staleHeader = try await s.call(
+      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-g","type":"register"}"#,
+      headers: [("If-Match", "\"4\"")])
+    #expect(staleHeader.status == 409)
+    let registered = try await s.call(
+      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-g","type":"register"}"#,
+      headers: [("If-Match", "\"1\"")])
+    #expect(registered.status == 201, "\(registered.text)")
+    #expect(registered.json?["version"] as? Int == 2)
+
+    // The store's refusals, with the store's own messages.
+    let early = try await s.call(
+      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-i","type":"investigate"}"#)
+    #expect(early.status == 409)
+    #expect(early.code == "transition_refused")
+    #expect(early.message == "case `C-1` is registered: `investigate` is not allowed")
+    let wrongType = try await s.call(.POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"x","type":5}"#)
+    #expect(wrongType.status == 422)
+    #expect(wrongType.code == "invalid_event")
+    #expect((wrongType.json?["error"] as? [String: Any])?["field"] as? String == "type")
+    let unknownCase = try await s.call(
+      .POST, "/v1/cases/C-404/events", token: token, body: #"{"event_id":"y","type":"register"}"#)
+    #expect(unknownCase.status == 404)
+    #expect(unknownCase.code == "case_not_found")
+    let exists = try await s.call(
+      .POST, "/v1/cases/C-1/events", token: token,
+      body: Self.received("C-1b", Self.t0).replacingOccurrences(
+        of: "C-1b-r", with: "C-1-r2"))
+    #expect(exists.status == 409)
+    #expect(exists.code == "case_exists")
+
+    // The case: stage, version, the timeline oldest first, the notifications.
+    let c = try await s.call(.GET, "/v1/cases/C-1", token: token)
+    #expect(c.status == 200)
+    let caseJSON = try #require(c.json)
+    #expect(caseJSON["version"] as? Int == 2)
+    #expect(caseJSON["stage"] as? String == "registered")
+    #expect(caseJSON["level"] as? String == "major")
+    #expect(caseJSON["identity_included"] as? Bool == false)
+    #expect((caseJSON["snapshot"] as? [String: Any])?["complainant_id"] == nil)
+    let timeline = try #require(caseJSON["timeline"] as? [[String: Any]])
+    #expect(timeline.map { $0["kind"] as? String } == ["event", "decision", "event", "decision"])
+    #expect(timeline.compactMap { $0["type"] as? String } == ["received", "register"])
+    #expect(timeline.first?["actor"] as? String == "customer_service_center")
+    let notifications = try #require(caseJSON["notifications"] as? [[String: Any]])
+    // A major case: the customer-service center, admin/PR, leadership and the emergency group at once.
+    #expect(
+      Set(notifications.compactMap { $0["recipient"] as? String }).isSuperset(of: [
+        "customer_service_center", "admin_pr", "leadership", "emergency_group",
+      ]))
+    #expect(notifications.allSatisfy { $0["status"] as? String == "pending" })
+    let missing = try await s.call(.GET, "/v1/cases/nope", token: token)
+    #expect(missing.status == 404)
+    #expect(missing.code == "case_not_found")
+    await s.stop()
+  }
+
+  @Test func batchesListsFiltersAndPages() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    // Five cases a day apart; B and D are major. One line names an unknown case.
+    var lines: [String] = []
+    for (i, id) in ["A", "B", "C", "D", "E"].enumerated() {
+      let day = String(format: "2025-10-%02dT09:00:00+08:00", 13 + i)
+      let extra = (id == "B" || id == "D") ? #","media":"exposed""# : ""
+      lines.append(
+        Self.received(id, day, extra).replacingOccurrences(
+          of: "{\"event_id\"", with: "{\"case\":\"\(id)\",\"event_id\""))
+    }
+    lines.append(#"{"case":"Z","event_id":"z1","type":"register"}"#)
+    let batch = try await s.call(
+      .POST, "/v1/events", token: token, body: lines.joined(separator: "\n"),
+      headers: [("Content-Type", "application/x-ndjson")])
+    #expect(batch.status == 200, "\(batch.text)")
+    let results = try #require(batch.json?["results"] as? [[String: Any]])
+    #expect(results.map { $0["status"] as? Int } == [201, 201, 201, 201, 201, 404])
+    #expect(results.map { $0["index"] as? Int } == [0, 1, 2, 3, 4, 5])
+    #expect(results[1]["level"] as? String == "major")
+    #expect(((results[5]["error"] as? [String: Any])?["code"] as? String) == "case_not_found")
+    // The same batch as a JSON array: every event a replay.
+    let array = try await s.call(.POST, "/v1/events", token: token, body: "[" + lines.joined(separator: ",") + "]")
+    let replays = try #require(array.json?["results"] as? [[String: Any]])
+    #expect(replays.prefix(5).allSatisfy { $0["replayed"] as? Bool == true })
+
+    // Pages of two, by receipt time: A B | C D | E.
+    var ids: [String] = []
+    var cursor: String?
+    var pages = 0
+    repeat {
+      let path = "/v1/cases?limit=2" + (cursor.map { "&after=\($0)" } ?? "")
+      let page = try await s.call(.GET, path, token: token)
+      #expect(page.status == 200, "\(page.text)")
+      ids += (page.json?["cases"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+      cursor = page.json?["next"] as? String
+      pages += 1
+    } while cursor != nil && pages < 10
+    #expect(ids == ["A", "B", "C", "D", "E"])
+    #expect(pages == 3)
+    func list(_ query: String) async throws -> [String] {
+      let r = try await s.call(.GET, "/v1/cases?\(query)", token: token)
+      #expect(r.status == 200, "\(query): \(r.text)")
+      return (r.json?["cases"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+    #expect(try await list("level=major") == ["B", "D"])
+    #expect(try await list("sort=-received_at&limit=3") == ["E", "D", "C"])
+    #expect(
+      try await list("received_from=2025-10-14T00:00:00%2B08:00&received_before=2025-10-16T00:00:00%2B08:00") == [
+        "B", "C",
+      ])
+    // Every deadline of 2025 has passed by the server's clock: all are overdue, until resolved.
+    #expect(try await list("overdue=true") == ["A", "B", "C", "D", "E"])
+    let resolved = try await s.call(
+      .POST, "/v1/cases/C/events", token: token,
+      body: #"{"event_id":"C-done","type":"resolved","at":"2025-10-16T10:00:00+08:00"}"#)
+    #expect(resolved.status == 201, "\(resolved.text)")
+    #expect(try await list("overdue=true") == ["A", "B", "D", "E"])
+    #expect(try await list("overdue=false") == ["C"])
+    #expect(try await list("state=resolved") == ["C"])
+    #expect(try await list("due_before=2025-10-15T12:00:00%2B08:00&sort=due_at").count == 2)
+    // Mistakes: named, with the likely meaning.
+    let typo = try await s.call(.GET, "/v1/cases?levle=major", token: token)
+    #expect(typo.status == 400)
+    #expect(typo.code == "invalid_parameter")
+    #expect(typo.message?.contains("did you mean `level`?") == true)
+    let badLevel = try await s.call(.GET, "/v1/cases?level=majr", token: token)
+    #expect(badLevel.status == 400)
+    #expect(badLevel.message?.contains("did you mean `major`?") == true)
+    let badCursor = try await s.call(.GET, "/v1/cases?after=garbage", token: token)
+    #expect(badCursor.status == 400)
+    let badLimit = try await s.call(.GET, "/v1/cases?limit=0", token: token)
+    #expect(badLimit.status == 400)
+    await s.stop()
+  }
+
+  @Test func everyRouteButTheHealthChecksNeedsALiveToken() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    #expect(try await s.call(.GET, "/healthz").status == 200)
+    let ready = try await s.call(.GET, "/readyz")
+    #expect(ready.status == 200)
+    #expect((ready.json?["rule_set"] as? String)?.hasPrefix("sha256:") == true)
+    for (method, path) in [
+      (HTTPMethod.GET, "/v1/cases"), (.GET, "/v1/cases/A"), (.POST, "/v1/cases/A/events"), (.POST, "/v1/events"),
+      (.POST, "/v1/classify"), (.POST, "/v1/screen"), (.GET, "/v1/rules"), (.GET, "/v1/outbox"),
+      (.POST, "/v1/outbox/1/retry"), (.GET, "/metrics"),
+    ] {
+      let r = try await s.call(method, path, body: method == .POST ? "{}" : nil)
+      #expect(r.status == 401, "\(path)")
+      #expect(r.code == "unauthorized", "\(path)")
+      #expect(r.headers.first(name: "WWW-Authenticate") == "Bearer realm=\"ombuds\"")
+    }
+    let forged = "omb_00000000_" + String(repeating: "ab", count: 32)
+    #expect(try await s.call(.GET, "/v1/rules", token: forged).status == 401)
+    #expect(try await s.call(.GET, "/v1/rules", token: "not-a-token").status == 401)
+    #expect(try await s.call(.GET, "/v1/rules", token: token).status == 200)
+    // The actor is the token's: a body may repeat it, not change it.
+    let same = try await s.call(
+      .POST, "/v1/cases/A/events", token: token,
+      body: Self.received("A", Self.t0).replacingOccurrences(of: "{", with: #"{"actor":"王芳","#))
+    #expect(same.status == 201, "\(same.text)")
+    let forgedActor = try await s.call(
+      .POST, "/v1/cases/A/events", token: token,
+      body: #"{"event_id":"A-x","type":"register","actor":"general_manager"}"#)
+    #expect(forgedActor.status == 403)
+    #expect(forgedActor.code == "actor_mismatch")
+    // Revoked: refused at once (this server trusts no cached token).
+    let list = try Support.run("ombuds", ["token", "list", "--store", s.storeArgument, "--rules", s.rulesDir])
+    #expect(list.status == 0)
+    #expect(!list.stdout.contains(token))
+    let id = String(token.dropFirst(4).prefix(8))
+    #expect(list.stdout.contains("\"id\":\"\(id)\""))
+    let revoke = try Support.run("ombuds", ["token", "revoke", "--store", s.storeArgument, "--rules", s.rulesDir, id])
+    #expect(revoke.status == 0, "\(revoke.stderr)")
+    #expect(try await s.call(.GET, "/v1/rules", token: token).status == 401)
+    let unknownRole = try Support.run(
+      "ombuds", ["token", "create", "--store", s.storeArgument, "--rules", s.rulesDir, "--role", "boss", "--name", "x"])
+    #expect(unknownRole.status != 0)
+    #expect(unknownRole.stderr.contains("unknown role `boss`"))
+    await s.stop()
+  }
+
+  @Test func hostileInputGetsJSONErrorsAndNothingInternal() async throws {
+    let s = try await LiveServer(extra: ["--max-body", "2048", "--max-batch", "3"])
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    var replies: [LiveServer.Reply] = []
+    func expect(
+      _ method: HTTPMethod, _ path: String, _ body: String?, _ status: Int, _ code: String,
+      headers: [(String, String)] = []
+    ) async throws {
+      let r = try await s.call(method, path, token: token, body: body, headers: headers)
+      #expect(r.status == status, "\(method) \(path): \(r.text)")
+      #expect(r.code == code, "\(method) \(path): \(r.text)")
+      #expect(r.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true)
+      replies.append(r)
+    }
+    let big = #"{"event_id":"b","type":"received","summary":""# + String(repeating: "x", count: 4000) + #""}"#
+    try await expect(.POST, "/v1/cases/A/events", big, 413, "payload_too_large")
+    try await expect(.POST, "/v1/cases/A/events", #"{"event_id":"#, 400, "invalid_json")
+    try await expect(.POST, "/v1/cases/A/events", "[1,2]", 400, "invalid_json")
+    try await expect(.POST, "/v1/cases/A/events", #"{"type":"received"}"#, 422, "invalid_event")
+    try await expect(.POST, "/v1/cases/A/events", #"{"event_id":"e","type":"nope"}"#, 422, "invalid_event")
+    try await expect(
+      .POST, "/v1/cases/A/events", #"{"event_id":"e","type":"register","at":"yesterday"}"#, 422, "invalid_event")
+    try await expect(
+      .POST, "/v1/cases/A/events",
+      #"{"event_id":"e","type":"received","received_at":"2025-10-20T09:00:00+08:00","collective_size":"many"}"#,
+      422, "invalid_case")
+    try await expect(
+      .POST, "/v1/events", "[" + Array(repeating: #"{"case":"A"}"#, count: 4).joined(separator: ",") + "]", 413,
+      "batch_too_large")
+    try await expect(.POST, "/v1/events", "", 422, "invalid_event")
+    try await expect(.GET, "/v1/nothing", nil, 404, "not_found")
+    try await expect(.GET, "/", nil, 404, "not_found")
+    try await expect(.DELETE, "/v1/cases/A", nil, 405, "method_not_allowed")
+    try await expect(.GET, "/v1/events", nil, 405, "method_not_allowed")
+    try await expect(.POST, "/v1/outbox/abc/retry", nil, 400, "invalid_parameter")
+    try await expect(.POST, "/v1/outbox/99/retry", nil, 404, "not_found")
+    try await expect(
+      .POST, "/v1/classify", "hello", 415, "unsupported_media_type", headers: [("Content-Type", "text/plain")])
+    try await expect(.POST, "/v1/screen", #"{"txt":"x"}"#, 400, "invalid_parameter")
+    #expect(replies[11].headers.first(name: "Allow") == "GET, HEAD")
+    // What a field error names.
+    #expect((replies[3].json?["error"] as? [String: Any])?["field"] as? String == "event_id")
+    #expect((replies[6].json?["error"] as? [String: Any])?["field"] as? String == "collective_size")
+    for r in replies {
+      for leak in ["SELECT", "sqlite", "Swift/", ".swift:", "Fatal", "GRDB", "PSQL"] {
+        #expect(!r.text.contains(leak), "\(r.text)")
+      }
+    }
+    #expect(s.process.isRunning)
+    await s.stop()
+  }
+
+  @Test func classifyScreenRulesOutboxAndMetrics() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    // POST /v1/classify answers exactly what `ombuds classify` prints.
+    let cases = [
+      #"{"id":"k1","received_at":"2025-10-20T09:00:00+08:00","channel":"web","media":"exposed"}"#,
+      #"{"id":"k2","received_at":"2025-10-20T09:30:00+08:00","channel":"phone","compensation":{"amount":"800.00","currency":"CNY"}}"#,
+    ]
+    let now = "2025-10-20T12:00:00+08:00"
+    let cli = try Support.run(
+      "ombuds", ["classify", "--rules", s.rulesDir, "--now", now], stdin: cases.joined(separator: "\n") + "\n")
+    #expect(cli.status == 0)
+    let nowQuery = "now=2025-10-20T12:00:00%2B08:00"
+    let lines = try await s.call(
+      .POST, "/v1/classify?\(nowQuery)", token: token, body: cases.joined(separator: "\n"),
+      headers: [("Content-Type", "application/x-ndjson")])
+    #expect(lines.status == 200)
+    #expect(lines.text == cli.stdout)
+    // Classified alone, k2 is judged without k1 as history: here that changes nothing.
+    let one = try await s.call(.POST, "/v1/classify?\(nowQuery)", token: token, body: cases[1])
+    #expect(one.status == 200)
+    let cliLines = cli.stdout.split(separator: "\n")
+    #expect(one.text == (cliLines.count == 2 ? String(cliLines[1]) + "\n" : "?"))
+    #expect(one.json?["refund_approver"] as? String == "general_manager")
+    let bad = try await s.call(.POST, "/v1/classify", token: token, body: #"{"id":"k3"}"#)
+    #expect(bad.status == 422)
+    #expect(bad.code == "invalid_case")
+    #expect((bad.json?["error"] as? [String: Any])?["field"] as? String == "received_at")
+
+    // Screening: the category and the span of the keyword, in Unicode scalars.
+    let screened = try await s.call(.POST, "/v1/screen", token: token, body: #"{"text":"他说有人卖冰毒"}"#)
+    #expect(screened.status == 200)
+    let match = try #require((screened.json?["matches"] as? [[String: Any]])?.first)
+    #expect(match["keyword"] as? String == "冰毒")
+    #expect(match["start"] as? Int == 5)
+    #expect(match["end"] as? Int == 7)
+    #expect(screened.json?["categories"] as? [String] == [match["category"] as? String ?? "?"])
+
+    let rules = try await s.call(.GET, "/v1/rules", token: token)
+    #expect(rules.status == 200)
+    #expect(
+      (rules.json?["levels"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [
+        "major", "hot", "important", "ordinary",
+      ])
+    #expect((rules.json?["event_types"] as? [String])?.contains("carry_out") == true)
+
+    // The outbox of a major case, and a retry.
+    let r = try await s.call(
+      .POST, "/v1/cases/M/events", token: token, body: Self.received("M", Self.t0, #","media":"exposed""#))
+    #expect(r.status == 201)
+    let outbox = try await s.call(.GET, "/v1/outbox?case=M", token: token)
+    let items = try #require(outbox.json?["items"] as? [[String: Any]])
+    #expect(!items.isEmpty)
+    let id = try #require(items.first?["id"] as? Int)
+    let retried = try await s.call(.POST, "/v1/outbox/\(id)/retry", token: token)
+    #expect(retried.status == 200, "\(retried.text)")
+    #expect(retried.json?["status"] as? String == "pending")
+
+    // Metrics: requests by route and status, decisions by level, the outbox backlog.
+    let metrics = try await s.call(.GET, "/metrics", token: token)
+    #expect(metrics.status == 200)
+    #expect(metrics.headers.first(name: "Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+    #expect(
+      metrics.text.contains(#"ombuds_http_requests_total{route="/v1/cases/{id}/events",method="POST",status="201"} 1"#))
+    #expect(metrics.text.contains(#"ombuds_decisions_total{level="major"} 1"#))
+    #expect(metrics.text.contains(#"ombuds_http_request_duration_seconds_count{route="/v1/classify"} 3"#))
+    #expect(metrics.text.contains(#"ombuds_outbox_notifications{status="pending"}"#))
+    await s.stop()
+  }
+}

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import OmbudsEngine
+import Testing
+
+/// A real `ombuds serve` process on a fresh SQLite store (or a given `--store`), listening
+/// on a free port, with real HTTP clients calling it.
+final class LiveServer: Sendable {
+  let process: Process
+  let port: Int
+  let storeArgument: String
+  let rulesDir: String
+  let directory: URL
+  let log: LogLines
+
+  /// The server's standard error, line by line, as it comes (no thread waits on it).
+  final class LogLines: @unchecked Sendable {
+    // @unchecked: `text` is only touched under `lock`; `continuation` is Sendable.
+    private let lock = NSLock()
+    private var text = ""
+    let stream: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+
+    init() {
+      (stream, continuation) = AsyncStream.makeStream(of: String.self)
+    }
+    func append(_ data: Data) {
+      if data.isEmpty {
+        continuation.finish()
+        return
+      }
+      let s = String(decoding: data, as: UTF8.self)
+      lock.withLock { text += s }
+      continuation.yield(s)
+    }
+    var all: String { lock.withLock { text } }
+  }
+
+  /// Starts `ombuds serve --listen 127.0.0.1:0 …` and waits for its `listening` log line.
+  init(store: String? = nil, rulesDir: String = Support.rulesDir, extra: [String] = []) async throws {
+    guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
+    directory = try Support.temporaryDirectory()
+    storeArgument = store ?? directory.appendingPathComponent("http.sqlite").path
+    self.rulesDir = rulesDir
+    let process = Process()
+    process.executableURL = products.appendingPathComponent("ombuds")
+    process.arguments =
+      [
+        "serve", "--store", storeArgument, "--rules", rulesDir, "--listen", "127.0.0.1:0", "--notify-file",
+        directory.appendingPathComponent("notifications.jsonl").path, "--review-interval", "1", "--token-cache", "0",
+      ] + extra
+    let err = Pipe()
+    process.standardError = err
+    process.standardOutput = FileHandle.nullDevice
+    let log = LogLines()
+    err.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+    try process.run()
+    self.process = process
+    self.log = log
+    var seen = ""
+    var port: Int?
+    for await chunk in log.stream {
+      seen += chunk
+      if let line = seen.split(separator: "\n").first(where: { $0.contains("\"message\":\"listening\"") }),
+        let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        let p = (object["port"] as? String).flatMap(Int.init)
+      {
+        port = p
+        break
+      }
+    }
+    guard let port else {
+      process.terminate()
+      throw CaseError("ombuds serve did not start listening:\n\(log.all)")
+    }
+    self.port = port
+  }
+
+  deinit { if process.isRunning { process.terminate() } }
+
+  func stop() async {
+    guard process.isRunning else { return }
+    process.terminate()
+    while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+  }
+
+  /// `ombuds token create --role ROLE --name NAME` on this server's store: the token.
+  func token(role: String, name: String) throws -> String {
+    let run = try Support.run(
+      "ombuds", ["token", "create", "--store", storeArgument, "--rules", rulesDir, "--role", role, "--name", name])
+    guard run.status == 0,
+      let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any],
+      let token = object["token"] as? String
+    else { throw CaseError("token create failed: \(run.stderr)") }
+    return token
+  }
+
+  /// One response, read whole.
+  struct Reply: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var text: String
+    /// The body as a JSON object (nil when it is not one).
+    var json: [String: any Sendable]? {
+      (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: any Sendable]
+    }
+    /// `error.code` of a JSON error.
+    var code: String? { (json?["error"] as? [String: Any])?["code"] as? String }
+    var message: String? { (json?["error"] as? [String: Any])?["message"] as? String }
+  }
+
+  func call(
+    _ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil,
+    headers: [(String, String)] = []
+  ) async throws -> Reply {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    request.method = method
+    if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+    for (k, v) in headers { request.headers.add(name: k, value: v) }
+    if let body {
+      if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+        request.headers.add(name: "Content-Type", value: "application/json")
+      }
+      request.body = .bytes(ByteBuffer(string: body))
+    }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+    let buffer = try await response.body.collect(upTo: 64 << 20)
+    return Reply(
+      status: Int(response.status.code), headers: response.headers, text: String(buffer: buffer))
+  }
+}
