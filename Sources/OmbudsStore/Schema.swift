@@ -13,7 +13,7 @@ import OmbudsSyntax
 ///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
 enum Schema {
   /// The tables whose primary key is text, and the key (NOT NULL since migration v5).
-  static let textKeys = [("cases", "id"), ("events", "event_id"), ("meta", "key"), ("parties", "case_id"), ("tokens", "id")]
+  static let textKeys = [("cases", "id"), ("events", "event_id"), ("meta", "key"), ("parties", "case_id")]
 
   static var migrator: DatabaseMigrator {
     var m = DatabaseMigrator()

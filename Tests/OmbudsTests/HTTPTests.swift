@@ -97,7 +97,8 @@ import Testing
       Set(notifications.compactMap { $0["recipient"] as? String }).isSuperset(of: [
         "customer_service_center", "admin_pr", "leadership", "emergency_group",
       ]))
-    #expect(notifications.allSatisfy { $0["status"] as? String == "pending" })
+    // The dispatcher runs beside the API: each is pending, being sent or delivered (to the log).
+    #expect(notifications.allSatisfy { ["pending", "sending", "delivered"].contains($0["status"] as? String ?? "") })
     let missing = try await s.call(.GET, "/v1/cases/nope", token: token)
     #expect(missing.status == 404)
     #expect(missing.code == "case_not_found")
@@ -281,7 +282,10 @@ import Testing
   }
 
   @Test func classifyScreenRulesOutboxAndMetrics() async throws {
-    let s = try await LiveServer()
+    // The customer-service center's webhook is dead: its notifications fail and wait for a retry.
+    let s = try await LiveServer(
+      rulesDir: try LiveServer.rulesWithWebhook(),
+      environment: ["OMBUDS_TEST_HOOK_URL": "http://127.0.0.1:1/dead", "OMBUDS_TEST_HOOK_SECRET": "s"])
     let token = try s.token(role: "customer_service_center", name: "王芳")
     // POST /v1/classify answers exactly what `ombuds classify` prints.
     let cases = [
@@ -326,17 +330,27 @@ import Testing
       ])
     #expect((rules.json?["event_types"] as? [String])?.contains("carry_out") == true)
 
-    // The outbox of a major case, and a retry.
+    // The outbox of a major case: the webhook's row fails; a retry starts its attempts again.
     let r = try await s.call(
       .POST, "/v1/cases/M/events", token: token, body: Self.received("M", Self.t0, #","media":"exposed""#))
     #expect(r.status == 201)
-    let outbox = try await s.call(.GET, "/v1/outbox?case=M", token: token)
-    let items = try #require(outbox.json?["items"] as? [[String: Any]])
-    #expect(!items.isEmpty)
-    let id = try #require(items.first?["id"] as? Int)
+    var failed: [String: Any]?
+    for _ in 0..<600 where failed == nil {
+      let outbox = try await s.call(.GET, "/v1/outbox?case=M&status=all", token: token)
+      failed = (outbox.json?["items"] as? [[String: Any]])?.first {
+        $0["recipient"] as? String == "customer_service_center" && $0["last_error"] is String
+      }
+      if failed == nil { try await Task.sleep(for: .milliseconds(50)) }
+    }
+    let row = try #require(failed, "no failed delivery to the dead webhook")
+    #expect((row["last_error"] as? String)?.isEmpty == false)
+    #expect(row["channel"] as? String == "webhook")
+    let id = try #require(row["id"] as? Int)
     let retried = try await s.call(.POST, "/v1/outbox/\(id)/retry", token: token)
     #expect(retried.status == 200, "\(retried.text)")
-    #expect(retried.json?["status"] as? String == "pending")
+    // Requeued: pending with its attempts from zero (or already claimed again by the dispatcher).
+    #expect(["pending", "sending"].contains(retried.json?["status"] as? String ?? ""))
+    #expect((retried.json?["attempts"] as? Int ?? 9) <= 1)
 
     // Metrics: requests by route and status, decisions by level, the outbox backlog.
     let metrics = try await s.call(.GET, "/metrics", token: token)
@@ -347,6 +361,7 @@ import Testing
     #expect(metrics.text.contains(#"ombuds_decisions_total{level="major"} 1"#))
     #expect(metrics.text.contains(#"ombuds_http_request_duration_seconds_count{route="/v1/classify"} 3"#))
     #expect(metrics.text.contains(#"ombuds_outbox_notifications{status="pending"}"#))
+    #expect(!metrics.text.contains("ombuds_outbox_failing 0"))
     await s.stop()
   }
 }

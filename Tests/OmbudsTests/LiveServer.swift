@@ -39,7 +39,12 @@ final class LiveServer: Sendable {
   }
 
   /// Starts `ombuds serve --listen 127.0.0.1:0 …` and waits for its `listening` log line.
-  init(store: String? = nil, rulesDir: String = Support.rulesDir, extra: [String] = []) async throws {
+  /// The review service looks for due work only at start and then once a day (`reviewInterval`),
+  /// so that a test's cases change only by its own requests.
+  init(
+    store: String? = nil, rulesDir: String = Support.rulesDir, reviewInterval: Int = 86_400, extra: [String] = [],
+    environment: [String: String] = [:]
+  ) async throws {
     guard let products = Support.productsDirectory() else { throw CaseError("built executables not found") }
     directory = try Support.temporaryDirectory()
     storeArgument = store ?? directory.appendingPathComponent("http.sqlite").path
@@ -49,8 +54,12 @@ final class LiveServer: Sendable {
     process.arguments =
       [
         "serve", "--store", storeArgument, "--rules", rulesDir, "--listen", "127.0.0.1:0", "--notify-file",
-        directory.appendingPathComponent("notifications.jsonl").path, "--review-interval", "1", "--token-cache", "0",
+        directory.appendingPathComponent("notifications.jsonl").path, "--review-interval", "\(reviewInterval)",
+        "--token-cache", "0",
       ] + extra
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let err = Pipe()
     process.standardError = err
     process.standardOutput = FileHandle.nullDevice
@@ -76,6 +85,24 @@ final class LiveServer: Sendable {
       throw CaseError("ombuds serve did not start listening:\n\(log.all)")
     }
     self.port = port
+  }
+
+  /// A copy of the shipped rules whose customer-service center is told by a webhook at the
+  /// URL in `OMBUDS_TEST_HOOK_URL` (signed with `OMBUDS_TEST_HOOK_SECRET`).
+  static func rulesWithWebhook() throws -> String {
+    let dir = try Support.temporaryDirectory().appendingPathComponent("rules")
+    let fm = FileManager.default
+    try fm.copyItem(atPath: Support.rulesDir, toPath: dir.path)
+    let roles = dir.appendingPathComponent("roles.yaml")
+    let text = try String(contentsOf: roles, encoding: .utf8)
+    let from = "  customer_service_center:\n    label: 客服中心\n    channels: [log]\n"
+    guard text.contains(from) else { throw CaseError("roles.yaml has no customer_service_center entry to patch") }
+    try text.replacingOccurrences(
+      of: from,
+      with:
+        "  customer_service_center:\n    label: 客服中心\n    channels: [webhook]\n    webhook: {url_env: OMBUDS_TEST_HOOK_URL, secret_env: OMBUDS_TEST_HOOK_SECRET}\n"
+    ).write(to: roles, atomically: true, encoding: .utf8)
+    return dir.path
   }
 
   deinit { if process.isRunning { process.terminate() } }
