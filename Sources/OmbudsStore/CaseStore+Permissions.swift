@@ -61,7 +61,7 @@ extension CaseStore {
   public func storedCase(_ id: String, for principal: Principal, now: Millis? = nil) async throws -> StoredCase? {
     try checkRead(principal, case: id)
     let row = try await reading { db in try await db.fetchAll("\(Self.caseQuery) WHERE c.id = ?", [id]).first }
-    return try row.map { try storedCase($0, for: principal, now: now) }
+    return row.map { storedCase($0, for: principal, now: now) }
   }
 
   /// Every stored case as `principal` may see it (see `storedCase(_:for:now:)`), by receipt
@@ -69,7 +69,7 @@ extension CaseStore {
   public func cases(for principal: Principal, now: Millis? = nil) async throws -> [StoredCase] {
     try checkRead(principal, case: "")
     let rows = try await reading { db in try await db.fetchAll("\(Self.caseQuery) ORDER BY c.received_at, c.id") }
-    return try rows.map { try storedCase($0, for: principal, now: now) }
+    return rows.map { storedCase($0, for: principal, now: now) }
   }
 
   func checkRead(_ principal: Principal, case id: String) throws {
@@ -80,7 +80,7 @@ extension CaseStore {
   }
 
   /// A case row as `principal` may see it.
-  func storedCase(_ row: SQLRow, for principal: Principal, now: Millis?) throws -> StoredCase {
+  func storedCase(_ row: SQLRow, for principal: Principal, now: Millis?) -> StoredCase {
     var stored = storedCase(row, includeConfidential: false)
     let party = Party(row)
     guard party != Party() else { return stored }
@@ -90,9 +90,12 @@ extension CaseStore {
     guard rules.seesIdentity(principal, parties: parties, protected: false) else { return stored }
     var snapshot = CaseSnapshot.read(stored.snapshotJSON)
     if let r = party.respondent { snapshot["respondent"] = .string(r) }
-    let facts = try self.facts(stored.id, snapshotText: row["snapshot"], complainantID: party.complainantID)
     let at = now ?? Int64(Date().timeIntervalSince1970 * 1000)
-    let protected = rules.identityProtected(facts, at: at, level: floor(level: stored.level))
+    // A snapshot the rules no longer read (they changed since) cannot be shown unprotected.
+    let protected =
+      (try? self.facts(stored.id, snapshotText: row["snapshot"], complainantID: party.complainantID)).map {
+        rules.identityProtected($0, at: at, level: floor(level: stored.level))
+      } ?? true
     if rules.seesIdentity(principal, parties: parties, protected: protected) {
       if let v = party.complainantID { snapshot["complainant_id"] = .string(v) }
       if let v = party.contact { snapshot["contact"] = .string(v) }
