@@ -81,6 +81,8 @@ public final class CompiledRules: Sendable {
   let deadlineRules: [[(when: Int32, base: Int, add: RuleDuration)]]
   /// Per gate: the program root of its `when`.
   let gateRoots: [Int32]
+  /// The program root of `permissions.protect_identity`'s `when`, when there is one.
+  let protectRoot: Int32?
   /// Per level: the repeat intervals of its while-open duties.
   let repeats: [[RuleDuration]]
 
@@ -163,6 +165,8 @@ public final class CompiledRules: Sendable {
     for l in ruleSet.levels { conds += l.items.map(\.cond) }
     for d in ruleSet.deadlines { for r in d.rules { if let w = r.when { conds.append(w.cond) } } }
     for g in ruleSet.gates { conds.append(g.when?.cond ?? .constant(true)) }
+    let protectWhen = ruleSet.permissions?.protectIdentity?.when
+    if let protectWhen { conds.append(protectWhen.cond) }
     var roots: [Int32] = []
     let program = Program(conds, windows: windowList, roots: &roots)
     self.program = program
@@ -194,6 +198,7 @@ public final class CompiledRules: Sendable {
       defer { next += 1 }
       return roots[next]
     }
+    self.protectRoot = protectWhen == nil ? nil : roots[next]
     self.deadlineCalendars = ruleSet.deadlines.map { cals[$0.calendar] ?? main }
     self.tiers = (ruleSet.refund?.tiers ?? []).map { tier in
       (tier.above, tier.upTo ?? Int64.max, ruleSet.roles.firstIndex { $0.id == tier.approver })

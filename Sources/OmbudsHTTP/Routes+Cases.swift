@@ -15,6 +15,7 @@ extension OmbudsAPI {
   /// `GET /v1/cases`: filters, an order, a page.
   func listCases(_ request: Request, _ context: APIContext) async throws -> Response {
     let store = stores.store
+    try readable(context, store)
     let query = try caseQuery(request.uri.queryParameters, store)
     let page = try await store.cases(matching: query)
     let items = page.items.map { c in
@@ -26,6 +27,12 @@ extension OmbudsAPI {
       ])
     }
     return Self.json(.ok, J.object([("cases", J.array(items)), ("next", J.str(page.next))]))
+  }
+
+  /// Refuses (403) a token whose role the rules in force do not define.
+  func readable(_ context: APIContext, _ store: CaseStore) throws {
+    guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
+    try store.checkRead(token.principal)
   }
 
   /// A 400 for a query parameter the route does not take, with the likely one.
@@ -103,8 +110,9 @@ extension OmbudsAPI {
   func getCase(_ request: Request, _ context: APIContext) async throws -> Response {
     let id = try context.parameters.require("id")
     let store = stores.store
-    let showIdentity = false
-    guard let c = try await store.storedCase(id, includeConfidential: showIdentity) else {
+    guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
+    // The complainant's identity only for the roles the rules' permissions let see it.
+    guard let c = try await store.storedCase(id, for: token.principal, now: clock()) else {
       throw APIError(StoreError.unknownCase(id))
     }
     async let timeline = store.timeline(of: id)
@@ -126,7 +134,7 @@ extension OmbudsAPI {
     let sent = try await notifications.map { outboxJSON($0, store) }
     let body = J.object([
       ("id", J.str(c.id)), ("version", "\(c.version)"), ("stage", J.str(c.stage)), ("state", J.str(c.state)),
-      ("level", J.str(c.level)), ("identity_included", J.bool(showIdentity)), ("snapshot", J.raw(c.snapshotJSON)),
+      ("level", J.str(c.level)), ("identity_included", J.bool(c.identityIncluded)), ("snapshot", J.raw(c.snapshotJSON)),
       ("decision", J.raw(c.decisionJSON)), ("lifecycle", J.raw(c.lifecycleJSON)),
       ("next_review_at", time(c.nextReviewAt, store)), ("timeline", J.array(entries)),
       ("notifications", J.array(sent)),

@@ -114,6 +114,11 @@ extension OmbudsAPI {
           .invalidEvent, "field `case`: the body names another case than the path (`\(caseID)`)", field: "case")
       }
     }
+    if let named = fields["person"], named.string != token.name {
+      throw APIError(
+        .actorMismatch, "field `person`: the token speaks for `\(token.name)`; a body cannot name another person",
+        field: "person")
+    }
     if let named = fields["actor"] {
       // The actor is whoever the token says; a body may repeat it, never change it.
       guard let s = named.string, s == token.name || s == token.role else {
@@ -143,6 +148,7 @@ extension OmbudsAPI {
     do {
       var event = try CaseEvent.parse(object: fields)
       event.actor = token.role
+      event.person = token.name
       return event
     } catch {
       throw APIError(error)
@@ -170,7 +176,8 @@ extension OmbudsAPI {
   /// Applies an event as the token's principal; a repeated `event_id` answers what the first
   /// one did.
   func apply(_ event: CaseEvent, _ context: APIContext, _ store: CaseStore) async throws -> EventAnswer {
-    let outcome = try await store.apply(event)
+    guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
+    let outcome = try await store.apply(event, by: token.principal)
     guard let applied = try await store.appliedEvent(event.eventID) else {
       throw StoreError.database("event `\(event.eventID)` was applied but is not stored")
     }

@@ -267,6 +267,9 @@ public struct RuleSet: Sendable {
   /// SHA-256 of the files' names and contents, `sha256:…`.
   public var contentHash: String
   public var files: [String]
+  /// Who may post which event types and see whom (POLICY §8); nil when the rules have no
+  /// `permissions` section.
+  public var permissions: PermissionPolicy? = nil
 
   public func field(_ id: String) -> FieldDecl? { fields.first { $0.id == id } }
 }

@@ -14,6 +14,10 @@ extension CaseStore {
     /// The lifecycle stage (POLICY §6) and what it has gathered: approvals, extensions…
     public var stage: String
     public var lifecycleJSON: String
+    /// Whether `snapshotJSON` holds the complainant's identity and contact details (those
+    /// the case has): set by the readers for a principal when the rules' permissions show
+    /// them, and by `includeConfidential`.
+    public var identityIncluded = false
 
     /// The snapshot, read.
     public var snapshot: CaseSnapshot { CaseSnapshot.read(snapshotJSON) }
@@ -31,7 +35,9 @@ extension CaseStore {
 
   func storedCase(_ row: SQLRow, includeConfidential: Bool) -> StoredCase {
     var snapshot: String = row["snapshot"]
+    var included = false
     if includeConfidential {
+      included = true
       let party = Party(row)
       if party != Party() {
         var s = CaseSnapshot.read(snapshot)
@@ -42,7 +48,7 @@ extension CaseStore {
     return StoredCase(
       id: row["id"], version: row["version"], state: row["state"], level: row["level"],
       nextReviewAt: row["next_review_at"], snapshotJSON: snapshot, decisionJSON: row["decision"], stage: row["stage"],
-      lifecycleJSON: row["lifecycle"])
+      lifecycleJSON: row["lifecycle"], identityIncluded: included)
   }
 
   /// Every stored case, by receipt time and id. The complainant's identity is in the

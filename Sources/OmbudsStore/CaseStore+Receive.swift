@@ -34,20 +34,27 @@ extension CaseStore {
     }
   }
 
-  func apply(_ event: CaseEvent, in db: any SQLExecutor) async throws -> ApplyOutcome {
+  /// Applies one event in the transaction `db`. With a `principal` (`apply(_:by:)`), the
+  /// rules' permissions are checked once the case is loaded, before anything is written.
+  func apply(_ event: CaseEvent, principal: Principal? = nil, in db: any SQLExecutor) async throws -> ApplyOutcome {
     // The case (locked), its party and the event id, in one trip where the backend can. The
     // event id is looked up last: once the case's lock is held, a concurrent transaction that
     // applied the same event (and created or changed the case) has committed, and is seen.
     let found = try await db.fetchEach([
       SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]),
       SQLStatement("SELECT complainant_id, contact, respondent FROM parties WHERE case_id = ?", [event.caseID]),
-      SQLStatement("SELECT case_id, type FROM events WHERE event_id = ?", [event.eventID]),
+      SQLStatement("SELECT case_id, type, actor, person FROM events WHERE event_id = ?", [event.eventID]),
     ])
     if let seen = found[2].first {
       guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
         throw StoreError.invalidEvent(
           "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
         )
+      }
+      // A principal's retry is a duplicate; another principal's use of the id is not theirs.
+      if let principal, (seen["actor"] as String) != principal.role || (seen["person"] as String?) != principal.person {
+        throw StoreError.invalidEvent(
+          "event id `\(event.eventID)` was already used by someone other than \(principal)")
       }
       return .duplicate
     }
@@ -59,6 +66,7 @@ extension CaseStore {
       guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
       c = CaseState()
     }
+    if let principal { try checkPermission(event, by: principal, on: c) }
     if let expected = event.expectedVersion, expected != c.version {
       throw StoreError.conflict(case: event.caseID, expected: expected, actual: c.version)
     }
@@ -69,6 +77,20 @@ extension CaseStore {
     let facts = try self.facts(event.caseID, snapshotText: snapshotText, complainantID: c.party.complainantID)
     if let gate = Lifecycle.gateName(event.kind) {
       try checkGates(gate, event, facts: facts, level: level, lifecycle: c.lifecycle)
+    }
+    // An approval request names a role, or the compensation tier's approver: the role asked
+    // is kept in the lifecycle (an approver of the case for the rules' permissions).
+    var approvalAsked = effects.approvalAsked
+    if approvalAsked == "refund_approver" {
+      var d = Decision()
+      rules.classify(facts, at: event.at, into: &d)
+      guard let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }) else {
+        throw StoreError.invalidEvent("`request_approval`: case `\(event.caseID)` has no compensation to approve")
+      }
+      approvalAsked = role
+    }
+    if let who = approvalAsked, !(c.lifecycle.approvalsRequested ?? []).contains(who) {
+      c.lifecycle.approvalsRequested = (c.lifecycle.approvalsRequested ?? []) + [who]
     }
     // Cases of one issue are counted together: one writer per issue at a time.
     if let key = facts.issueKey { try await db.lock(key: "issue:\(key)") }
@@ -97,8 +119,8 @@ extension CaseStore {
     // The event, the case, its party and the decision: one round trip on PostgreSQL.
     try await db.executeAll([
       SQLStatement(
-        "INSERT INTO events (event_id, case_id, seq, type, actor, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.at, payload]),
+        "INSERT INTO events (event_id, case_id, seq, type, actor, person, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.person, event.at, payload]),
       SQLStatement(
         """
         INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle, due_at)
@@ -123,15 +145,7 @@ extension CaseStore {
         caseID: event.caseID, eventID: event.eventID, before: effects.factsBefore, after: c.snapshot,
         decision: decision, at: event.at, in: db)
     }
-    if var who = effects.approvalAsked {
-      if who == "refund_approver" {
-        var d = Decision()
-        rules.classify(facts, at: event.at, into: &d)
-        guard let role = d.refundApprover.map({ rules.ruleSet.roles[$0].id }) else {
-          throw StoreError.invalidEvent("`request_approval`: case `\(event.caseID)` has no compensation to approve")
-        }
-        who = role
-      }
+    if let who = approvalAsked {
       try await writeApprovalRequest(
         caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
     }

@@ -15,6 +15,9 @@ public struct APIToken: Sendable, Equatable {
   public var revokedAt: Millis?
 
   public var isRevoked: Bool { revokedAt != nil }
+
+  /// Who the token speaks for, as the rules' permissions see it.
+  public var principal: Principal { Principal(person: name, role: role) }
 }
 
 extension CaseStore {

@@ -112,6 +112,7 @@ extension CaseStore {
       // 复核申诉: the case is open again for review; earlier approvals no longer count.
       c.snapshot["resolved_at"] = .null
       c.lifecycle.approvals = nil
+      c.lifecycle.approvalsRequested = nil
       c.lifecycle.replyApprovedBy = nil
     case .reopened:
       c.snapshot["resolved_at"] = .null
@@ -119,6 +120,7 @@ extension CaseStore {
       c.lifecycle.round = (c.lifecycle.round ?? 1) + 1
       c.lifecycle.replyApprovedBy = nil
       c.lifecycle.approvals = nil
+      c.lifecycle.approvalsRequested = nil
       c.override = nil
     case .override:
       guard let role = rules.ruleSet.overrideRole else {

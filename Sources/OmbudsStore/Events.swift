@@ -44,7 +44,12 @@ public struct CaseEvent: Sendable {
   public var caseID: String
   public var kind: Kind
   public var at: Millis
+  /// Who acted: a role id (`customer_service_center`…) or a person. `apply(_:by:)` sets it to
+  /// the principal's role.
   public var actor: String
+  /// The person who acted, when known: `apply(_:by:)` sets it to the principal's person; a
+  /// JSON line may give `person`. Stored in `events.person`.
+  public var person: String?
   /// The type's fields, as a JSON object.
   public var fields: [String: JSONValue]
   /// When set, the case must be at this version (optimistic concurrency).
@@ -52,13 +57,14 @@ public struct CaseEvent: Sendable {
 
   public init(
     eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: JSONValue] = [:],
-    expectedVersion: Int? = nil
+    expectedVersion: Int? = nil, person: String? = nil
   ) {
     self.eventID = eventID
     self.caseID = caseID
     self.kind = kind
     self.at = at
     self.actor = actor
+    self.person = person
     self.fields = fields
     self.expectedVersion = expectedVersion
   }
@@ -68,11 +74,11 @@ public struct CaseEvent: Sendable {
   @_disfavoredOverload
   public init(
     eventID: String, caseID: String, kind: Kind, at: Millis, actor: String, fields: [String: Any],
-    expectedVersion: Int? = nil
+    expectedVersion: Int? = nil, person: String? = nil
   ) {
     self.init(
       eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor,
-      fields: fields.mapValues { JSONValue(any: $0) }, expectedVersion: expectedVersion)
+      fields: fields.mapValues { JSONValue(any: $0) }, expectedVersion: expectedVersion, person: person)
   }
 
   /// A text field: nil when missing or not a string.
@@ -123,6 +129,11 @@ public struct CaseEvent: Sendable {
       throw .invalidEvent("field `at`: `\(atText)` is not an RFC 3339 timestamp")
     }
     let actor = try text("actor")
+    var person: String?
+    if let v = fields.removeValue(forKey: "person"), !v.isNull {
+      guard let p = v.string, !p.isEmpty else { throw .invalidEvent("field `person` must be a non-empty string") }
+      person = p
+    }
     var expected: Int?
     if let v = fields.removeValue(forKey: "expected_version") {
       // Versions count from 1 (the `received` event); nothing else can match a case.
@@ -132,7 +143,8 @@ public struct CaseEvent: Sendable {
       expected = whole
     }
     return CaseEvent(
-      eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor, fields: fields, expectedVersion: expected)
+      eventID: eventID, caseID: caseID, kind: kind, at: at, actor: actor, fields: fields, expectedVersion: expected,
+      person: person)
   }
 }
 
@@ -146,9 +158,6 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
   case illegalTransition(case: String, state: String, event: String)
   case gate(case: String, transition: String, missing: String)
   case forbidden(String)
-  /// The rules' permissions refuse the caller: the message names the role, the event type and
-  /// why; `rule` is the position (`file:line:column`) of the rule that refused.
-  case notPermitted(case: String, message: String, rule: String?)
   /// A request to the store (not an event) names something wrong: a role, a limit, a cursor.
   case invalidArgument(String)
   /// What a request names does not exist: an outbox row, a token.
@@ -156,6 +165,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
   case database(String)
   /// Another instance wrote the same rows at the same moment; `apply` retries by itself.
   case retry(String)
+  /// The rules' `permissions` do not let the principal post this event on this case: the
+  /// message names the person, the role, the event type and why; `rule` is the position of
+  /// the entry that refused (`rules/permissions.yaml:12:5`), nil when none applies.
+  case notPermitted(case: String, message: String, rule: String?)
 
   public var description: String {
     switch self {

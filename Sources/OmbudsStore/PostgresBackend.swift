@@ -236,6 +236,8 @@ public final class PostgresBackend: StoreBackend {
       type TEXT NOT NULL, actor TEXT NOT NULL, at BIGINT NOT NULL, payload TEXT NOT NULL)
     """,
     "CREATE INDEX IF NOT EXISTS events_case ON events (case_id)",
+    // Who acted, when known (SQLite migration "v6 event person").
+    "ALTER TABLE events ADD COLUMN IF NOT EXISTS person TEXT",
     """
     CREATE TABLE IF NOT EXISTS decisions (id BIGSERIAL PRIMARY KEY, case_id TEXT NOT NULL, event_id TEXT,
       decided_at BIGINT NOT NULL, level TEXT NOT NULL, decision TEXT NOT NULL, rule_set TEXT NOT NULL)

@@ -7,7 +7,8 @@ import OmbudsSyntax
 /// - `cases`: one row per case — the snapshot of its facts (without the complainant's
 ///   identity), its lifecycle state, its level, version and next review time.
 /// - `parties`: the complainant's identity and contact details, kept apart (保密).
-/// - `events`: every accepted event, immutable, by event id (idempotency).
+/// - `events`: every accepted event, immutable, by event id (idempotency), with its actor and,
+///   when known, the person who acted (since v6).
 /// - `decisions`: every decision with its reasons and the rule set's content hash.
 /// - `outbox`: the notifications and reports that decisions trigger, one row per recipient and
 ///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
@@ -123,6 +124,10 @@ enum Schema {
         try db.execute(sql: "ALTER TABLE \"\(table)_v5\" RENAME TO \"\(table)\"")
         for index in indexes { try db.execute(sql: index) }
       }
+    }
+    m.registerMigration("v6 event person") { db in
+      // Who acted, when known: the person of the principal an event was applied for.
+      try db.alter(table: "events") { t in t.add(column: "person", .text) }
     }
     m.registerMigration("v7 tokens and due dates") { db in
       // API tokens: only a SHA-256 of each token is kept; the token itself is shown once.

@@ -43,6 +43,9 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
   }
 
   public var approvals: [String]?
+  /// The roles asked to approve by `request_approval` events (`refund_approver` resolved to
+  /// the tier's approver): approvers of the case for `permissions.approver`.
+  public var approvalsRequested: [String]?
   public var assignee: String?
   /// Extensions by deadline id.
   public var extensions: [String: Extension]?
@@ -69,6 +72,7 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
       }
       switch key.stringValue {
       case "approvals": approvals = typed([String].self)
+      case "approvals_requested": approvalsRequested = typed([String].self)
       case "assignee": assignee = typed(String.self)
       case "extensions": extensions = typed([String: Extension].self)
       case "level_since": levelSince = typed(Int64.self)
@@ -85,6 +89,7 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     var c = encoder.container(keyedBy: JSONValue.AnyKey.self)
     for (k, v) in others { try c.encode(v, forKey: .init(k)) }
     try c.encodeIfPresent(approvals, forKey: .init("approvals"))
+    try c.encodeIfPresent(approvalsRequested, forKey: .init("approvals_requested"))
     try c.encodeIfPresent(assignee, forKey: .init("assignee"))
     try c.encodeIfPresent(extensions, forKey: .init("extensions"))
     try c.encodeIfPresent(levelSince, forKey: .init("level_since"))
@@ -99,6 +104,7 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     var o = others
     func put(_ key: String, _ v: JSONValue?) { if let v { o[key] = v } }
     put("approvals", approvals.map { .array($0.map(JSONValue.string)) })
+    put("approvals_requested", approvalsRequested.map { .array($0.map(JSONValue.string)) })
     put("assignee", assignee.map(JSONValue.string))
     put(
       "extensions",

@@ -125,6 +125,12 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     "rules.invalid-url", [.error], "a webhook `url` that is not `http://` or `https://`")
   public static let unusedChannel = DiagnosticCode(
     "rules.unused-channel", [.warning], "a role with a `webhook:` but without the `webhook` channel")
+  public static let unknownEventType = DiagnosticCode(
+    "rules.unknown-event-type", [.error], "an event type the case store does not have (in `permissions`)")
+  public static let overridePermission = DiagnosticCode(
+    "rules.override-permission", [.error], "`override` granted to someone other than the `settings.override_by` role")
+  public static let duplicatePermission = DiagnosticCode(
+    "rules.duplicate-permission", [.warning], "an event type listed twice in one entry of `permissions`")
   public static let tooManyDiagnostics = DiagnosticCode(
     "rules.too-many-diagnostics", [.error], "more than 500 diagnostics")
   public static let compile = DiagnosticCode("rules.compile", [.error], "the checked rule set could not be compiled")
@@ -141,7 +147,8 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     undefinedDeadline, levelInversion, shadowedCondition, unreachableLevel, noFallbackLevel, tooManyConditions,
     tooManyLevels, tooManyCategories, tierGap, tierOverlap, tierCurrency, numberRange, nonPositiveDuration, invalidDate,
     holidayConflict, dateRange, redundantWorkingDay, unknownTimeZone, levelInLevelCondition, calendarCoverage,
-    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, invalidUrl, unusedChannel, tooManyDiagnostics,
+    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, invalidUrl, unusedChannel, unknownEventType,
+    overridePermission, duplicatePermission, tooManyDiagnostics,
     compile, testFailed, testInvalid,
   ]
 }

@@ -90,5 +90,14 @@ import Testing
     "rules-invalid-time": "rules.invalid-time",
     "rules-keyword-line": "rules.keyword-line",
     "yaml-errors-first": "yaml.tab", "rules-number-range": "rules.number-range",
+    "rules-unknown-event-type": "rules.unknown-event-type",
+    "rules-override-permission": "rules.override-permission",
+    "rules-override-permission-unset": "rules.override-permission",
+    "rules-duplicate-permission": "rules.duplicate-permission",
+    "rules-permissions-undefined-role": "rules.undefined-role",
+    "rules-permissions-shape": "rules.unknown-key",
+    "rules-permissions-protect-identity": "rules.type-mismatch",
+    "rules-permissions-protect-aggregate": "rules.type-mismatch",
+    "rules-permissions-protect-empty": "rules.missing-key",
   ]
 }

@@ -59,10 +59,10 @@ import Testing
 
     // The store's refusals, with the store's own messages.
     let early = try await s.call(
-      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-i","type":"investigate"}"#)
+      .POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"C-1-i","type":"closed"}"#)
     #expect(early.status == 409)
     #expect(early.code == "transition_refused")
-    #expect(early.message == "case `C-1` is registered: `investigate` is not allowed")
+    #expect(early.message == "case `C-1` is registered: `closed` is not allowed")
     let wrongType = try await s.call(.POST, "/v1/cases/C-1/events", token: token, body: #"{"event_id":"x","type":5}"#)
     #expect(wrongType.status == 422)
     #expect(wrongType.code == "invalid_event")
@@ -85,8 +85,9 @@ import Testing
     #expect(caseJSON["version"] as? Int == 2)
     #expect(caseJSON["stage"] as? String == "registered")
     #expect(caseJSON["level"] as? String == "major")
-    #expect(caseJSON["identity_included"] as? Bool == false)
-    #expect((caseJSON["snapshot"] as? [String: Any])?["complainant_id"] == nil)
+    // The customer-service center must contact the complainant: it sees who they are.
+    #expect(caseJSON["identity_included"] as? Bool == true)
+    #expect((caseJSON["snapshot"] as? [String: Any])?["complainant_id"] as? String == "13800000000")
     let timeline = try #require(caseJSON["timeline"] as? [[String: Any]])
     #expect(timeline.map { $0["kind"] as? String } == ["event", "decision", "event", "decision"])
     #expect(timeline.compactMap { $0["type"] as? String } == ["received", "register"])
@@ -362,6 +363,87 @@ import Testing
     #expect(metrics.text.contains(#"ombuds_http_request_duration_seconds_count{route="/v1/classify"} 3"#))
     #expect(metrics.text.contains(#"ombuds_outbox_notifications{status="pending"}"#))
     #expect(!metrics.text.contains("ombuds_outbox_failing 0"))
+    await s.stop()
+  }
+
+  @Test func theRulesDecideWhoMayPostAndWhoSeesTheComplainant() async throws {
+    let s = try await LiveServer()
+    let center = try s.token(role: "customer_service_center", name: "王芳")
+    let handler1 = try s.token(role: "handler", name: "h-1")
+    let handler2 = try s.token(role: "handler", name: "h-2")
+    let market = try s.token(role: "market_management", name: "周敏")
+    let respondent = try s.token(role: "customer_service_center", name: "李四")
+    let manager = try s.token(role: "general_manager", name: "总经理")
+    func post(_ token: String, _ caseID: String, _ body: String) async throws -> LiveServer.Reply {
+      try await s.call(.POST, "/v1/cases/\(caseID)/events", token: token, body: body)
+    }
+    func rule(_ r: LiveServer.Reply) -> String? { (r.json?["error"] as? [String: Any])?["rule"] as? String }
+    // A case about 李四, with the complainant's number and 800 CNY of compensation.
+    let received = Self.received(
+      "P", Self.t0,
+      #","complainant_id":"13800000000","contact":"13800000000","respondent":"李四","compensation":{"amount":"800.00","currency":"CNY"}"#
+    )
+    #expect(try await post(handler1, "P", received.replacingOccurrences(of: "P-r", with: "P-r0")).status == 403)
+    #expect(try await post(center, "P", received).status == 201)
+    // The person complained about never acts on their own case, whatever their role.
+    let own = try await post(respondent, "P", #"{"event_id":"P-g0","type":"register"}"#)
+    #expect(own.status == 403)
+    #expect(own.code == "forbidden")
+    #expect(own.message?.contains("never acts on their own case") == true)
+    #expect(rule(own)?.hasSuffix("rules/permissions.yaml:9:3") == true)
+    for (i, type) in ["register", "accept"].enumerated() {
+      let r = try await post(center, "P", #"{"event_id":"P-\#(i)","type":"\#(type)"}"#)
+      #expect(r.status == 201, "\(type): \(r.text)")
+    }
+    #expect(try await post(center, "P", #"{"event_id":"P-a","type":"assign","assignee":"h-1"}"#).status == 201)
+    // Only the assignee investigates.
+    let other = try await post(handler2, "P", #"{"event_id":"P-i2","type":"investigate"}"#)
+    #expect(other.status == 403)
+    #expect(other.message?.contains("`h-2` (role `handler`) may not post `investigate`") == true)
+    #expect(rule(other)?.hasSuffix("rules/permissions.yaml:46:5") == true)
+    #expect(try await post(handler1, "P", #"{"event_id":"P-i1","type":"investigate"}"#).status == 201)
+    #expect(try await post(handler1, "P", #"{"event_id":"P-p","type":"propose"}"#).status == 201)
+    // 800 CNY: the general manager's approval, not the market department's.
+    let notMine = try await post(market, "P", #"{"event_id":"P-m","type":"approve"}"#)
+    #expect(notMine.status == 403)
+    #expect(notMine.code == "forbidden")
+    let approved = try await post(manager, "P", #"{"event_id":"P-ok","type":"approve"}"#)
+    #expect(approved.status == 201, "\(approved.text)")
+    // Only the center overrides a level.
+    let override = try await post(handler1, "P", #"{"event_id":"P-o","type":"override","level":"major","reason":"x"}"#)
+    #expect(override.status == 403)
+
+    // Who sees the complainant: the center and the assignee; not the others.
+    func sees(_ token: String) async throws -> (Bool?, String?) {
+      let r = try await s.call(.GET, "/v1/cases/P", token: token)
+      #expect(r.status == 200, "\(r.text)")
+      return (
+        r.json?["identity_included"] as? Bool, (r.json?["snapshot"] as? [String: Any])?["complainant_id"] as? String
+      )
+    }
+    #expect(try await sees(center) == (true, "13800000000"))
+    #expect(try await sees(handler1) == (true, "13800000000"))
+    #expect(try await sees(handler2) == (false, nil))
+    #expect(try await sees(market) == (false, nil))
+    #expect(try await sees(respondent) == (false, nil))
+    // The timeline names who acted: the role as actor.
+    let timeline = try await s.call(.GET, "/v1/cases/P", token: center)
+    let actors = (timeline.json?["timeline"] as? [[String: Any]] ?? []).compactMap { $0["actor"] as? String }
+    #expect(actors.contains("general_manager") && actors.contains("handler"))
+    #expect(
+      !timeline.text.contains("\"contact\":\"13800000000\"") || timeline.json?["identity_included"] as? Bool == true)
+    // A protected complainant (asked for confidentiality): the center alone.
+    let secret = Self.received("Q", Self.t0, #","complainant_id":"13900000000","confidential":true"#)
+    #expect(try await post(center, "Q", secret).status == 201)
+    for (i, t) in ["register", "accept"].enumerated() {
+      #expect(try await post(center, "Q", #"{"event_id":"Q-\#(i)","type":"\#(t)"}"#).status == 201)
+    }
+    #expect(try await post(center, "Q", #"{"event_id":"Q-a","type":"assign","assignee":"h-1"}"#).status == 201)
+    let q1 = try await s.call(.GET, "/v1/cases/Q", token: handler1)
+    #expect(q1.json?["identity_included"] as? Bool == false)
+    #expect(!q1.text.contains("13900000000"))
+    let q0 = try await s.call(.GET, "/v1/cases/Q", token: center)
+    #expect(q0.json?["identity_included"] as? Bool == true)
     await s.stop()
   }
 }

@@ -18,7 +18,8 @@ struct NotifierFixture {
         channels: [webhook]
         webhook: {url_env: OMBUDS_TEST_HOOK_URL, secret_env: OMBUDS_TEST_CSC_SECRET}
     \(["admin_pr", "leadership", "responsible_leader", "functional_department", "emergency_group",
-       "supervising_leader", "market_management", "general_manager", "regional_sales_manager"]
+       "supervising_leader", "market_management", "general_manager", "regional_sales_manager",
+       "intake_staff", "handler", "complaint_office"]
        .map { "  \($0): {channels: [file]}" }.joined(separator: "\n"))
 
     """

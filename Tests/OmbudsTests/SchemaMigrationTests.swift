@@ -54,10 +54,43 @@ import Testing
         db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
       #expect(Set(indexes).isSuperset(of: ["cases_issue", "cases_review", "events_on_case_id"]))
     }
-    _ = try await queue.write { db in
-      #expect(throws: DatabaseError.self) {
+    try await queue.write { db in
+      _ = #expect(throws: DatabaseError.self) {
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES (NULL, 'x')")
       }
+    }
+  }
+
+  /// Migration v6 adds `events.person` (who acted, when known): a store from before it keeps
+  /// its events, with no person, and records the principal's person from then on.
+  @Test func aStoreFromBeforeV6GainsTheEventPerson() async throws {
+    let path = try Support.temporaryDirectory().appendingPathComponent("v5.sqlite").path
+    let t = "2025-10-01T09:00:00+08:00"
+    do {
+      let queue = try DatabaseQueue(path: path)
+      try Schema.migrator.migrate(queue, upTo: "v5 keys not null")
+      try await queue.read { db in
+        let names = try db.columns(in: "events").map(\.name)
+        #expect(!names.contains("person"))
+      }
+    }
+    let rules = try Support.defaultRules()
+    do {
+      let store = try await CaseStore(path: path, rules: rules)
+      try await store.apply(event("old", "C-1", .received, t, ["received_at": t]))
+      try await store.apply(
+        event("new", "C-1", .register, t, [:]), by: Principal(person: "i-7", role: "intake_staff"))
+    }
+    let queue = try DatabaseQueue(path: path)
+    try await queue.read { db in
+      let columns = try db.columns(in: "events")
+      #expect(columns.last?.name == "person" && columns.last?.type == "TEXT" && columns.last?.isNotNull == false)
+      let rows = try Row.fetchAll(db, sql: "SELECT event_id, actor, person FROM events ORDER BY seq")
+      #expect(rows.map { $0["event_id"] as String } == ["old", "new"])
+      #expect(rows.map { $0["person"] as String? } == [nil, "i-7"])
+      #expect(rows.map { $0["actor"] as String } == ["intake", "intake_staff"])
+      let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+      #expect(applied.suffix(2) == ["v6 event person", "v7 tokens and due dates"])
     }
   }
 }

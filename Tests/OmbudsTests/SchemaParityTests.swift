@@ -298,6 +298,9 @@ enum SchemaParity {
       #expect(sqlite[table] != nil, "sqlite lacks table \(table)")
       #expect(postgres[table] != nil, "postgres lacks table \(table)")
     }
+    // Migration "v6 event person" and its PostgreSQL column: the last column of `events`.
+    #expect(sqlite["events"]?.columns.last == .init(name: "person", type: "text", notNull: false))
+    #expect(postgres["events"]?.columns.last == .init(name: "person", type: "text", notNull: false))
     let differences = SchemaParity.differences(sqlite: sqlite, postgres: postgres)
     for known in Self.knownDifferences {
       withKnownIssue(Comment(rawValue: known)) {

@@ -24,7 +24,7 @@ extension CheckState {
       }
     }
     // Singleton sections, and `levels` (whose order must be clear) may be written once only.
-    for key in ["settings", "refund_approval", "levels", "harmful_information", "approval_requests"] {
+    for key in ["settings", "refund_approval", "levels", "harmful_information", "approval_requests", "permissions"] {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(

@@ -44,6 +44,8 @@ struct CheckState {
     CheckPass("deadline-alerts") { $0.checkDeadlineAlerts() },
     CheckPass("approval-requests") { $0.checkApprovalRequests() },
     CheckPass("references") { $0.checkReferences() },
+    // After the roles, the override role, the gates and the tiers: who may post what.
+    CheckPass("permissions") { $0.checkPermissions() },
     CheckPass("level-analysis") { state in
       LevelAnalysis(levels: state.levels, fields: state.fields).run(&state.reader)
     },
@@ -83,6 +85,7 @@ struct CheckState {
   var approvalRequests: [Duty] = []
   /// The role that may set a case's level by hand (settings.override_by).
   var overrideBy: Located<String>?
+  var permissions: PermissionPolicy?
   /// The type checker of conditions, built once by the `types` pass.
   var types: TypeChecker?
   /// The keyword lists used, for the rule set's files and hash.
@@ -103,7 +106,7 @@ struct CheckState {
       levels: levels, categories: categories, roles: roles, reports: reports, calendars: calendars,
       refund: refund, deadlines: deadlines, duties: duties, gates: gates, harmfulMajorDuties: harmfulMajorDuties,
       deadlineAlerts: deadlineAlerts, approvalRequests: approvalRequests, overrideRole: overrideBy?.value,
-      contentHash: hash, files: files)
+      contentHash: hash, files: files, permissions: permissions)
   }
 
   /// Where a keyword list named in `file` is: relative paths count from that file's folder.

@@ -1,0 +1,185 @@
+import Foundation
+import OmbudsScreening
+import OmbudsSyntax
+
+/// Pass `permissions`: who may post which event types, who sees the complainant's identity
+/// (POLICY §8). After `references`: the roles, `settings.override_by`, the gates and the tiers
+/// are known.
+extension CheckState {
+  static let permissionKeys = ["roles", "assignee", "approver", "protect_identity", "respondent", "description"]
+  static let grantKeys = ["events", "identity", "description"]
+
+  mutating func checkPermissions() {
+    guard let def = sections["permissions"]?.first else { return }
+    let sectionLocation = def.key.location
+    var policy = PermissionPolicy(
+      roles: [:], rolesLocation: sectionLocation, assignee: nil, approver: nil, protectIdentity: nil,
+      respondentLocation: sectionLocation, location: sectionLocation)
+    // `permissions:` with nothing under it grants nothing.
+    if def.value.isNull {
+      permissions = policy
+      return
+    }
+    guard let keys = reader.mapping(def.value, "`permissions`", allowed: Self.permissionKeys) else { return }
+    if let pair = keys["roles"] {
+      policy.rolesLocation = pair.key.location
+      if !pair.value.isNull {
+        if let entries = pair.value.pairs {
+          for entry in entries {
+            let role = entry.key
+            guard roles.contains(where: { $0.id == role.value }) else {
+              checkRole(role, as: "role")
+              continue
+            }
+            if let grant = permissionGrant(entry, holder: .role(role.value)) { policy.roles[role.value] = grant }
+          }
+        } else {
+          reader.typeError(pair.value, expected: "a mapping of role ids", in: "`permissions` roles")
+        }
+      }
+    }
+    if let pair = keys["assignee"] { policy.assignee = permissionGrant(pair, holder: .assignee) }
+    if let pair = keys["approver"] { policy.approver = permissionGrant(pair, holder: .approver) }
+    if let pair = keys["respondent"] {
+      policy.respondentLocation = pair.key.location
+      if let value = reader.string(pair.value, "`permissions` respondent"), value != "never" {
+        reader.error(
+          .unknownValue, "`respondent` is `never`: the person complained about never acts on their own case",
+          at: pair.value.location, length: value.unicodeScalars.count,
+          help: "write `respondent: never`, or leave the key out (the rule holds either way)")
+      }
+    }
+    if let pair = keys["protect_identity"] { policy.protectIdentity = identityProtection(pair) }
+    permissions = policy
+  }
+
+  enum PermissionHolder {
+    case role(String)
+    case assignee
+    case approver
+
+    var name: String {
+      switch self {
+      case .role(let id): "role `\(id)`"
+      case .assignee: "the assignee"
+      case .approver: "the approver"
+      }
+    }
+  }
+
+  /// One entry: `{events: [type, …], identity: always | unless_protected | never}`, or nothing.
+  mutating func permissionGrant(_ pair: YAMLNode.Pair, holder: PermissionHolder) -> PermissionGrant? {
+    var grant = PermissionGrant(location: pair.key.location)
+    if pair.value.isNull { return grant }
+    let context = "permissions of \(holder.name)"
+    guard let keys = reader.mapping(pair.value, context, allowed: Self.grantKeys) else { return nil }
+    for type in reader.identifiers(keys["events"]?.value, "\(context) events") ?? [] {
+      let length = type.value.unicodeScalars.count
+      guard EventTypes.all.contains(type.value) else {
+        reader.error(
+          .unknownEventType, "unknown event type `\(type.value)`", at: type.location, length: length,
+          help: Suggest.help(for: type.value, in: EventTypes.all)
+            ?? "event types: \(EventTypes.all.joined(separator: ", "))")
+        continue
+      }
+      if let first = grant.eventLocations[type.value] {
+        reader.warning(
+          .duplicatePermission, "`\(type.value)` is listed twice for \(holder.name)", at: type.location,
+          length: length, related: [.init("first listed here", at: first)])
+        continue
+      }
+      if type.value == "override" { checkOverrideGrant(type, holder: holder) }
+      grant.events.append(type.value)
+      grant.eventLocations[type.value] = type.location
+    }
+    if let node = keys["identity"]?.value, let text = reader.string(node, "\(context) identity") {
+      if let access = IdentityAccess(rawValue: text) {
+        grant.identity = access
+      } else {
+        let values = IdentityAccess.allCases.map(\.rawValue)
+        reader.error(
+          .unknownValue, "`identity` is `always`, `unless_protected` or `never`, not `\(text)`",
+          at: node.location, length: max(1, text.unicodeScalars.count),
+          help: Suggest.help(for: text, in: values)
+            ?? "`always`: even when the identity is protected; `unless_protected`: unless `protect_identity` holds")
+      }
+    }
+    return grant
+  }
+
+  /// `override` may be granted only to the role `settings.override_by` names.
+  mutating func checkOverrideGrant(_ type: Located<String>, holder: PermissionHolder) {
+    if case .role(let id) = holder, id == overrideBy?.value { return }
+    let related = overrideBy.map { [Diagnostic.Related("`settings.override_by` is here", at: $0.location)] } ?? []
+    if let role = overrideBy?.value {
+      reader.error(
+        .overridePermission,
+        "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
+        at: type.location, length: type.value.unicodeScalars.count, related: related,
+        help: "remove `override` here; list it under `roles: {\(role): …}`")
+    } else {
+      reader.error(
+        .overridePermission,
+        "`override` is granted to \(holder.name), but `settings.override_by` names no role: nobody may set a level by hand",
+        at: type.location, length: type.value.unicodeScalars.count,
+        help: "set `settings.override_by: \(holderRole(holder) ?? "ROLE")`, or remove `override` here")
+    }
+  }
+
+  func holderRole(_ holder: PermissionHolder) -> String? {
+    if case .role(let id) = holder { return id }
+    return nil
+  }
+
+  /// `protect_identity: CONDITION`, or `{major_harmful_information: true, when: CONDITION}`.
+  mutating func identityProtection(_ pair: YAMLNode.Pair) -> IdentityProtection? {
+    var protection = IdentityProtection(majorHarmfulInformation: false, when: nil, location: pair.key.location)
+    let node = pair.value
+    let context = "`protect_identity`"
+    let isCondition: Bool
+    switch node {
+    case .scalar: isCondition = !node.isNull
+    case .mapping(let pairs, _):
+      isCondition =
+        pairs.first.map { ["any", "all", "not"].contains($0.key.value) || $0.key.value.contains("(") } ?? false
+    case .sequence: isCondition = false
+    }
+    if isCondition {
+      protection.when = protectionCondition(node)
+      return protection
+    }
+    guard let keys = reader.mapping(node, context, allowed: ["major_harmful_information", "when", "description"])
+    else { return nil }
+    protection.majorHarmfulInformation =
+      reader.bool(keys["major_harmful_information"]?.value, "\(context) major_harmful_information") ?? false
+    if let when = keys["when"]?.value { protection.when = protectionCondition(when) }
+    if keys["major_harmful_information"] == nil, keys["when"] == nil {
+      reader.error(
+        .missingKey, "\(context) needs `when` (a condition) or `major_harmful_information: true`",
+        at: node.location)
+    }
+    return protection
+  }
+
+  /// A condition of `protect_identity`: like a gate's (it may mention `level`), but it sees the
+  /// case alone, so the aggregate, which counts other cases, is refused.
+  mutating func protectionCondition(_ node: YAMLNode) -> ConditionItem? {
+    guard let item = item(node, .general) else { return nil }
+    if Self.usesAggregate(item.cond) {
+      reader.error(
+        .typeMismatch, "`same_issue_complainants` cannot be used in `protect_identity`: it sees the case alone",
+        at: item.location, length: item.length, help: "protect the identity by facts of the case itself")
+      return nil
+    }
+    return item
+  }
+
+  static func usesAggregate(_ c: Cond) -> Bool {
+    switch c {
+    case .sameIssueComplainants: true
+    case .and(let cs), .or(let cs): cs.contains(where: usesAggregate)
+    case .not(let x): usesAggregate(x)
+    default: false
+    }
+  }
+}
