@@ -212,7 +212,18 @@ public final class PostgresBackend: StoreBackend {
   func migrate() async throws {
     try await transaction { db in
       try await db.execute("SELECT pg_advisory_xact_lock(4242)")  // one migrator at a time
+      // A store from before `due_at` gets its open cases' deadlines from their decisions.
+      let before = try await db.fetchAll(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'cases' AND column_name IN ('id', 'due_at')"
+      ).map { $0["column_name"] as String }
       for statement in Self.schema { try await db.execute(statement) }
+      if before == ["id"] {
+        for row in try await db.fetchAll(Schema.dueBackfillQuery) {
+          if let due = Schema.dueAt(decisionJSON: row["decision"]) {
+            try await db.execute("UPDATE cases SET due_at = ? WHERE id = ?", [due, row["id"] as String])
+          }
+        }
+      }
       try await db.execute(
         "INSERT INTO meta (key, value) VALUES ('pseudonym_key', ?) ON CONFLICT (key) DO NOTHING", [Hex.randomKey()])
     }

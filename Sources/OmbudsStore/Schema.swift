@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OmbudsEngine
 import OmbudsSyntax
 
 /// The store's tables, created and upgraded by named migrations.
@@ -143,7 +144,28 @@ enum Schema {
       try db.alter(table: "cases") { t in t.add(column: "due_at", .integer) }
       try db.create(index: "cases_due", on: "cases", columns: ["due_at"])
       try db.create(index: "cases_received", on: "cases", columns: ["received_at", "id"])
+      // Open cases stored before: their earliest deadline, from their latest decision.
+      for row in try Row.fetchAll(db, sql: Self.dueBackfillQuery) {
+        if let due = Self.dueAt(decisionJSON: row["decision"]) {
+          try db.execute(sql: "UPDATE cases SET due_at = ? WHERE id = ?", arguments: [due, row["id"] as String])
+        }
+      }
     }
     return m
+  }
+
+  /// The open cases without a `due_at`, with their latest decision (for the v7 backfill).
+  static let dueBackfillQuery = """
+    SELECT c.id, (SELECT d.decision FROM decisions d WHERE d.case_id = c.id ORDER BY d.id DESC LIMIT 1) AS decision
+    FROM cases c WHERE c.state = 'open' AND c.due_at IS NULL
+    """
+
+  /// The earliest deadline of a stored decision (its `deadlines`, extensions applied).
+  static func dueAt(decisionJSON: String?) -> Millis? {
+    guard let text = decisionJSON,
+      let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let deadlines = object["deadlines"] as? [String: Any]
+    else { return nil }
+    return deadlines.values.compactMap { ($0 as? String).flatMap(RFC3339.parse) }.min()
   }
 }

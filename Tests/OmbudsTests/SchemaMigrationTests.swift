@@ -93,4 +93,34 @@ import Testing
       #expect(applied.suffix(2) == ["v6 event person", "v7 tokens and due dates"])
     }
   }
+
+  /// Migration v7 adds the tokens and the cases' earliest open deadline: a store from before
+  /// it gets `due_at` for its open cases from their latest decisions, so that "overdue" lists
+  /// are right at once.
+  @Test func aStoreFromBeforeV7GetsItsOpenCasesDueDates() async throws {
+    let path = try Support.temporaryDirectory().appendingPathComponent("v6.sqlite").path
+    let t = "2025-10-01T09:00:00+08:00"
+    let rules = try Support.defaultRules()
+    do {
+      let store = try await CaseStore(path: path, rules: rules)
+      try await store.apply(event("a", "OPEN", .received, t, ["received_at": t]))
+      try await store.apply(event("b", "DONE", .received, t, ["received_at": t]))
+      try await store.apply(event("c", "DONE", .resolved, t, [:]))
+    }
+    // Back to how v6 left it: no tokens, no due_at.
+    let queue = try DatabaseQueue(path: path)
+    try await queue.write { db in
+      try db.execute(sql: "DROP INDEX cases_due; DROP INDEX cases_received; DROP TABLE tokens")
+      try db.execute(sql: "ALTER TABLE cases DROP COLUMN due_at")
+      try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v7 tokens and due dates'")
+    }
+    _ = try await CaseStore(path: path, rules: rules)
+    try await queue.read { db in
+      let due = try Row.fetchAll(db, sql: "SELECT id, due_at FROM cases ORDER BY id")
+      // 24 hours after receipt (resolve_by), for the open case only.
+      #expect(due.map { $0["id"] as String } == ["DONE", "OPEN"])
+      #expect(due.map { $0["due_at"] as Int64? } == [nil, Support.time("2025-10-02T09:00:00+08:00")])
+      #expect(try Bool.fetchOne(db, sql: "SELECT COUNT(*) = 0 FROM tokens") == true)
+    }
+  }
 }
