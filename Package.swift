@@ -100,6 +100,7 @@ let package = Package(
       dependencies: [
         "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsHTTP", "OmbudsCLI", "rules-check", "ombuds",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -110,12 +110,14 @@ public final class OmbudsAPI: Sendable {
     return router
   }
 
-  /// The HTTP server as a service of `ombuds serve`'s group. `listening` is told the address
-  /// once it is bound (with the real port when `port` is 0).
-  public func service(listening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) -> any Service {
+  /// The HTTP server as a service of `ombuds serve`'s group (on `router`, by default this
+  /// API's). `listening` is told the address once it is bound (the real port when `port` is 0).
+  public func service(
+    router: Router<APIContext>? = nil, listening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+  ) -> any Service {
     let logger = self.logger
     return Application(
-      router: router(),
+      router: router ?? self.router(),
       configuration: .init(
         address: .hostname(configuration.host, port: configuration.port), serverName: nil, reuseAddress: true),
       onServerRunning: { channel in

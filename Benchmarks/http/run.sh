@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# `ombuds serve`'s HTTP API beside its baselines, all in one run (release builds):
+#
+#   - events per second through POST /v1/cases/{id}/events (each a new case's `received`
+#     event), on SQLite and on PostgreSQL, against the store's own library rate for the same
+#     events at the same concurrency (ombuds-store-bench);
+#   - single-case POST /v1/classify requests per second against GET /healthz, the same
+#     server's trivial route;
+#   - p50 and p99 latency of each (wrk), and the server's peak memory (VmHWM) under load.
+#
+#   Benchmarks/http/run.sh [SECONDS] [CONNECTIONS]    # from the repository root; 10 s, 4
+#
+# Needs wrk (Debian: apt-get install wrk) and, for PostgreSQL, the server binaries
+# (apt-get install postgresql); a throwaway cluster is started and removed.
+set -euo pipefail
+if [[ ! -f Benchmarks/http/run.sh ]]; then
+  echo "run.sh: run me from the Ombuds repository root" >&2
+  exit 2
+fi
+SECONDS_EACH=${1:-10}
+CONNECTIONS=${2:-4}
+command -v wrk >/dev/null || { echo "run.sh: wrk not found (apt-get install wrk)" >&2; exit 1; }
+swift build -c release --product ombuds >/dev/null
+swift build -c release --package-path Benchmarks --product ombuds-store-bench >/dev/null
+OMBUDS=$PWD/.build/release/ombuds
+BENCH=$PWD/Benchmarks/.build/release/ombuds-store-bench
+HERE=$PWD/Benchmarks/http
+DIR=$(mktemp -d /tmp/ombuds-http-bench-XXXXXX)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+AS=()
+[[ $(id -u) == 0 ]] && AS=(/usr/sbin/runuser -u postgres --)
+SERVER=""
+cleanup() {
+  [[ -n "$SERVER" ]] && kill "$SERVER" 2>/dev/null || true
+  [[ -n "$PGBIN" && -d "$DIR/pg" ]] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+PORT=$(( 21000 + RANDOM % 20000 ))
+
+# start_server STORE: a token in $TOKEN, the server's pid in $SERVER, listening on $PORT.
+start_server() {
+  TOKEN=$("$OMBUDS" token create --store "$1" --rules rules --role customer_service_center --name bench \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  "$OMBUDS" serve --store "$1" --rules rules --listen "127.0.0.1:$PORT" --review-interval 86400 \
+    --notify-file "$DIR/notifications.jsonl" >/dev/null 2>"$DIR/serve.log" &
+  SERVER=$!
+  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
+  echo "run.sh: ombuds serve did not start" >&2
+  cat "$DIR/serve.log" >&2
+  exit 1
+}
+stop_server() {
+  PEAK=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+  kill "$SERVER"
+  wait "$SERVER" 2>/dev/null || true
+  SERVER=""
+}
+load() { # SCRIPT PATH
+  OMBUDS_TOKEN=$TOKEN OMBUDS_PREFIX="h$RANDOM-" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" -s "$HERE/$1" \
+    "http://127.0.0.1:$PORT$2" | tail -n1
+}
+field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+
+echo "== SQLite: events through HTTP (wrk -c $CONNECTIONS) beside the library (--tasks $CONNECTIONS)"
+LIB_SQLITE=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS")
+echo "library: $LIB_SQLITE"
+start_server "$DIR/http.sqlite"
+HTTP_SQLITE=$(load events.lua /)
+stop_server
+PEAK_SQLITE=$PEAK
+echo "http:    $HTTP_SQLITE  peak ${PEAK_SQLITE} kB"
+
+echo "== classify (one case per request) beside GET /healthz, wrk -c 32"
+start_server "$DIR/classify.sqlite"
+CONNECTIONS_SAVED=$CONNECTIONS
+CONNECTIONS=32
+TRIVIAL=$(load trivial.lua /healthz)
+CLASSIFY=$(load classify.lua /)
+CONNECTIONS=$CONNECTIONS_SAVED
+stop_server
+PEAK_CLASSIFY=$PEAK
+echo "healthz:  $TRIVIAL"
+echo "classify: $CLASSIFY  peak ${PEAK_CLASSIFY} kB"
+
+HTTP_PG=""
+LIB_PG=""
+if [[ -n "$PGBIN" && -x "$PGBIN/initdb" ]]; then
+  echo "== PostgreSQL: events through HTTP beside the library"
+  mkdir -p "$DIR/pgs"
+  [[ $(id -u) == 0 ]] && chown postgres "$DIR" "$DIR/pgs"
+  "${AS[@]}" "$PGBIN/initdb" -D "$DIR/pg" -A trust -U postgres >/dev/null
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pgs/log" -o "-p $((PORT + 1)) -k $DIR/pgs -c listen_addresses=127.0.0.1" -w start >/dev/null
+  "${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p $((PORT + 1)) -U postgres lib
+  "${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p $((PORT + 1)) -U postgres http
+  LIB_PG=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS" --postgres "postgres://postgres@127.0.0.1:$((PORT + 1))/lib")
+  echo "library: $LIB_PG"
+  start_server "postgres://postgres@127.0.0.1:$((PORT + 1))/http"
+  HTTP_PG=$(load events.lua /)
+  stop_server
+  PEAK_PG=$PEAK
+  echo "http:    $HTTP_PG  peak ${PEAK_PG} kB"
+else
+  echo "== PostgreSQL: server binaries not found (apt-get install postgresql): skipped" >&2
+fi
+
+echo "== ratios"
+printf 'SQLite events: HTTP %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
+  "$(field "$HTTP_SQLITE" per_s)" "$(field "$LIB_SQLITE" store_changes_per_s)" \
+  "$(python3 -c "print($(field "$HTTP_SQLITE" per_s) / $(field "$LIB_SQLITE" store_changes_per_s))")"
+if [[ -n "$HTTP_PG" ]]; then
+  printf 'PostgreSQL events: HTTP %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
+    "$(field "$HTTP_PG" per_s)" "$(field "$LIB_PG" store_changes_per_s)" \
+    "$(python3 -c "print($(field "$HTTP_PG" per_s) / $(field "$LIB_PG" store_changes_per_s))")"
+fi
+printf 'classify: %.0f/s vs /healthz %.0f/s = %.2fx (goal >= 0.5)\n' \
+  "$(field "$CLASSIFY" per_s)" "$(field "$TRIVIAL" per_s)" \
+  "$(python3 -c "print($(field "$CLASSIFY" per_s) / $(field "$TRIVIAL" per_s))")"
