@@ -76,6 +76,7 @@ let package = Package(
         "OmbudsStore", "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", "OmbudsScreening", "OmbudsNotifier",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
