@@ -177,11 +177,7 @@ extension OmbudsAPI {
   /// one did.
   func apply(_ event: CaseEvent, _ context: APIContext, _ store: CaseStore) async throws -> EventAnswer {
     guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
-    let outcome = try await store.apply(event, by: token.principal)
-    guard let applied = try await store.appliedEvent(event.eventID) else {
-      throw StoreError.database("event `\(event.eventID)` was applied but is not stored")
-    }
-    let replayed = outcome == .duplicate
+    let (applied, replayed) = try await store.applyAnswering(event, by: token.principal)
     if !replayed, let level = applied.level { metrics.decision(level: level) }
     return EventAnswer(
       eventID: event.eventID, caseID: applied.caseID, type: applied.type, version: applied.version,

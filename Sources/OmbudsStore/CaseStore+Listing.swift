@@ -241,17 +241,20 @@ extension CaseStore {
 
   /// What the event with this id answered when it was applied, or nil when it never was.
   public func appliedEvent(_ eventID: String) async throws -> AppliedEvent? {
-    try await reading { db in
-      let found = try await db.fetchEach([
-        SQLStatement("SELECT case_id, type, seq FROM events WHERE event_id = ?", [eventID]),
-        SQLStatement("SELECT level, decision FROM decisions WHERE event_id = ? ORDER BY id DESC LIMIT 1", [eventID]),
-      ])
-      guard let e = found[0].first else { return nil }
-      let d = found[1].first
-      return AppliedEvent(
-        caseID: e["case_id"], type: e["type"], version: e["seq"], level: d?["level"], decisionJSON: d?["decision"])
-    }
+    try await reading { db in try await self.appliedEvent(eventID, in: db) }
   }
+
+  func appliedEvent(_ eventID: String, in db: any SQLExecutor) async throws -> AppliedEvent? {
+    let found = try await db.fetchEach([
+      SQLStatement("SELECT case_id, type, seq FROM events WHERE event_id = ?", [eventID]),
+      SQLStatement("SELECT level, decision FROM decisions WHERE event_id = ? ORDER BY id DESC LIMIT 1", [eventID]),
+    ])
+    guard let e = found[0].first else { return nil }
+    let d = found[1].first
+    return AppliedEvent(
+      caseID: e["case_id"], type: e["type"], version: e["seq"], level: d?["level"], decisionJSON: d?["decision"])
+  }
+
 }
 
 extension CaseStore {

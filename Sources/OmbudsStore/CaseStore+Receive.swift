@@ -37,6 +37,52 @@ extension CaseStore {
   /// Applies one event in the transaction `db`. With a `principal` (`apply(_:by:)`), the
   /// rules' permissions are checked once the case is loaded, before anything is written.
   func apply(_ event: CaseEvent, principal: Principal? = nil, in db: any SQLExecutor) async throws -> ApplyOutcome {
+    try await applyDetailed(event, principal: principal, in: db).outcome
+  }
+
+  /// Applies `event` — as `principal`'s (see `apply(_:by:)`), or a trusted caller's when nil
+  /// — and answers what it did: the case's version, level and the decision's JSON. An event
+  /// id applied before answers the first answer again (`replayed`), read in the same
+  /// transaction. One transaction, no read after it: what an HTTP answer needs.
+  public func applyAnswering(_ event: CaseEvent, by principal: Principal?) async throws -> (
+    answer: AppliedEvent, replayed: Bool
+  ) {
+    var event = event
+    if let principal {
+      event.actor = principal.role
+      event.person = principal.person
+    }
+    var tries = 0
+    while true {
+      do {
+        return try await writing { [event] db in
+          let (outcome, decisionJSON) = try await self.applyDetailed(event, principal: principal, in: db)
+          switch outcome {
+          case .applied(let version, let level):
+            return (
+              AppliedEvent(
+                caseID: event.caseID, type: event.kind.rawValue, version: version, level: level,
+                decisionJSON: decisionJSON),
+              false
+            )
+          case .duplicate:
+            guard let first = try await self.appliedEvent(event.eventID, in: db) else {
+              throw StoreError.database("event `\(event.eventID)` is applied but not stored")
+            }
+            return (first, true)
+          }
+        }
+      } catch StoreError.retry(let why) {
+        tries += 1
+        if tries >= 5 { throw StoreError.retry(why) }
+      }
+    }
+  }
+
+  /// `apply(_:principal:in:)`, with the decision's JSON as stored.
+  func applyDetailed(_ event: CaseEvent, principal: Principal?, in db: any SQLExecutor) async throws -> (
+    outcome: ApplyOutcome, decisionJSON: String?
+  ) {
     // The case (locked), its party and the event id, in one trip where the backend can. The
     // event id is looked up last: once the case's lock is held, a concurrent transaction that
     // applied the same event (and created or changed the case) has committed, and is seen.
@@ -56,7 +102,7 @@ extension CaseStore {
         throw StoreError.invalidEvent(
           "event id `\(event.eventID)` was already used by someone other than \(principal)")
       }
-      return .duplicate
+      return (.duplicate, nil)
     }
     var c: CaseState
     if let row = found[0].first {
@@ -116,6 +162,9 @@ extension CaseStore {
       nextReview = alertAt
     }
     let complainantKey = c.party.complainantID.map(pseudonym)
+    let decisionJSON = renderDecision(decision, facts: facts)
+    let decisionStatement = decisionInsert(
+      decision, facts: facts, eventID: event.eventID, at: event.at, json: decisionJSON)
     // The event, the case, its party and the decision: one round trip on PostgreSQL.
     try await db.executeAll([
       SQLStatement(
@@ -135,7 +184,7 @@ extension CaseStore {
       SQLStatement(
         "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",
         [event.caseID, c.party.complainantID, c.party.contact, c.party.respondent]),
-      decisionInsert(decision, facts: facts, eventID: event.eventID, at: event.at),
+      decisionStatement,
     ])
     try await writeOutbox(
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
@@ -162,7 +211,7 @@ extension CaseStore {
       _ = try await db.fetchAll("SELECT 1")
       kill(getpid(), SIGKILL)
     }
-    return .applied(version: c.version, level: newLevel)
+    return (.applied(version: c.version, level: newLevel), decisionJSON)
   }
 
   /// The earliest deadline of an open, unresolved case; nil otherwise (nothing is due).
@@ -171,15 +220,25 @@ extension CaseStore {
   }
 
   /// The statement that stores a decision (rendered without the complainant's identity).
-  func decisionInsert(_ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis) -> SQLStatement {
+  func decisionInsert(
+    _ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, json: String? = nil
+  ) -> SQLStatement {
+    SQLStatement(
+      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+      [
+        facts.id, eventID, at, rules.levels[decision.level].id, json ?? renderDecision(decision, facts: facts),
+        rules.contentHash,
+      ])
+  }
+
+  /// A decision as stored: its JSON, without the complainant's identity.
+  func renderDecision(_ decision: Decision, facts: CaseFacts) -> String {
     var out: [UInt8] = []
     var safe = facts
     safe.strings[BuiltinFields.complainantID] = nil
     renderer.append(decision, for: safe, to: &out)
     if out.last == 0x0A { out.removeLast() }
-    return SQLStatement(
-      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
-      [facts.id, eventID, at, rules.levels[decision.level].id, String(decoding: out, as: UTF8.self), rules.contentHash])
+    return String(decoding: out, as: UTF8.self)
   }
 }
 
