@@ -210,6 +210,11 @@ public struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Seconds between looks for due re-evaluations.")
   public var reviewInterval: Int = 5
 
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Deliver the outbox here (--no-dispatch: an API-only instance; others, or `ombuds dispatch`, deliver).")
+  public var dispatch = true
+
   @Option(help: "Where the HTTP API listens: HOST:PORT (port 0: any free port, logged), or `off`.")
   public var listen: String = "127.0.0.1:8080"
 
@@ -276,13 +281,15 @@ public struct ServeCommand: AsyncParsableCommand {
       return c
     }
     let apis = APIBox()
+    let makeDispatcher: @Sendable (StoreBox) -> Dispatcher = { stores in
+      Dispatcher(
+        stores: stores, channels: channels, configuration: configuration, logger: Logger(label: "ombuds.notifier"))
+    }
+    let deliverer = dispatch ? makeDispatcher : nil
     do {
       try await OmbudsServer.run(
         backend: backend, rules: compiled, rulePaths: [options.rules],
-        dispatcher: { stores in
-          Dispatcher(
-            stores: stores, channels: channels, configuration: configuration, logger: Logger(label: "ombuds.notifier"))
-        },
+        dispatcher: deliverer,
         reviewInterval: .seconds(reviewInterval), logger: logger,
         ready: { store in
           logger.notice(

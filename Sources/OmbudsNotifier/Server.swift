@@ -145,7 +145,7 @@ public enum OmbudsServer {
   /// services start.
   public static func run(
     backend: any StoreBackend, rules: CompiledRules, rulePaths: [String],
-    dispatcher: @escaping @Sendable (StoreBox) -> Dispatcher, reviewInterval: Duration, logger: Logger,
+    dispatcher: (@Sendable (StoreBox) -> Dispatcher)?, reviewInterval: Duration, logger: Logger,
     ready: @escaping @Sendable (CaseStore) -> Void = { _ in },
     services extra: @escaping @Sendable (StoreBox) -> [any Service] = { _ in [] },
     onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
@@ -168,7 +168,8 @@ public enum OmbudsServer {
     let backend: any StoreBackend
     let rules: CompiledRules
     let rulePaths: [String]
-    let dispatcher: @Sendable (StoreBox) -> Dispatcher
+    /// Nil: no delivery here (another instance, or `ombuds dispatch` from cron, delivers).
+    let dispatcher: (@Sendable (StoreBox) -> Dispatcher)?
     let reviewInterval: Duration
     let logger: Logger
     let ready: @Sendable (CaseStore) -> Void
@@ -179,11 +180,12 @@ public enum OmbudsServer {
     func run() async throws {
       let stores = StoreBox(try await CaseStore(backend: backend, rules: rules))
       ready(stores.store)
-      for service: any Service in [
+      var services: [any Service] = [
         ReviewService(stores: stores, interval: reviewInterval, logger: logger),
-        DispatchService(dispatcher: dispatcher(stores)),
         RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger, onReload: onReload),
-      ] + extra(stores) {
+      ]
+      if let dispatcher { services.append(DispatchService(dispatcher: dispatcher(stores))) }
+      for service in services + extra(stores) {
         await group.addServiceUnlessShutdown(service)
       }
     }
