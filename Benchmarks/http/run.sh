@@ -3,7 +3,8 @@
 #
 #   - events per second through POST /v1/cases/{id}/events (each a new case's `received`
 #     event), on SQLite and on PostgreSQL, against the store's own library rate for the same
-#     events at the same concurrency (ombuds-store-bench);
+#     events at the same concurrency (ombuds-store-bench), the server API-only like the
+#     library (and on SQLite once more delivering its outbox);
 #   - single-case POST /v1/classify requests per second against GET /healthz, the same
 #     server's trivial route;
 #   - p50 and p99 latency of each (wrk), and the server's peak memory (VmHWM) under load.
@@ -38,12 +39,14 @@ cleanup() {
 trap cleanup EXIT
 PORT=$(( 21000 + RANDOM % 20000 ))
 
-# start_server STORE: a token in $TOKEN, the server's pid in $SERVER, listening on $PORT.
+# start_server STORE [OPTION...]: a token in $TOKEN, the server's pid in $SERVER, on $PORT.
 start_server() {
-  TOKEN=$("$OMBUDS" token create --store "$1" --rules rules --role customer_service_center --name bench \
+  local store=$1
+  shift
+  TOKEN=$("$OMBUDS" token create --store "$store" --rules rules --role customer_service_center --name bench \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  "$OMBUDS" serve --store "$1" --rules rules --listen "127.0.0.1:$PORT" --review-interval 86400 \
-    --notify-file "$DIR/notifications.jsonl" >/dev/null 2>"$DIR/serve.log" &
+  "$OMBUDS" serve --store "$store" --rules rules --listen "127.0.0.1:$PORT" --review-interval 86400 \
+    --notify-file "$DIR/notifications.jsonl" "$@" >/dev/null 2>"$DIR/serve.log" &
   SERVER=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
   echo "run.sh: ombuds serve did not start" >&2
@@ -62,14 +65,20 @@ load() { # SCRIPT PATH
 }
 field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
+# The library applies events and delivers nothing: the server is measured API-only
+# (--no-dispatch) beside it, and once more delivering its outbox as it goes (the default).
 echo "== SQLite: events through HTTP (wrk -c $CONNECTIONS) beside the library (--tasks $CONNECTIONS)"
 LIB_SQLITE=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS")
-echo "library: $LIB_SQLITE"
-start_server "$DIR/http.sqlite"
+echo "library:             $LIB_SQLITE"
+start_server "$DIR/http.sqlite" --no-dispatch
 HTTP_SQLITE=$(load events.lua /)
 stop_server
 PEAK_SQLITE=$PEAK
-echo "http:    $HTTP_SQLITE  peak ${PEAK_SQLITE} kB"
+echo "http (API only):     $HTTP_SQLITE  peak ${PEAK_SQLITE} kB"
+start_server "$DIR/http-delivering.sqlite"
+HTTP_SQLITE_D=$(load events.lua /)
+stop_server
+echo "http (delivering):   $HTTP_SQLITE_D  peak ${PEAK} kB"
 
 echo "== classify (one case per request) beside GET /healthz, wrk -c 32"
 start_server "$DIR/classify.sqlite"
@@ -95,7 +104,7 @@ if [[ -n "$PGBIN" && -x "$PGBIN/initdb" ]]; then
   "${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p $((PORT + 1)) -U postgres http
   LIB_PG=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS" --postgres "postgres://postgres@127.0.0.1:$((PORT + 1))/lib")
   echo "library: $LIB_PG"
-  start_server "postgres://postgres@127.0.0.1:$((PORT + 1))/http"
+  start_server "postgres://postgres@127.0.0.1:$((PORT + 1))/http" --no-dispatch
   HTTP_PG=$(load events.lua /)
   stop_server
   PEAK_PG=$PEAK
@@ -105,11 +114,11 @@ else
 fi
 
 echo "== ratios"
-printf 'SQLite events: HTTP %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
+printf 'SQLite events: HTTP (API only) %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
   "$(field "$HTTP_SQLITE" per_s)" "$(field "$LIB_SQLITE" store_changes_per_s)" \
   "$(python3 -c "print($(field "$HTTP_SQLITE" per_s) / $(field "$LIB_SQLITE" store_changes_per_s))")"
 if [[ -n "$HTTP_PG" ]]; then
-  printf 'PostgreSQL events: HTTP %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
+  printf 'PostgreSQL events: HTTP (API only) %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
     "$(field "$HTTP_PG" per_s)" "$(field "$LIB_PG" store_changes_per_s)" \
     "$(python3 -c "print($(field "$HTTP_PG" per_s) / $(field "$LIB_PG" store_changes_per_s))")"
 fi
