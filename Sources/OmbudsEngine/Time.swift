@@ -64,9 +64,17 @@ public enum RFC3339 {
     return seconds * 1000 + Int64(ms)
   }
 
+  /// The first and last local instants RFC 3339 can write: 0000-01-01T00:00:00 and
+  /// 9999-12-31T23:59:59.999.
+  static let firstLocal = Int64(CivilDate(year: 0, month: 1, day: 1).dayNumber) * 86_400_000
+  static let lastLocal = Int64(CivilDate(year: 9999, month: 12, day: 31).dayNumber + 1) * 86_400_000 - 1
+
   /// `2025-10-16T23:59:59+08:00` (milliseconds shown only when not zero).
+  /// Instants before 0000-01-01 or after 9999-12-31 (local), which RFC 3339 cannot write, are
+  /// written as those bounds (a deadline past year 9999 is as good as never).
   public static func format(_ t: Millis, offsetSeconds: Int) -> String {
-    let local = t + Int64(offsetSeconds) * 1000
+    let (shifted, overflow) = t.addingReportingOverflow(Int64(offsetSeconds) * 1000)
+    let local = overflow ? (t < 0 ? firstLocal : lastLocal) : min(max(shifted, firstLocal), lastLocal)
     let seconds = local >= 0 ? local / 1000 : (local - 999) / 1000
     let ms = Int(local - seconds * 1000)
     let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)

@@ -154,6 +154,15 @@ public final class OmbudsAPI: Sendable {
     }
   }
 
+  /// The `{id}` of the path, percent-decoded (case ids may hold spaces, slashes, Chinese).
+  static func pathID(_ context: APIContext) throws -> String {
+    let raw = try context.parameters.require("id")
+    guard let id = raw.removingPercentEncoding, !id.isEmpty else {
+      throw APIError(.invalidParameter, "the id in the path is not valid percent-encoding: `\(raw)`", field: "id")
+    }
+    return id
+  }
+
   /// A JSON object body.
   func jsonObject(_ request: Request) async throws -> [String: JSONValue] {
     let bytes = try await body(request)

@@ -16,7 +16,7 @@ extension OmbudsAPI {
   func listCases(_ request: Request, _ context: APIContext) async throws -> Response {
     let store = stores.store
     try readable(context, store)
-    let query = try caseQuery(request.uri.queryParameters, store)
+    let query = try caseQuery(Query(request.uri.query), store)
     let page = try await store.cases(matching: query)
     let items = page.items.map { c in
       J.object([
@@ -36,8 +36,8 @@ extension OmbudsAPI {
   }
 
   /// A 400 for a query parameter the route does not take, with the likely one.
-  static func onlyKnown(_ parameters: Parameters, _ known: Set<String>) throws {
-    for (key, _) in parameters where !known.contains(String(key)) {
+  static func onlyKnown(_ parameters: Query, _ known: Set<String>) throws {
+    for (key, _) in parameters where !known.contains(key) {
       throw APIError(
         .invalidParameter,
         "unknown query parameter `\(key)`\(didYouMean(String(key), known.sorted())) (known: \(known.sorted().joined(separator: ", ")))",
@@ -49,7 +49,7 @@ extension OmbudsAPI {
     Suggest.closest(to: name, in: known).map { "; did you mean `\($0)`?" } ?? ""
   }
 
-  func caseQuery(_ parameters: Parameters, _ store: CaseStore) throws -> CaseQuery {
+  func caseQuery(_ parameters: Query, _ store: CaseStore) throws -> CaseQuery {
     var q = CaseQuery()
     q.now = clock()
     try Self.onlyKnown(parameters, Self.caseListParameters)
@@ -66,7 +66,7 @@ extension OmbudsAPI {
     }
     func instant(_ name: String) throws -> Millis? {
       guard let text = parameters.get(name) else { return nil }
-      guard let t = RFC3339.parse(text) else {
+      guard let t = RFC3339.parse(RFC3339Lenient.fromQuery(text)) else {
         throw APIError(
           .invalidParameter, "`\(name)`: `\(text)` is not an RFC 3339 time such as 2025-10-20T12:00:00+08:00",
           field: name)
@@ -108,7 +108,7 @@ extension OmbudsAPI {
 
   /// `GET /v1/cases/{id}`: the case, its latest decision, lifecycle, timeline and notifications.
   func getCase(_ request: Request, _ context: APIContext) async throws -> Response {
-    let id = try context.parameters.require("id")
+    let id = try Self.pathID(context)
     let store = stores.store
     guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
     // The complainant's identity only for the roles the rules' permissions let see it.
@@ -135,13 +135,25 @@ extension OmbudsAPI {
     let body = J.object([
       ("id", J.str(c.id)), ("version", "\(c.version)"), ("stage", J.str(c.stage)), ("state", J.str(c.state)),
       ("level", J.str(c.level)), ("identity_included", J.bool(c.identityIncluded)), ("snapshot", J.raw(c.snapshotJSON)),
-      ("decision", J.raw(c.decisionJSON)), ("lifecycle", J.raw(c.lifecycleJSON)),
+      ("decision", J.raw(c.decisionJSON)), ("lifecycle", lifecycleJSON(c.lifecycleJSON, store)),
       ("next_review_at", time(c.nextReviewAt, store)), ("timeline", J.array(entries)),
       ("notifications", J.array(sent)),
     ])
     var headers: HTTPFields = [:]
     headers[.eTag] = "\"\(c.version)\""
     return Self.json(.ok, body, headers: headers)
+  }
+
+  /// A lifecycle as the API shows it: its instants in RFC 3339, like every time of the API.
+  func lifecycleJSON(_ text: String, _ store: CaseStore) -> String {
+    guard var object = (try? StoreJSON.decode(JSONValue.self, from: Array(text.utf8)))?.object else {
+      return J.raw(text)
+    }
+    if let since = object["level_since"]?.int {
+      object["level_since"] = .string(
+        RFC3339.format(since, offsetSeconds: store.rules.calendar.clock.offset(at: since)))
+    }
+    return J.value(.object(object))
   }
 
   /// An outbox row, as the API shows it.

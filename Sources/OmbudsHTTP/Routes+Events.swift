@@ -7,7 +7,7 @@ import OmbudsStore
 extension OmbudsAPI {
   /// `POST /v1/cases/{id}/events`: one event; the case from the path, the actor from the token.
   func postEvent(_ request: Request, _ context: APIContext) async throws -> Response {
-    let caseID = try context.parameters.require("id")
+    let caseID = try Self.pathID(context)
     let object = try await jsonObject(request)
     let store = stores.store
     let event = try makeEvent(object, caseID: caseID, ifMatch: request.headers[.ifMatch], context, store)

@@ -9,11 +9,11 @@ extension OmbudsAPI {
   /// (`application/json`) answers one decision object; JSON Lines (`application/x-ndjson`)
   /// answer one decision per line. `?now=` fixes the evaluation time.
   func classify(_ request: Request, _ context: APIContext) async throws -> Response {
-    try Self.onlyKnown(request.uri.queryParameters, ["now"])
+    try Self.onlyKnown(Query(request.uri.query), ["now"])
     let store = stores.store
     var now = clock()
-    if let text = request.uri.queryParameters.get("now") {
-      guard let t = RFC3339.parse(text) else {
+    if let text = Query(request.uri.query).get("now") {
+      guard let t = RFC3339.parse(RFC3339Lenient.fromQuery(text)) else {
         throw APIError(.invalidParameter, "`now`: `\(text)` is not an RFC 3339 time", field: "now")
       }
       now = t
@@ -119,7 +119,7 @@ extension OmbudsAPI {
   /// `GET /v1/outbox`: notifications by due time; `status` (default: not yet delivered),
   /// `case`, `limit` (default 100, at most 1000).
   func listOutbox(_ request: Request, _ context: APIContext) async throws -> Response {
-    let parameters = request.uri.queryParameters
+    let parameters = Query(request.uri.query)
     try Self.onlyKnown(parameters, ["status", "case", "limit"])
     let status = parameters.get("status")
     if let status, status != "all", OutboxItem.Status(rawValue: status) == nil {
@@ -152,7 +152,7 @@ extension OmbudsAPI {
 
   /// `POST /v1/outbox/{id}/retry`: requeues an undelivered notification.
   func retryOutbox(_ request: Request, _ context: APIContext) async throws -> Response {
-    let text = try context.parameters.require("id")
+    let text = try Self.pathID(context)
     guard let id = Int64(text), id >= 1 else {
       throw APIError(.invalidParameter, "an outbox id is a whole number ≥ 1, not `\(text)`", field: "id")
     }

@@ -197,7 +197,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
   public var weekday: Int { ((dayNumber % 7) + 7 + 3) % 7 }
 
   public var description: String {
-    let y = String(year)
+    // RFC 3339 years have four digits.
+    let y =
+      (0...999).contains(year) ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
     let m = month < 10 ? "0\(month)" : "\(month)"
     let d = day < 10 ? "0\(day)" : "\(day)"
     return "\(y)-\(m)-\(d)"

@@ -49,6 +49,18 @@ import Testing
 }
 
 @Suite struct ValueTests {
+  /// RFC 3339 has four-digit years: years below 1000 are padded, and instants outside
+  /// 0000–9999 (a deadline rules put past year 9999, Int64's ends) are written as the bounds.
+  @Test func rfc3339TimesHaveFourDigitYearsWithinTheirRange() {
+    let early = RFC3339.parse("0003-01-04T01:46:01-22:14") ?? 0
+    #expect(RFC3339.format(early, offsetSeconds: 8 * 3600) == "0003-01-05T08:00:01+08:00")
+    #expect(RFC3339.format(Int64.max, offsetSeconds: 8 * 3600) == "9999-12-31T23:59:59.999+08:00")
+    #expect(RFC3339.format(Int64.min, offsetSeconds: 0) == "0000-01-01T00:00:00Z")
+    let last = RFC3339.parse("9999-12-31T23:59:59Z") ?? 0
+    #expect(RFC3339.format(last + 86_400_000, offsetSeconds: 0) == "9999-12-31T23:59:59.999Z")
+    #expect(RFC3339.format(last, offsetSeconds: 0) == "9999-12-31T23:59:59Z")
+  }
+
   @Test func rfc3339() {
     #expect(RFC3339.parse("2025-10-01T00:00:00Z") == 1_759_276_800_000)
     #expect(RFC3339.parse("2025-10-01T08:00:00+08:00") == 1_759_276_800_000)

@@ -483,4 +483,43 @@ import Testing
     #expect(after - before < 8_000, "resident memory grew from \(before) kB to \(after) kB")
     await s.stop()
   }
+
+  /// What schemathesis found: ids and query values as clients encode them, and times RFC 3339
+  /// can write, whatever the year.
+  @Test func idsAndQueriesAreDecodedAndEveryTimeIsRFC3339() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    // A case id with a space, and one in Chinese: reached by their percent-encoded paths.
+    let spaced = try await s.call(
+      .POST, "/v1/cases/A%20B/events", token: token,
+      body: Self.received("AB", Self.t0, #","issue_key":"route 12""#))
+    #expect(spaced.status == 201, "\(spaced.text)")
+    #expect(spaced.json?["case"] as? String == "A B")
+    let chinese = try await s.call(
+      .POST, "/v1/cases/%E6%8A%95%E8%AF%89-1/events", token: token, body: Self.received("t1", Self.t0))
+    #expect(chinese.json?["case"] as? String == "投诉-1")
+    #expect(try await s.call(.GET, "/v1/cases/%E6%8A%95%E8%AF%89-1", token: token).status == 200)
+    // `+` is a space in a query (a literal plus is %2B); a raw + in a time's offset still works.
+    let plus = try await s.call(.GET, "/v1/cases?issue=route+12", token: token)
+    #expect((plus.json?["cases"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["A B"])
+    let rawPlus = try await s.call(.GET, "/v1/cases?received_from=2025-10-01T00:00:00+08:00", token: token)
+    #expect(rawPlus.status == 200, "\(rawPlus.text)")
+    #expect((rawPlus.json?["cases"] as? [[String: Any]])?.count == 2)
+    // Times the store derives past year 9999, or from year 3, are still RFC 3339.
+    let late = try await s.call(
+      .POST, "/v1/cases/Y9/events", token: token,
+      body: #"{"event_id":"y9","type":"received","at":"9999-12-31T23:59:59Z","received_at":"9999-12-31T23:59:59Z"}"#)
+    #expect(late.status == 201)
+    let deadline =
+      ((late.json?["decision"] as? [String: Any])?["deadlines"] as? [String: Any])?["resolve_by"] as? String
+    #expect(deadline == "9999-12-31T23:59:59.999+08:00")
+    let early = try await s.call(
+      .POST, "/v1/classify", token: token, body: #"{"id":"k","received_at":"0003-01-04T01:46:01-22:14"}"#)
+    let earlyDeadline = ((early.json?["deadlines"] as? [String: Any])?["resolve_by"] as? String) ?? "?"
+    #expect(earlyDeadline.hasPrefix("0003-01-0"), "\(early.text)")
+    // The lifecycle's instants too.
+    let c = try await s.call(.GET, "/v1/cases/A%20B", token: token)
+    #expect((c.json?["lifecycle"] as? [String: Any])?["level_since"] as? String == Self.t0)
+    await s.stop()
+  }
 }
