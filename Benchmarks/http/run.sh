@@ -114,14 +114,10 @@ else
 fi
 
 echo "== ratios"
-printf 'SQLite events: HTTP (API only) %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
-  "$(field "$HTTP_SQLITE" per_s)" "$(field "$LIB_SQLITE" store_changes_per_s)" \
-  "$(python3 -c "print($(field "$HTTP_SQLITE" per_s) / $(field "$LIB_SQLITE" store_changes_per_s))")"
-if [[ -n "$HTTP_PG" ]]; then
-  printf 'PostgreSQL events: HTTP (API only) %.0f/s vs library %s/s = %.2fx (goal >= 0.7)\n' \
-    "$(field "$HTTP_PG" per_s)" "$(field "$LIB_PG" store_changes_per_s)" \
-    "$(python3 -c "print($(field "$HTTP_PG" per_s) / $(field "$LIB_PG" store_changes_per_s))")"
-fi
-printf 'classify: %.0f/s vs /healthz %.0f/s = %.2fx (goal >= 0.5)\n' \
-  "$(field "$CLASSIFY" per_s)" "$(field "$TRIVIAL" per_s)" \
-  "$(python3 -c "print($(field "$CLASSIFY" per_s) / $(field "$TRIVIAL" per_s))")"
+# ratio LABEL MEASURED BASELINE GOAL: MEASURED/s vs BASELINE/s = ×, beside the goal.
+ratio() {
+  python3 -c 'import sys; m, b = float(sys.argv[2]), float(sys.argv[3]); print("%s: %.0f/s vs %.0f/s = %.2fx (goal >= %s)" % (sys.argv[1], m, b, m / b, sys.argv[4]))' "$@"
+}
+ratio "SQLite events, HTTP (API only) vs library" "$(field "$HTTP_SQLITE" per_s)" "$(field "$LIB_SQLITE" store_changes_per_s)" 0.7
+[[ -n "$HTTP_PG" ]] && ratio "PostgreSQL events, HTTP (API only) vs library" "$(field "$HTTP_PG" per_s)" "$(field "$LIB_PG" store_changes_per_s)" 0.7
+ratio "classify vs /healthz" "$(field "$CLASSIFY" per_s)" "$(field "$TRIVIAL" per_s)" 0.5

@@ -118,22 +118,16 @@ extension CaseStore {
       arguments.append(query.now)
     case nil: break
     }
-    if let t = query.dueBefore {
-      conditions.append("due_at < ?")
-      arguments.append(t)
+    /// A condition with one argument, when the filter is set.
+    func add(_ condition: String, _ value: (any SQLArgument)?) {
+      guard let value else { return }
+      conditions.append(condition)
+      arguments.append(value)
     }
-    if let issue = query.issue {
-      conditions.append("issue_key = ?")
-      arguments.append(issue)
-    }
-    if let t = query.receivedFrom {
-      conditions.append("received_at >= ?")
-      arguments.append(t)
-    }
-    if let t = query.receivedBefore {
-      conditions.append("received_at < ?")
-      arguments.append(t)
-    }
+    add("due_at < ?", query.dueBefore)
+    add("issue_key = ?", query.issue)
+    add("received_at >= ?", query.receivedFrom)
+    add("received_at < ?", query.receivedBefore)
     // Cases without a deadline sort after every date.
     let key = query.sort == .due ? "COALESCE(due_at, \(Int64.max))" : "received_at"
     let direction = query.descending ? "DESC" : "ASC"
