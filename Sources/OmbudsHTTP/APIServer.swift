@@ -280,17 +280,30 @@ struct AuthMiddleware: RouterMiddleware {
     guard let header = request.headers[.authorization] else {
       throw Self.unauthorized("this route needs a token: `Authorization: Bearer <token>` (`ombuds token create`)")
     }
-    let parts = header.split(separator: " ", maxSplits: 1)
-    guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+    guard let token = Self.bearer(header) else {
       throw Self.unauthorized("the Authorization header must be `Bearer <token>`")
     }
-    let token = parts[1].trimmingCharacters(in: .whitespaces)
     guard let found = try await api.tokens.lookup(token, store: api.stores.store) else {
       throw Self.unauthorized("the token is not valid (unknown, malformed or revoked)")
     }
     var context = context
     context.token = found
     return try await next(request, context)
+  }
+
+  /// The token of `Bearer <token>` (the scheme in any case, spaces around the token), read in
+  /// bytes: this runs on every request.
+  static func bearer(_ header: String) -> String? {
+    let b = Array(header.utf8)
+    let scheme = Array("bearer".utf8)
+    guard b.count > scheme.count, b[scheme.count] == 0x20 else { return nil }
+    for (i, c) in scheme.enumerated() where b[i] | 0x20 != c { return nil }
+    var start = scheme.count
+    var end = b.count
+    while start < end, b[start] == 0x20 || b[start] == 0x09 { start += 1 }
+    while end > start, b[end - 1] == 0x20 || b[end - 1] == 0x09 { end -= 1 }
+    guard start < end else { return nil }
+    return String(decoding: b[start..<end], as: UTF8.self)
   }
 
   static func unauthorized(_ message: String) -> APIError {

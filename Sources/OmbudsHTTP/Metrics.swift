@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The service's Prometheus metrics (`GET /metrics`): requests by route and status, latency
@@ -12,15 +13,27 @@ final class APIMetrics: Sendable {
     .seconds(2.5), .seconds(5), .seconds(10),
   ]
 
+  /// The request metrics by route, method and status, made once each (the registry's own
+  /// lookup builds label lists and keys on every call).
+  let perRequest = NIOLockedValueBox<[String: (Counter, DurationHistogram)]>([:])
+
   func request(route: String, method: String, status: Int, duration: Duration) {
-    registry.makeCounter(
-      descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status"),
-      labels: [("route", route), ("method", method), ("status", "\(status)")]
-    ).increment()
-    registry.makeDurationHistogram(
-      descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route"),
-      labels: [("route", route)], buckets: Self.buckets
-    ).record(duration)
+    let key = "\(route) \(method) \(status)"
+    let (counter, histogram) = perRequest.withLockedValue { known in
+      if let found = known[key] { return found }
+      let made = (
+        registry.makeCounter(
+          descriptor: Self.name("http_requests", "total", "HTTP requests by route, method and status"),
+          labels: [("route", route), ("method", method), ("status", "\(status)")]),
+        registry.makeDurationHistogram(
+          descriptor: Self.name("http_request_duration", "seconds", "HTTP request latency by route"),
+          labels: [("route", route)], buckets: Self.buckets)
+      )
+      known[key] = made
+      return made
+    }
+    counter.increment()
+    histogram.record(duration)
   }
 
   func decision(level: String) {

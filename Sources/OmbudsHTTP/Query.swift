@@ -8,15 +8,44 @@ struct Query: Sequence {
 
   init(_ raw: String?) {
     var pairs: [(String, String)] = []
-    for part in (raw ?? "").split(separator: "&", omittingEmptySubsequences: true) {
-      let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-      func decode(_ s: Substring) -> String {
-        let spaced = s.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
-      }
-      pairs.append((decode(kv[0]), kv.count > 1 ? decode(kv[1]) : ""))
+    for part in (raw ?? "").utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+      let kv = part.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+      pairs.append((Self.decode(kv[0]), kv.count > 1 ? Self.decode(kv[1]) : ""))
     }
     self.pairs = pairs
+  }
+
+  /// `+` as a space, `%XX` as its byte; a malformed escape, or bytes that are not UTF-8,
+  /// leave the text as it came (in bytes, not through Foundation: this runs on every request).
+  static func decode(_ bytes: Substring.UTF8View.SubSequence) -> String {
+    func hex(_ c: UInt8) -> UInt8? {
+      switch c {
+      case 0x30...0x39: c - 0x30
+      case 0x41...0x46: c - 0x41 + 10
+      case 0x61...0x66: c - 0x61 + 10
+      default: nil
+      }
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count)
+    var i = bytes.startIndex
+    while i < bytes.endIndex {
+      let c = bytes[i]
+      if c == UInt8(ascii: "+") {
+        out.append(0x20)
+      } else if c == UInt8(ascii: "%") {
+        let a = bytes.index(after: i)
+        guard a < bytes.endIndex, bytes.index(after: a) < bytes.endIndex, let h = hex(bytes[a]),
+          let l = hex(bytes[bytes.index(after: a)])
+        else { return String(decoding: bytes, as: UTF8.self) }
+        out.append(h << 4 | l)
+        i = bytes.index(after: a)
+      } else {
+        out.append(c)
+      }
+      i = bytes.index(after: i)
+    }
+    return String(validating: out, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
   }
 
   /// The first value of `key`.

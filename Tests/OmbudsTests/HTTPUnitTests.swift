@@ -47,6 +47,28 @@ import Testing
     if case .conflict = error { #expect(e.json.contains("\"current_version\":3")) }
   }
 
+  /// Query values as forms write them: `+` a space, `%XX` a byte, a bad escape left as it came.
+  @Test func queryValuesAreDecodedAsFormsWriteThem() {
+    let q = Query("a=1+2&b=%E6%8A%95%E8%AF%89&c=%zz&d&e=%2B08:00&b=x&f=%FF")
+    #expect(q.get("a") == "1 2")
+    #expect(q.get("b") == "投诉")
+    #expect(q.getAll("b") == ["投诉", "x"])
+    #expect(q.get("c") == "%zz")
+    #expect(q.get("d") == "")
+    #expect(q.get("e") == "+08:00")
+    #expect(q.get("f") == "%FF")
+    #expect(q.get("g") == nil)
+    #expect(Query(nil).pairs.isEmpty)
+  }
+
+  @Test(arguments: [
+    ("Bearer omb_x", "omb_x"), ("bearer omb_x", "omb_x"), ("BEARER   omb_x  ", "omb_x"), ("Basic omb_x", nil),
+    ("Bearer", nil), ("Bearer    ", nil), ("Bearerx omb_x", nil), ("", nil),
+  ] as [(String, String?)])
+  func theBearerTokenIsReadFromItsHeader(_ header: String, _ token: String?) {
+    #expect(AuthMiddleware.bearer(header) == token)
+  }
+
   @Test func aRequestOverTheTimeoutIsAnswered503AndTheServerGoesOn() async throws {
     let path = try Support.temporaryDirectory().appendingPathComponent("t.sqlite").path
     let store = try await CaseStore(path: path, rules: try Support.defaultRules())
