@@ -134,18 +134,10 @@ extension OmbudsAPI {
       limit = n
     }
     let store = stores.store
-    var items: [OutboxItem]
-    if let caseID = parameters.get("case") {
-      items = try await store.outboxItems(caseID: caseID)
-      if let status, status != "all" { items = items.filter { $0.status.rawValue == status } }
-      if status == nil { items = items.filter { $0.status != .delivered } }
-    } else {
-      switch status {
-      case nil: items = try await store.outboxItems(undeliveredLimit: limit)
-      case "all": items = try await store.outboxItems()
-      case let s?: items = try await store.outboxItems(status: OutboxItem.Status(rawValue: s))
-      }
-    }
+    // One more than asked: whether the list was cut.
+    let items = try await store.outboxItems(
+      status: status.flatMap(OutboxItem.Status.init(rawValue:)), undeliveredOnly: status == nil,
+      caseID: parameters.get("case"), limit: limit + 1)
     let shown = items.prefix(limit).map { outboxJSON($0, store) }
     return Self.json(.ok, J.object([("items", J.array(Array(shown))), ("truncated", J.bool(items.count > limit))]))
   }

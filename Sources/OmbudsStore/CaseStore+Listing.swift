@@ -266,12 +266,27 @@ extension CaseStore {
     }
   }
 
-  /// The first `limit` rows not yet delivered (pending, sending, dead), by due time.
-  public func outboxItems(undeliveredLimit limit: Int) async throws -> [OutboxItem] {
-    try await reading { db in
-      try await db.fetchAll(
-        "SELECT * FROM outbox WHERE status <> 'delivered' ORDER BY due_at, id LIMIT ?", [limit + 1]
-      ).map(OutboxItem.init)
+  /// Outbox rows by due time: of `status` (nil: every status), or only those not yet
+  /// delivered; of one case when `caseID` is set; at most `limit` (the database stops there).
+  public func outboxItems(
+    status: OutboxItem.Status?, undeliveredOnly: Bool, caseID: String?, limit: Int
+  ) async throws -> [OutboxItem] {
+    var conditions: [String] = []
+    var arguments: [any SQLArgument] = []
+    if let status {
+      conditions.append("status = ?")
+      arguments.append(status.rawValue)
+    } else if undeliveredOnly {
+      conditions.append("status <> 'delivered'")
     }
+    if let caseID {
+      conditions.append("case_id = ?")
+      arguments.append(caseID)
+    }
+    arguments.append(limit)
+    let sql =
+      "SELECT * FROM outbox \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) ORDER BY due_at, id LIMIT ?"
+    let finalArguments = arguments
+    return try await reading { db in try await db.fetchAll(sql, finalArguments).map(OutboxItem.init) }
   }
 }

@@ -344,6 +344,10 @@ import Testing
       if failed == nil { try await Task.sleep(for: .milliseconds(50)) }
     }
     let row = try #require(failed, "no failed delivery to the dead webhook")
+    // A page of one: cut, and said so.
+    let page = try await s.call(.GET, "/v1/outbox?status=all&limit=1", token: token)
+    #expect((page.json?["items"] as? [[String: Any]])?.count == 1)
+    #expect(page.json?["truncated"] as? Bool == true)
     #expect((row["last_error"] as? String)?.isEmpty == false)
     #expect(row["channel"] as? String == "webhook")
     let id = try #require(row["id"] as? Int)
