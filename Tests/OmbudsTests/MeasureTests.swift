@@ -3,6 +3,7 @@ import GRDB
 import OmbudsEngine
 import OmbudsRules
 import OmbudsStore
+import OmbudsSyntax
 import Testing
 
 /// What the measures of the quality bulletin need (POLICY §7): the rules' `measures` and
@@ -58,6 +59,31 @@ import Testing
     let rules = try Support.defaultRules().ruleSet
     let measure = try #require(rules.measures.first { $0.id == "on_time_resolution_rate" })
     #expect(measure.isBelowFloor(numerator: numerator, denominator: denominator) == below)
+  }
+
+  /// Findings no single golden file can show: an id defined in two files, an answer named
+  /// without a `satisfaction` section.
+  @Test func measuresAcrossFilesAndWithoutAScale() throws {
+    let levels = "levels:\n  ordinary:\n    otherwise: true\n"
+    let measure = """
+      measures:
+        satisfaction_rate:
+          label: 满意度
+          cohort: resolved
+          numerator: {satisfaction: satisfied}
+          denominator: {event: follow_up}
+
+      """
+    let result = RuleSetLoader.check(sources: [
+      SourceFile(path: "a.yaml", text: levels + measure), SourceFile(path: "b.yaml", text: measure),
+    ])
+    #expect(
+      result.diagnostics.map { "\($0.location.file):\($0.location.line) \($0.code) \($0.message)" } == [
+        "a.yaml:8 rules.undefined-satisfaction undefined satisfaction `satisfied`",
+        "b.yaml:2 rules.duplicate-definition `satisfaction_rate` is already defined in `measures`",
+      ])
+    #expect(
+      result.diagnostics.first?.help == "define the answers in a `satisfaction:` section (satisfied: 满意, …)")
   }
 
   @Test func aRuleSetWithoutMeasuresStaysValid() throws {
