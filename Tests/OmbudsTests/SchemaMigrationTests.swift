@@ -155,4 +155,37 @@ import Testing
       #expect(try db.indexes(on: "cases").contains { $0.name == "cases_department" })
     }
   }
+
+  /// The same on PostgreSQL: a database whose `cases` has no `department` gains the column and
+  /// its index, filled in from the lifecycles.
+  @Test func aPostgreSQLStoreFromBeforeDepartmentsGetsThem() async throws {
+    guard let server = try PostgresServer.available() else { return }
+    let url = try server.newDatabase()
+    let name = String(url.split(separator: "/").last ?? "")
+    let t = "2025-10-01T09:00:00+08:00"
+    let rules = try Support.defaultRules()
+    func psql(_ sql: String) throws -> [String] {
+      try server.run(
+        "psql", ["-h", server.directory.path, "-p", "\(server.port)", "-U", "postgres", "-d", name, "-tAc", sql]
+      ).split(separator: "\n").map(String.init)
+    }
+    try await BackendRunner.run { (runner) async throws in
+      let store = try await runner.store(url: url, rules: rules)
+      for id in ["A", "B"] {
+        try await store.apply(event("\(id)1", id, .received, t, ["received_at": t]))
+        try await store.apply(event("\(id)2", id, .register, t, [:]))
+        try await store.apply(event("\(id)3", id, .accept, t, [:]))
+      }
+      try await store.apply(event("A4", "A", .assign, t, ["assignee": "h-1", "department": "dept-7"]))
+      try await store.apply(event("B4", "B", .assign, t, ["assignee": "h-2"]))
+    }
+    #expect(try psql("SELECT id || '=' || COALESCE(department, '-') FROM cases ORDER BY id") == ["A=dept-7", "B=-"])
+    _ = try psql("ALTER TABLE cases DROP COLUMN department")
+    try await BackendRunner.run { (runner) async throws in _ = try await runner.store(url: url, rules: rules) }
+    #expect(try psql("SELECT id || '=' || COALESCE(department, '-') FROM cases ORDER BY id") == ["A=dept-7", "B=-"])
+    #expect(
+      try psql("SELECT indexname FROM pg_indexes WHERE tablename = 'cases' AND indexname = 'cases_department'") == [
+        "cases_department"
+      ])
+  }
 }
