@@ -171,10 +171,12 @@ extension CheckState {
         help: "e.g. `{event: accept}`, `{resolved: true, by: resolve_by}`")
       return nil
     }
-    if condition.deadline != nil, condition.events.isEmpty, !condition.resolved, valid {
+    if condition.deadline != nil, condition.events.isEmpty, !condition.resolved, valid,
+      let timing = keys["by"] ?? keys["within"]
+    {
       reader.error(
-        .conditionShape, "\(context): `by` and `within` time an event or the resolution",
-        at: (keys["by"] ?? keys["within"])!.key.location, length: 2,
+        .conditionShape, "\(context): `\(timing.key.value)` times an event or the resolution",
+        at: timing.key.location, length: timing.key.value.unicodeScalars.count,
         help: "add `events: [...]` or `resolved: true`")
       return nil
     }
