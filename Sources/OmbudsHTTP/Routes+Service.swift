@@ -112,6 +112,11 @@ extension OmbudsAPI {
       ("roles", J.array(set.roles.map { J.object([("id", J.str($0.id)), ("label", J.str($0.label))]) })),
       ("categories", J.array(set.categories.map { J.object([("id", J.str($0.id)), ("label", J.str($0.label))]) })),
       ("event_types", J.array(CaseEvent.Kind.allCases.map { J.str($0.rawValue) })),
+      // The answers a `follow_up` may record (RuleLanguage.md §18).
+      (
+        "satisfaction",
+        J.array(set.satisfaction.map { J.object([("id", J.str($0.id)), ("label", J.str($0.label))]) })
+      ),
     ])
     return Self.json(.ok, body)
   }

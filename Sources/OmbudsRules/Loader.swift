@@ -23,7 +23,7 @@ public enum RuleSetLoader {
   static let sectionKeys = [
     "settings", "fields", "levels", "categories", "roles", "reports", "duties", "gates", "refund_approval",
     "deadlines", "calendars", "keyword_lists", "harmful_information", "deadline_alerts", "approval_requests",
-    "permissions",
+    "permissions", "satisfaction", "measures",
   ]
 
   /// The rule files a path names: the path itself, or the `*.yaml`/`*.yml` files directly in

@@ -270,6 +270,10 @@ public struct RuleSet: Sendable {
   /// Who may post which event types and see whom (POLICY §8); nil when the rules have no
   /// `permissions` section.
   public var permissions: PermissionPolicy? = nil
+  /// The answers a follow-up may record (`satisfaction`, RuleLanguage.md §18), in order.
+  public var satisfaction: [SatisfactionLevel] = []
+  /// The measures of the quality bulletin (`measures`, POLICY §7), in file order.
+  public var measures: [MeasureDecl] = []
 
   public func field(_ id: String) -> FieldDecl? { fields.first { $0.id == id } }
 }

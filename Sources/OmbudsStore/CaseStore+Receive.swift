@@ -14,7 +14,7 @@ extension CaseStore {
       stage = excluded.stage, lifecycle = excluded.lifecycle,
       issue_key = excluded.issue_key, complainant_key = excluded.complainant_key, received_at = excluded.received_at,
       level = excluded.level, override_level = excluded.override_level, next_review_at = excluded.next_review_at,
-      due_at = excluded.due_at
+      due_at = excluded.due_at, department = excluded.department
     """
 
   /// Applies one event in one transaction. Throws `StoreError` naming what is wrong; nothing
@@ -172,14 +172,14 @@ extension CaseStore {
         [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.person, event.at, payload]),
       SQLStatement(
         """
-        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle, due_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO cases (id, version, state, snapshot, issue_key, complainant_key, received_at, level, override_level, next_review_at, stage, lifecycle, due_at, department)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         \(c.version == 1 ? "" : Self.caseUpsert)
         """,
         [
           event.caseID, c.version, c.state, snapshotText, facts.issueKey, complainantKey, facts.receivedAt, newLevel,
           c.override, nextReview, c.stage.rawValue, c.lifecycle.json,
-          Self.dueAt(decision, unresolved: facts.resolvedAt == nil && c.state == "open"),
+          Self.dueAt(decision, unresolved: facts.resolvedAt == nil && c.state == "open"), c.lifecycle.department,
         ]),
       SQLStatement(
         "INSERT INTO parties (case_id, complainant_id, contact, respondent) VALUES (?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET complainant_id = excluded.complainant_id, contact = excluded.contact, respondent = excluded.respondent",

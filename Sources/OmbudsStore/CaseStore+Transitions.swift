@@ -89,6 +89,17 @@ extension CaseStore {
           "case `\(event.caseID)`: the assignee is the person complained about and must recuse (回避)")
       }
       c.lifecycle.assignee = assignee
+      // 承办单位: each assignment says which unit handles the case now (none when left out).
+      if let department = event.fields["department"], !department.isNull {
+        guard let text = department.string, !text.isEmpty else {
+          throw StoreError.invalidEvent("`assign`: `department` is the handling unit's id or name (text)")
+        }
+        c.lifecycle.department = text
+      } else {
+        c.lifecycle.department = nil
+      }
+    case .followUp:
+      try followUp(event, &c.lifecycle)
     case .approve:
       c.lifecycle.approvals = (c.lifecycle.approvals ?? []) + [event.actor]
     case .approveReply:
@@ -118,6 +129,9 @@ extension CaseStore {
       c.snapshot["resolved_at"] = .null
       c.snapshot["reopened_after_resolution"] = .bool(true)
       c.lifecycle.round = (c.lifecycle.round ?? 1) + 1
+      // The new round has had no follow-up yet; the earlier rounds' stay in `followUps`.
+      c.lifecycle.satisfaction = nil
+      c.lifecycle.satisfactionComment = nil
       c.lifecycle.replyApprovedBy = nil
       c.lifecycle.approvals = nil
       c.lifecycle.approvalsRequested = nil
@@ -146,6 +160,38 @@ extension CaseStore {
     c.snapshot["state"] = .string(c.state)
     c.snapshot["id"] = .string(event.caseID)
     return effects
+  }
+
+  /// Records a follow-up visit (回访): the complainant's `satisfaction` (an id of the rules'
+  /// `satisfaction`, or none when the visit got no answer) and an optional `comment`.
+  func followUp(_ event: CaseEvent, _ lifecycle: inout CaseLifecycle) throws {
+    let known = rules.ruleSet.satisfaction.map(\.id)
+    var answer: String?
+    if let value = event.fields["satisfaction"], !value.isNull {
+      guard let text = value.string, known.contains(text) else {
+        let given = value.string.map { "`\($0)`" } ?? "that is not text"
+        throw StoreError.invalidEvent(
+          known.isEmpty
+            ? "`follow_up`: unknown `satisfaction` \(given): these rules define no satisfaction answers"
+            : "`follow_up`: unknown `satisfaction` \(given) (satisfaction: \(known.joined(separator: ", ")))")
+      }
+      answer = text
+    }
+    var comment: String?
+    if let value = event.fields["comment"], !value.isNull {
+      guard let text = value.string else {
+        throw StoreError.invalidEvent("`follow_up`: `comment` is text")
+      }
+      comment = text.isEmpty ? nil : text
+    }
+    lifecycle.satisfaction = answer
+    lifecycle.satisfactionComment = comment
+    lifecycle.followUps =
+      (lifecycle.followUps ?? []) + [
+        CaseLifecycle.FollowUp(
+          round: lifecycle.round ?? 1, at: localTime(event.at),
+          satisfaction: answer, comment: comment)
+      ]
   }
 
   /// Records a deadline extension: with a reason, and never past the rules' cap.

@@ -214,10 +214,17 @@ public final class PostgresBackend: StoreBackend {
       try await db.execute("SELECT pg_advisory_xact_lock(4242)")  // one migrator at a time
       // A store from before `due_at` gets its open cases' deadlines from their decisions.
       let before = try await db.fetchAll(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'cases' AND column_name IN ('id', 'due_at')"
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'cases' AND column_name IN ('id', 'due_at', 'department')"
       ).map { $0["column_name"] as String }
       for statement in Self.schema { try await db.execute(statement) }
-      if before == ["id"] {
+      if before.contains("id"), !before.contains("department") {
+        for row in try await db.fetchAll(Schema.departmentBackfillQuery) {
+          if let department = CaseLifecycle.read(row["lifecycle"]).department {
+            try await db.execute("UPDATE cases SET department = ? WHERE id = ?", [department, row["id"] as String])
+          }
+        }
+      }
+      if before.contains("id"), !before.contains("due_at") {
         for row in try await db.fetchAll(Schema.dueBackfillQuery) {
           if let due = Schema.dueAt(decisionJSON: row["decision"]) {
             try await db.execute("UPDATE cases SET due_at = ? WHERE id = ?", [due, row["id"] as String])
@@ -277,5 +284,8 @@ public final class PostgresBackend: StoreBackend {
     "ALTER TABLE cases ADD COLUMN IF NOT EXISTS due_at BIGINT",
     "CREATE INDEX IF NOT EXISTS cases_due ON cases (due_at)",
     "CREATE INDEX IF NOT EXISTS cases_received ON cases (received_at, id)",
+    // The handling unit of the last `assign` (SQLite migration "v8 departments").
+    "ALTER TABLE cases ADD COLUMN IF NOT EXISTS department TEXT",
+    "CREATE INDEX IF NOT EXISTS cases_department ON cases (department, received_at)",
   ]
 }

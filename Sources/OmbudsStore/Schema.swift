@@ -151,8 +151,25 @@ enum Schema {
         }
       }
     }
+    m.registerMigration("v8 departments") { db in
+      // The handling unit (承办单位) of the last `assign`, for measures per unit.
+      try db.alter(table: "cases") { t in t.add(column: "department", .text) }
+      try db.create(index: "cases_department", on: "cases", columns: ["department", "received_at"])
+      // Cases stored before: the department their lifecycle records.
+      for row in try Row.fetchAll(db, sql: Self.departmentBackfillQuery) {
+        if let department = CaseLifecycle.read(row["lifecycle"]).department {
+          try db.execute(
+            sql: "UPDATE cases SET department = ? WHERE id = ?", arguments: [department, row["id"] as String])
+        }
+      }
+    }
     return m
   }
+
+  /// The cases whose lifecycle may name a department (for the v8 backfill).
+  static let departmentBackfillQuery = """
+    SELECT id, lifecycle FROM cases WHERE department IS NULL AND lifecycle LIKE '%"department"%'
+    """
 
   /// The open cases without a `due_at`, with their latest decision (for the v7 backfill).
   static let dueBackfillQuery = """

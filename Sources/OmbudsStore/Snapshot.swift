@@ -42,11 +42,30 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     public var reason: String
   }
 
+  /// One follow-up visit (回访): its round, when, the answer (a satisfaction id; nil: no
+  /// answer) and the complainant's comment.
+  public struct FollowUp: Sendable, Equatable, Codable {
+    public var round: Int
+    /// RFC 3339, in the calendar's offset.
+    public var at: String
+    public var satisfaction: String?
+    public var comment: String?
+
+    public init(round: Int, at: String, satisfaction: String? = nil, comment: String? = nil) {
+      self.round = round
+      self.at = at
+      self.satisfaction = satisfaction
+      self.comment = comment
+    }
+  }
+
   public var approvals: [String]?
   /// The roles asked to approve by `request_approval` events (`refund_approver` resolved to
   /// the tier's approver): approvers of the case for `permissions.approver`.
   public var approvalsRequested: [String]?
   public var assignee: String?
+  /// The handling unit (承办单位) of the last `assign`; nil when it named none.
+  public var department: String?
   /// Extensions by deadline id.
   public var extensions: [String: Extension]?
   /// When the case entered its current level.
@@ -56,6 +75,13 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
   public var replyApprovedBy: [String]?
   /// The handling round: 1, then one more for every `reopened`.
   public var round: Int?
+  /// The answer of the current round's last follow-up (a satisfaction id); nil before one, or
+  /// when it got no answer.
+  public var satisfaction: String?
+  /// The comment of the current round's last follow-up.
+  public var satisfactionComment: String?
+  /// Every follow-up, of every round, in order.
+  public var followUps: [FollowUp]?
   /// Members this version does not use (written by an earlier one): kept as they are.
   public var others: [String: JSONValue] = [:]
 
@@ -80,6 +106,10 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
       case "rejected_reason": rejectedReason = typed(String.self)
       case "reply_approved_by": replyApprovedBy = typed([String].self)
       case "round": round = typed(Int.self)
+      case "department": department = typed(String.self)
+      case "satisfaction": satisfaction = typed(String.self)
+      case "satisfaction_comment": satisfactionComment = typed(String.self)
+      case "follow_ups": followUps = typed([FollowUp].self)
       default: others[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
       }
     }
@@ -97,6 +127,10 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     try c.encodeIfPresent(rejectedReason, forKey: .init("rejected_reason"))
     try c.encodeIfPresent(replyApprovedBy, forKey: .init("reply_approved_by"))
     try c.encodeIfPresent(round, forKey: .init("round"))
+    try c.encodeIfPresent(department, forKey: .init("department"))
+    try c.encodeIfPresent(satisfaction, forKey: .init("satisfaction"))
+    try c.encodeIfPresent(satisfactionComment, forKey: .init("satisfaction_comment"))
+    try c.encodeIfPresent(followUps, forKey: .init("follow_ups"))
   }
 
   /// The lifecycle as a JSON value: what `encode(to:)` writes.
@@ -114,6 +148,20 @@ public struct CaseLifecycle: Sendable, Equatable, Codable {
     put("rejected_reason", rejectedReason.map(JSONValue.string))
     put("reply_approved_by", replyApprovedBy.map { .array($0.map(JSONValue.string)) })
     put("round", round.map { .int(Int64($0)) })
+    put("department", department.map(JSONValue.string))
+    put("satisfaction", satisfaction.map(JSONValue.string))
+    put("satisfaction_comment", satisfactionComment.map(JSONValue.string))
+    put(
+      "follow_ups",
+      followUps.map { list in
+        .array(
+          list.map { f in
+            var o: [String: JSONValue] = ["round": .int(Int64(f.round)), "at": .string(f.at)]
+            if let v = f.satisfaction { o["satisfaction"] = .string(v) }
+            if let v = f.comment { o["comment"] = .string(v) }
+            return .object(o)
+          })
+      })
     return .object(o)
   }
 

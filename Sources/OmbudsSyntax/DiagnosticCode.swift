@@ -81,7 +81,7 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     "rules.undefined-calendar", [.error], "a calendar id not defined, or no calendar for working days")
   public static let undefinedReport = DiagnosticCode("rules.undefined-report", [.error], "a report id not defined")
   public static let undefinedDeadline = DiagnosticCode(
-    "rules.undefined-deadline", [.error], "a deadline id not defined (in `deadline_alerts`)")
+    "rules.undefined-deadline", [.error], "a deadline id not defined (in `deadline_alerts` or `measures`)")
   public static let levelInversion = DiagnosticCode(
     "rules.level-inversion", [.error], "a higher level looser than a lower one")
   public static let shadowedCondition = DiagnosticCode(
@@ -126,11 +126,15 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
   public static let unusedChannel = DiagnosticCode(
     "rules.unused-channel", [.warning], "a role with a `webhook:` but without the `webhook` channel")
   public static let unknownEventType = DiagnosticCode(
-    "rules.unknown-event-type", [.error], "an event type the case store does not have (in `permissions`)")
+    "rules.unknown-event-type", [.error], "an event type the case store does not have (in `permissions` or `measures`)")
   public static let overridePermission = DiagnosticCode(
     "rules.override-permission", [.error], "`override` granted to someone other than the `settings.override_by` role")
   public static let duplicatePermission = DiagnosticCode(
     "rules.duplicate-permission", [.warning], "an event type listed twice in one entry of `permissions`")
+  public static let undefinedSatisfaction = DiagnosticCode(
+    "rules.undefined-satisfaction", [.error], "a satisfaction id not defined (in `measures`)")
+  public static let measureFloor = DiagnosticCode(
+    "rules.measure-floor", [.error], "a measure's floor outside 0–100 %")
   public static let tooManyDiagnostics = DiagnosticCode(
     "rules.too-many-diagnostics", [.error], "more than 500 diagnostics")
   public static let compile = DiagnosticCode("rules.compile", [.error], "the checked rule set could not be compiled")
@@ -148,7 +152,7 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     tooManyLevels, tooManyCategories, tierGap, tierOverlap, tierCurrency, numberRange, nonPositiveDuration, invalidDate,
     holidayConflict, dateRange, redundantWorkingDay, unknownTimeZone, levelInLevelCondition, calendarCoverage,
     emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, invalidUrl, unusedChannel, unknownEventType,
-    overridePermission, duplicatePermission, tooManyDiagnostics,
+    overridePermission, duplicatePermission, undefinedSatisfaction, measureFloor, tooManyDiagnostics,
     compile, testFailed, testInvalid,
   ]
 }

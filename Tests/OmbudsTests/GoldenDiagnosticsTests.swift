@@ -94,6 +94,8 @@ import Testing
     "rules-override-permission": "rules.override-permission",
     "rules-override-permission-unset": "rules.override-permission",
     "rules-duplicate-permission": "rules.duplicate-permission",
+    "rules-measures": "rules.unknown-event-type", "rules-undefined-satisfaction": "rules.undefined-satisfaction",
+    "rules-measure-floor": "rules.measure-floor",
     "rules-permissions-undefined-role": "rules.undefined-role",
     "rules-permissions-shape": "rules.unknown-key",
     "rules-permissions-protect-identity": "rules.type-mismatch",

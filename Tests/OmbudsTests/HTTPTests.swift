@@ -330,6 +330,10 @@ import Testing
         "major", "hot", "important", "ordinary",
       ])
     #expect((rules.json?["event_types"] as? [String])?.contains("carry_out") == true)
+    #expect(
+      (rules.json?["satisfaction"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [
+        "satisfied", "fairly_satisfied", "dissatisfied",
+      ])
 
     // The outbox of a major case: the webhook's row fails; a retry starts its attempts again.
     let r = try await s.call(

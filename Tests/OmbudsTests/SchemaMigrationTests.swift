@@ -90,7 +90,7 @@ import Testing
       #expect(rows.map { $0["person"] as String? } == [nil, "i-7"])
       #expect(rows.map { $0["actor"] as String } == ["intake", "intake_staff"])
       let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
-      #expect(applied.suffix(2) == ["v6 event person", "v7 tokens and due dates"])
+      #expect(applied.suffix(3) == ["v6 event person", "v7 tokens and due dates", "v8 departments"])
     }
   }
 
@@ -122,5 +122,70 @@ import Testing
       #expect(due.map { $0["due_at"] as Int64? } == [nil, Support.time("2025-10-02T09:00:00+08:00")])
       #expect(try Bool.fetchOne(db, sql: "SELECT COUNT(*) = 0 FROM tokens") == true)
     }
+  }
+
+  /// Migration v8 adds the cases' handling unit (承办单位): a store from before it gets
+  /// `department` from each case's stored lifecycle (the last `assign`'s).
+  @Test func aStoreFromBeforeV8GetsItsCasesDepartments() async throws {
+    let path = try Support.temporaryDirectory().appendingPathComponent("v7.sqlite").path
+    let t = "2025-10-01T09:00:00+08:00"
+    let rules = try Support.defaultRules()
+    do {
+      let store = try await CaseStore(path: path, rules: rules)
+      for id in ["A", "B"] {
+        try await store.apply(event("\(id)1", id, .received, t, ["received_at": t]))
+        try await store.apply(event("\(id)2", id, .register, t, [:]))
+        try await store.apply(event("\(id)3", id, .accept, t, [:]))
+      }
+      try await store.apply(event("A4", "A", .assign, t, ["assignee": "h-1", "department": "市场管理部"]))
+      try await store.apply(event("B4", "B", .assign, t, ["assignee": "h-2"]))
+    }
+    // Back to how v7 left it: no department column.
+    let queue = try DatabaseQueue(path: path)
+    try await queue.write { db in
+      try db.execute(sql: "DROP INDEX cases_department")
+      try db.execute(sql: "ALTER TABLE cases DROP COLUMN department")
+      try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8 departments'")
+    }
+    _ = try await CaseStore(path: path, rules: rules)
+    try await queue.read { db in
+      let rows = try Row.fetchAll(db, sql: "SELECT id, department FROM cases ORDER BY id")
+      #expect(rows.map { $0["id"] as String } == ["A", "B"])
+      #expect(rows.map { $0["department"] as String? } == ["市场管理部", nil])
+      #expect(try db.indexes(on: "cases").contains { $0.name == "cases_department" })
+    }
+  }
+
+  /// The same on PostgreSQL: a database whose `cases` has no `department` gains the column and
+  /// its index, filled in from the lifecycles.
+  @Test func aPostgreSQLStoreFromBeforeDepartmentsGetsThem() async throws {
+    guard let server = try PostgresServer.available() else { return }
+    let url = try server.newDatabase()
+    let name = String(url.split(separator: "/").last ?? "")
+    let t = "2025-10-01T09:00:00+08:00"
+    let rules = try Support.defaultRules()
+    func psql(_ sql: String) throws -> [String] {
+      try server.run(
+        "psql", ["-h", server.directory.path, "-p", "\(server.port)", "-U", "postgres", "-d", name, "-tAc", sql]
+      ).split(separator: "\n").map(String.init)
+    }
+    try await BackendRunner.run { (runner) async throws in
+      let store = try await runner.store(url: url, rules: rules)
+      for id in ["A", "B"] {
+        try await store.apply(event("\(id)1", id, .received, t, ["received_at": t]))
+        try await store.apply(event("\(id)2", id, .register, t, [:]))
+        try await store.apply(event("\(id)3", id, .accept, t, [:]))
+      }
+      try await store.apply(event("A4", "A", .assign, t, ["assignee": "h-1", "department": "dept-7"]))
+      try await store.apply(event("B4", "B", .assign, t, ["assignee": "h-2"]))
+    }
+    #expect(try psql("SELECT id || '=' || COALESCE(department, '-') FROM cases ORDER BY id") == ["A=dept-7", "B=-"])
+    _ = try psql("ALTER TABLE cases DROP COLUMN department")
+    try await BackendRunner.run { (runner) async throws in _ = try await runner.store(url: url, rules: rules) }
+    #expect(try psql("SELECT id || '=' || COALESCE(department, '-') FROM cases ORDER BY id") == ["A=dept-7", "B=-"])
+    #expect(
+      try psql("SELECT indexname FROM pg_indexes WHERE tablename = 'cases' AND indexname = 'cases_department'") == [
+        "cases_department"
+      ])
   }
 }

@@ -46,6 +46,8 @@ struct CheckState {
     CheckPass("references") { $0.checkReferences() },
     // After the roles, the override role, the gates and the tiers: who may post what.
     CheckPass("permissions") { $0.checkPermissions() },
+    // After the deadlines: the satisfaction scale, then the measures that name both.
+    CheckPass("measures") { $0.checkMeasures() },
     CheckPass("level-analysis") { state in
       LevelAnalysis(levels: state.levels, fields: state.fields).run(&state.reader)
     },
@@ -86,6 +88,8 @@ struct CheckState {
   /// The role that may set a case's level by hand (settings.override_by).
   var overrideBy: Located<String>?
   var permissions: PermissionPolicy?
+  var satisfaction: [SatisfactionLevel] = []
+  var measures: [MeasureDecl] = []
   /// The type checker of conditions, built once by the `types` pass.
   var types: TypeChecker?
   /// The keyword lists used, for the rule set's files and hash.
@@ -106,7 +110,7 @@ struct CheckState {
       levels: levels, categories: categories, roles: roles, reports: reports, calendars: calendars,
       refund: refund, deadlines: deadlines, duties: duties, gates: gates, harmfulMajorDuties: harmfulMajorDuties,
       deadlineAlerts: deadlineAlerts, approvalRequests: approvalRequests, overrideRole: overrideBy?.value,
-      contentHash: hash, files: files, permissions: permissions)
+      contentHash: hash, files: files, permissions: permissions, satisfaction: satisfaction, measures: measures)
   }
 
   /// Where a keyword list named in `file` is: relative paths count from that file's folder.

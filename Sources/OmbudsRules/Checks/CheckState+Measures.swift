@@ -1,0 +1,214 @@
+import Foundation
+import OmbudsSyntax
+
+/// Pass `measures`: the satisfaction scale a follow-up records and the measures of the
+/// quality bulletin (POLICY §7, RuleLanguage.md §18). After `deadlines`: a measure may name
+/// a deadline.
+extension CheckState {
+  static let measureKeys = ["label", "cohort", "numerator", "denominator", "floor", "description"]
+  static let measureConditionKeys = ["event", "events", "resolved", "satisfaction", "by", "within", "description"]
+
+  mutating func checkMeasures() {
+    for pair in entries("satisfaction") {
+      let context = "satisfaction `\(pair.key.value)`"
+      var label: String?
+      if case .scalar = pair.value, !pair.value.isNull {
+        label = reader.string(pair.value, context)
+      } else if let keys = reader.mapping(pair.value, context, allowed: ["label", "description"], required: ["label"]) {
+        label = reader.string(keys["label"]?.value, "\(context) label")
+      }
+      guard let label else { continue }
+      satisfaction.append(SatisfactionLevel(id: pair.key.value, label: label, location: pair.key.location))
+    }
+    for pair in entries("measures") {
+      if let measure = measure(pair) { measures.append(measure) }
+    }
+  }
+
+  mutating func measure(_ pair: YAMLNode.Pair) -> MeasureDecl? {
+    let context = "measure `\(pair.key.value)`"
+    guard
+      let keys = reader.mapping(
+        pair.value, context, allowed: Self.measureKeys, required: ["label", "cohort", "numerator", "denominator"])
+    else { return nil }
+    let label = reader.string(keys["label"]?.value, "\(context) label")
+    var cohort: MeasureCohort?
+    if let node = keys["cohort"]?.value, let text = reader.string(node, "\(context) cohort") {
+      cohort = MeasureCohort(rawValue: text)
+      if cohort == nil {
+        let values = MeasureCohort.allCases.map(\.rawValue)
+        reader.error(
+          .unknownValue, "a measure's `cohort` is `received` or `resolved`, not `\(text)`", at: node.location,
+          length: max(1, text.unicodeScalars.count),
+          help: Suggest.help(for: text, in: values)
+            ?? "`received`: the cases received in the period; `resolved`: those resolved in it")
+      }
+    }
+    let numerator = keys["numerator"].flatMap { measureCondition($0.value, "\(context) numerator") }
+    let denominator = keys["denominator"].flatMap { measureCondition($0.value, "\(context) denominator") }
+    var floor: Int64?
+    if let node = keys["floor"]?.value { floor = measureFloor(node, "\(context) floor") }
+    let description = reader.string(keys["description"]?.value, "\(context) description")
+    guard let label, let cohort, let numerator, let denominator else { return nil }
+    if keys["floor"] != nil, floor == nil { return nil }
+    return MeasureDecl(
+      id: pair.key.value, label: label, cohort: cohort, numerator: numerator, denominator: denominator,
+      floorUnits: floor, description: description, location: pair.key.location)
+  }
+
+  /// `{event: accept}`, `{events: [accept, reject], within: 24 hours}`, `{resolved: true, by:
+  /// resolve_by}`, `{satisfaction: [satisfied, fairly_satisfied]}`.
+  mutating func measureCondition(_ node: YAMLNode, _ context: String) -> MeasureCondition? {
+    guard let keys = reader.mapping(node, context, allowed: Self.measureConditionKeys) else { return nil }
+    var condition = MeasureCondition(location: node.location)
+    var valid = true
+    if keys["event"] != nil, let both = keys["events"] {
+      reader.error(
+        .conditionShape, "\(context): write `event` or `events`, not both", at: both.key.location, length: 6)
+      valid = false
+    }
+    for key in ["event", "events"] {
+      guard let pair = keys[key] else { continue }
+      if key == "event", pair.value.items != nil {
+        reader.typeError(pair.value, expected: "one event type (or write `events: [...]`)", in: "\(context) event")
+        valid = false
+        continue
+      }
+      guard let types = reader.identifiers(pair.value, "\(context) \(key)") else {
+        valid = false
+        continue
+      }
+      if types.isEmpty {
+        reader.error(.conditionShape, "\(context): `\(key)` lists no event type", at: pair.value.location)
+        valid = false
+      }
+      for type in types {
+        guard EventTypes.all.contains(type.value) else {
+          reader.error(
+            .unknownEventType, "unknown event type `\(type.value)`", at: type.location,
+            length: type.value.unicodeScalars.count,
+            help: Suggest.help(for: type.value, in: EventTypes.all)
+              ?? "event types: \(EventTypes.all.joined(separator: ", "))")
+          valid = false
+          continue
+        }
+        if !condition.events.contains(type.value) { condition.events.append(type.value) }
+      }
+    }
+    if let pair = keys["resolved"] {
+      if let value = reader.bool(pair.value, "\(context) resolved") {
+        if !value {
+          reader.error(
+            .trueOnly, "\(context): `resolved` is `true` or left out", at: pair.value.location,
+            length: pair.value.scalarText.map { $0.unicodeScalars.count } ?? 1,
+            help: "to count the unresolved cases, count the resolved ones and subtract")
+          valid = false
+        }
+        condition.resolved = value
+      } else {
+        valid = false
+      }
+    }
+    if let pair = keys["satisfaction"] {
+      guard let ids = reader.identifiers(pair.value, "\(context) satisfaction") else { return nil }
+      if ids.isEmpty {
+        reader.error(.conditionShape, "\(context): `satisfaction` lists no answer", at: pair.value.location)
+        valid = false
+      }
+      let known = satisfaction.map(\.id)
+      for id in ids {
+        guard known.contains(id.value) else {
+          reader.error(
+            .undefinedSatisfaction, "undefined satisfaction `\(id.value)`", at: id.location,
+            length: id.value.unicodeScalars.count,
+            help: Suggest.help(for: id.value, in: known)
+              ?? (known.isEmpty
+                ? "define the answers in a `satisfaction:` section (satisfied: 满意, …)"
+                : "satisfaction: \(known.joined(separator: ", "))"))
+          valid = false
+          continue
+        }
+        if !condition.satisfaction.contains(id.value) { condition.satisfaction.append(id.value) }
+      }
+    }
+    if keys["by"] != nil, let within = keys["within"] {
+      reader.error(
+        .conditionShape, "\(context): write `by` (a deadline) or `within` (a duration), not both",
+        at: within.key.location, length: 6)
+      valid = false
+    }
+    if let pair = keys["by"], let id = reader.identifier(pair.value, "\(context) by") {
+      if deadlines.contains(where: { $0.id == id.value }) {
+        condition.deadline = .deadline(id.value)
+      } else {
+        let known = deadlines.map(\.id)
+        reader.error(
+          .undefinedDeadline, "undefined deadline `\(id.value)`", at: id.location,
+          length: id.value.unicodeScalars.count,
+          help: Suggest.help(for: id.value, in: known)
+            ?? (known.isEmpty ? "no deadlines are defined" : "deadlines: \(known.joined(separator: ", "))"))
+        valid = false
+      }
+    } else if keys["by"] != nil {
+      valid = false
+    }
+    if let pair = keys["within"] {
+      if let d = reader.duration(pair.value, "\(context) within") {
+        if d.unit == .workingDays, calendars.isEmpty {
+          reader.error(
+            .undefinedCalendar, "working days need a business calendar; none is defined", at: pair.value.location,
+            length: pair.value.scalarText.map { $0.unicodeScalars.count } ?? 1)
+          valid = false
+        }
+        condition.deadline = .within(d)
+      } else {
+        valid = false
+      }
+    }
+    if keys["event"] == nil, keys["events"] == nil, keys["resolved"] == nil, keys["satisfaction"] == nil {
+      reader.error(
+        .missingKey, "\(context) needs `event`, `events`, `resolved` or `satisfaction`", at: node.location,
+        help: "e.g. `{event: accept}`, `{resolved: true, by: resolve_by}`")
+      return nil
+    }
+    if condition.deadline != nil, condition.events.isEmpty, !condition.resolved, valid,
+      let timing = keys["by"] ?? keys["within"]
+    {
+      reader.error(
+        .conditionShape, "\(context): `\(timing.key.value)` times an event or the resolution",
+        at: timing.key.location, length: timing.key.value.unicodeScalars.count,
+        help: "add `events: [...]` or `resolved: true`")
+      return nil
+    }
+    return valid ? condition : nil
+  }
+
+  /// `85%`, `92.5 %` or `85`: a percentage from 0 to 100, in units of 10⁻⁴.
+  mutating func measureFloor(_ node: YAMLNode, _ context: String) -> Int64? {
+    guard case .scalar(let s, _) = node, !node.isNull else {
+      reader.typeError(node, expected: "a percentage such as `85%`", in: context)
+      return nil
+    }
+    var text = Substring(s.value)
+    if text.hasSuffix("%") { text = text.dropLast() }
+    while text.last == " " { text = text.dropLast() }
+    let length = s.value.unicodeScalars.count
+    guard let units = Money.parseUnits(text) else {
+      if Reader.isDecimalText(String(text)) {
+        reader.numberRange(
+          node,
+          "\(context): `\(s.value)` is out of range: a floor is a percentage with at most \(Money.scaleDigits) places")
+      } else {
+        reader.typeError(node, expected: "a percentage such as `85%`", in: context)
+      }
+      return nil
+    }
+    guard units >= 0, units <= 100 * Money.scale else {
+      reader.error(
+        .measureFloor, "\(context): `\(s.value)` is not a percentage from 0 to 100 %", at: s.location, length: length,
+        help: "a floor is a share of the cases, e.g. `85%`")
+      return nil
+    }
+    return units
+  }
+}
