@@ -26,17 +26,50 @@ final class LiveServer: Sendable {
     init() {
       (stream, continuation) = AsyncStream.makeStream(of: String.self)
     }
+    /// Who waits for what: woken when it appears, or when the log ends.
+    private var waiting: [(text: String, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var ended = false
+
     func append(_ data: Data) {
       if data.isEmpty {
         continuation.finish()
+        let woken = lock.withLock {
+          ended = true
+          defer { waiting = [] }
+          return waiting
+        }
+        for w in woken { w.continuation.resume(returning: false) }
         return
       }
       let s = String(decoding: data, as: UTF8.self)
-      lock.withLock { text += s }
+      let woken = lock.withLock {
+        text += s
+        let found = waiting.filter { text.contains($0.text) }
+        waiting.removeAll { text.contains($0.text) }
+        return found
+      }
+      for w in woken { w.continuation.resume(returning: true) }
       continuation.yield(s)
     }
     var all: String { lock.withLock { text } }
+
+    /// Waits until the log holds `needle` (true), or ends without it (false): on the log's
+    /// own lines, not on a clock.
+    func contains(_ needle: String) async -> Bool {
+      await withCheckedContinuation { c in
+        let answer: Bool? = lock.withLock {
+          if text.contains(needle) { return true }
+          if ended { return false }
+          waiting.append((needle, c))
+          return nil
+        }
+        if let answer { c.resume(returning: answer) }
+      }
+    }
   }
+
+  /// Finishes when the process has exited.
+  let exited: AsyncStream<Void>
 
   /// Starts `ombuds serve --listen 127.0.0.1:0 …` and waits for its `listening` log line.
   /// The review service looks for due work only at start and then once a day (`reviewInterval`),
@@ -65,6 +98,9 @@ final class LiveServer: Sendable {
     process.standardOutput = FileHandle.nullDevice
     let log = LogLines()
     err.fileHandleForReading.readabilityHandler = { h in log.append(h.availableData) }
+    let (exited, exit) = AsyncStream.makeStream(of: Void.self)
+    process.terminationHandler = { _ in exit.finish() }
+    self.exited = exited
     try process.run()
     self.process = process
     self.log = log
@@ -107,10 +143,10 @@ final class LiveServer: Sendable {
 
   deinit { if process.isRunning { process.terminate() } }
 
+  /// SIGTERM, then waits for the exit (the process's termination handler, not a clock).
   func stop() async {
-    guard process.isRunning else { return }
-    process.terminate()
-    while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    if process.isRunning { process.terminate() }
+    for await _ in exited {}
   }
 
   /// `ombuds token create --role ROLE --name NAME` on this server's store: the token.
