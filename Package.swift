@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "OmbudsScreening", targets: ["OmbudsScreening"]),
     .library(name: "OmbudsStore", targets: ["OmbudsStore"]),
     .library(name: "OmbudsNotifier", targets: ["OmbudsNotifier"]),
+    .library(name: "OmbudsReports", targets: ["OmbudsReports"]),
     .executable(name: "rules-check", targets: ["rules-check"]),
     .executable(name: "ombuds", targets: ["ombuds"]),
   ],
@@ -68,12 +69,16 @@ let package = Package(
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]
     ),
+    // The quality bulletin as JSON, CSV, Markdown and a self-contained HTML page with SVG
+    // charts: what `ombuds report`, `/reports/bulletin` and `/v1/reports` write.
+    .target(name: "OmbudsReports", dependencies: ["OmbudsStore", "OmbudsEngine", "OmbudsRules"]),
     // The HTTP API of `ombuds serve` (/v1): tokens, routes, errors, metrics. Thin: it maps
     // JSON to the store's events and errors and calls the store's async API.
     .target(
       name: "OmbudsHTTP",
       dependencies: [
         "OmbudsStore", "OmbudsEngine", "OmbudsRules", "OmbudsSyntax", "OmbudsScreening", "OmbudsNotifier",
+        "OmbudsReports",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -91,6 +96,7 @@ let package = Package(
         "OmbudsStore",
         "OmbudsNotifier",
         "OmbudsHTTP",
+        "OmbudsReports",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -100,7 +106,8 @@ let package = Package(
     .testTarget(
       name: "OmbudsTests",
       dependencies: [
-        "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsHTTP", "OmbudsCLI", "rules-check", "ombuds",
+        "OmbudsEngine", "OmbudsStore", "OmbudsNotifier", "OmbudsHTTP", "OmbudsCLI", "OmbudsReports", "rules-check",
+        "ombuds",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,0 +1,666 @@
+import Foundation
+import OmbudsEngine
+import OmbudsRules
+import OmbudsSyntax
+
+/// The SQL of a bulletin, for one backend: SQLite's JSON1 and date functions or PostgreSQL's
+/// `jsonb` and `timestamptz`. Every value from outside is a bound argument.
+struct BulletinSQL {
+  let sqlite: Bool
+
+  /// The text at `path` in the JSON text of `column` (NULL when missing).
+  func jsonText(_ column: String, _ path: [String]) -> String {
+    sqlite
+      ? "json_extract(\(column), '$.\(path.joined(separator: "."))')"
+      : "(\(column)::jsonb #>> '{\(path.joined(separator: ","))}')"
+  }
+
+  /// An RFC 3339 text as milliseconds since the epoch (NULL stays NULL).
+  func millis(_ expression: String) -> String {
+    sqlite
+      ? "(CAST(strftime('%s', \(expression)) AS INTEGER) * 1000 + CAST(substr(strftime('%f', \(expression)), 4, 3) AS INTEGER))"
+      : "(EXTRACT(EPOCH FROM (\(expression))::timestamptz) * 1000)::bigint"
+  }
+
+  /// The rows of the cases' harmful-information categories: `FROM x <categories(x.dec)>` gives
+  /// a column `cat` (NULL for a case with none).
+  func categories(of column: String) -> String {
+    sqlite
+      ? "LEFT JOIN json_each(\(column), '$.categories') j"
+      : "LEFT JOIN LATERAL jsonb_array_elements_text(\(column)::jsonb -> 'categories') AS j(value) ON true"
+  }
+}
+
+/// The per-case facts a period's measures read, as SQL over `cases`, `events` and
+/// `decisions`: one row per case of the cohort, as of the period's end.
+struct BulletinFacts {
+  let sql: BulletinSQL
+  let measures: [MeasureDecl]
+  /// The distinct event sets the measures name; column `ev<i>` is the first such event's time.
+  let eventSets: [[String]]
+  /// The deadline ids the measures name; column `dl<i>` is that deadline in ms.
+  let deadlines: [String]
+  let usesSatisfaction: Bool
+  /// Calendar-dependent `within` durations (months, working days): not computable in SQL.
+  let calendarWithins: Bool
+
+  init(measures: [MeasureDecl], sqlite: Bool, deadlines extra: [String] = []) {
+    self.sql = BulletinSQL(sqlite: sqlite)
+    self.measures = measures
+    var sets: [[String]] = []
+    var deadlines: [String] = extra
+    var satisfaction = false
+    var calendar = false
+    for m in measures {
+      for c in [m.numerator, m.denominator] {
+        if !c.events.isEmpty, !sets.contains(c.events) { sets.append(c.events) }
+        if !c.satisfaction.isEmpty { satisfaction = true }
+        switch c.deadline {
+        case .deadline(let id)?: if !deadlines.contains(id) { deadlines.append(id) }
+        case .within(let d)?: if d.fixedSeconds == nil { calendar = true }
+        case nil: break
+        }
+      }
+    }
+    eventSets = sets
+    self.deadlines = deadlines
+    usesSatisfaction = satisfaction
+    calendarWithins = calendar
+  }
+
+  /// The resolution events (RuleLanguage §18: `resolved: true`).
+  static let resolutionTypes = ["carry_out", "resolved"]
+
+  /// `SELECT` of one row per case of the cohort of `[from, to)`, with the columns `id`,
+  /// `received_at`, `department`, `channel`, `stage`, `state`, `level_end`, `dec` (the latest
+  /// decision's JSON before `to`), `ev<i>`, `res` (the last resolution's time, by `to`),
+  /// `first_res`, `closed_at`, `rejected`, `accepted_at`, `sat`, `dl<i>`, `closed_payload`.
+  /// `cohort` `resolved`: the cases whose last resolution by `to` is in the period.
+  func select(cohort: MeasureCohort, extra: Bool = false) -> (sql: String, arguments: [any SQLArgument]) {
+    var arguments: [any SQLArgument] = []
+    var eventColumns: [String] = []
+    for (i, set) in eventSets.enumerated() {
+      eventColumns.append(
+        "MIN(CASE WHEN e.type IN (\(set.map { _ in "?" }.joined(separator: ", "))) THEN e.at END) AS ev\(i)")
+      arguments += set.map { $0 as any SQLArgument }
+    }
+    let resolution = Self.resolutionTypes.map { "'\($0)'" }.joined(separator: ", ")
+    // The period's end bounds the events (bound twice: the decision's and the events').
+    let inner = """
+      SELECT c.id AS id, c.received_at AS received_at, c.department AS department, c.stage AS stage,
+        c.state AS state, c.level AS level_now, \(sql.jsonText("c.snapshot", ["channel"])) AS channel,
+        (SELECT d.id FROM decisions d WHERE d.case_id = c.id AND d.decided_at < ? ORDER BY d.id DESC LIMIT 1) AS dec_id,
+        \((eventColumns + [
+          "MAX(CASE WHEN e.type IN (\(resolution)) THEN e.at END) AS res_at",
+          "MIN(CASE WHEN e.type IN (\(resolution)) THEN e.at END) AS first_res_at",
+          "MAX(CASE WHEN e.type = 'closed' THEN e.at END) AS closed_at",
+          "MAX(CASE WHEN e.type = 'closed' THEN e.seq END) AS closed_seq",
+          "MAX(CASE WHEN e.type = 'reject' THEN 1 ELSE 0 END) AS rejected",
+          "MIN(CASE WHEN e.type = 'accept' THEN e.at END) AS accepted_at",
+          "MAX(CASE WHEN e.type = 'follow_up' THEN e.seq END) AS fu_seq",
+          "MAX(CASE WHEN e.type = 'reopened' THEN e.seq END) AS ro_seq",
+        ]).joined(separator: ",\n    "))
+      FROM cases c LEFT JOIN events e ON e.case_id = c.id AND e.at < ?
+      WHERE \(cohort == .received ? "c.received_at >= ? AND c.received_at < ?" : "EXISTS (SELECT 1 FROM events r WHERE r.case_id = c.id AND r.type IN (\(resolution), 'closed') AND r.at >= ? AND r.at < ?)")
+      GROUP BY c.id, c.received_at, c.department, c.stage, c.state, c.level, c.snapshot
+      """
+    var columns = [
+      "f.*", "dd.level AS level_end", "dd.decision AS dec",
+      "COALESCE(f.res_at, CASE WHEN f.rejected = 0 THEN f.closed_at END) AS res",
+      "COALESCE(f.first_res_at, CASE WHEN f.rejected = 0 THEN f.closed_at END) AS first_res",
+    ]
+    if usesSatisfaction || extra {
+      columns.append(
+        """
+        CASE WHEN f.fu_seq IS NOT NULL AND (f.ro_seq IS NULL OR f.fu_seq > f.ro_seq) THEN
+          (SELECT \(sql.jsonText("x.payload", ["satisfaction"])) FROM events x WHERE x.case_id = f.id AND x.seq = f.fu_seq)
+        END AS sat
+        """)
+    }
+    for (i, id) in deadlines.enumerated() {
+      columns.append(
+        "(SELECT \(sql.millis(sql.jsonText("d.decision", ["deadlines", id]))) FROM decisions d WHERE d.case_id = f.id ORDER BY d.id DESC LIMIT 1) AS dl\(i)"
+      )
+    }
+    if extra {
+      columns.append(
+        "(SELECT x.payload FROM events x WHERE x.case_id = f.id AND x.seq = f.closed_seq) AS closed_payload")
+    }
+    return (
+      """
+      SELECT \(columns.joined(separator: ", "))
+      FROM (\(inner)) f LEFT JOIN decisions dd ON dd.id = f.dec_id
+      """, arguments
+    )
+  }
+
+  /// The SQL condition for a measure's condition over a facts row `f2` (with the `within`
+  /// of a fixed length; a calendar one is left to Swift and reads as true here).
+  func condition(_ c: MeasureCondition, row: String, arguments: inout [any SQLArgument]) -> String {
+    var parts: [String] = []
+    var moment: String? = nil
+    if !c.events.isEmpty, let i = eventSets.firstIndex(of: c.events) {
+      parts.append("\(row).ev\(i) IS NOT NULL")
+      moment = "\(row).ev\(i)"
+    }
+    if c.resolved {
+      parts.append("\(row).res IS NOT NULL")
+      if moment == nil { moment = "\(row).res" }
+    }
+    if !c.satisfaction.isEmpty {
+      parts.append("\(row).sat IN (\(c.satisfaction.map { _ in "?" }.joined(separator: ", ")))")
+      arguments += c.satisfaction.map { $0 as any SQLArgument }
+    }
+    if let moment {
+      switch c.deadline {
+      case .deadline(let id)?:
+        if let i = deadlines.firstIndex(of: id) {
+          parts.append("\(row).dl\(i) IS NOT NULL AND \(moment) <= \(row).dl\(i)")
+        }
+      case .within(let d)?:
+        if let s = d.fixedSeconds {
+          parts.append("\(moment) <= \(row).received_at + ?")
+          arguments.append(s * 1000)
+        }
+      case nil: break
+      }
+    }
+    return parts.isEmpty ? "1 = 1" : "(" + parts.joined(separator: " AND ") + ")"
+  }
+}
+
+/// One row of a grouped count: the key columns and the sums.
+private struct SumRow {
+  var keys: [String]
+  var received: Int
+  var resolved: Int
+  var rejected: Int
+  var closed: Int
+  var open: Int
+  var ratios: [Bulletin.Ratio]
+}
+
+extension CaseStore {
+  /// The longest period a bulletin covers (about ten years).
+  public static let maxBulletinDays = 3_660
+
+  /// The quality bulletin of the local days `firstDay…lastDay` (inclusive; `2026-11-01`), in
+  /// the rules' time zone, as of `now`. Computed by aggregate queries in the database: the
+  /// cases are never loaded one by one, except the important, hot and major ones listed as
+  /// their own items and the overdue ones listed (at most `Bulletin.listLimit`).
+  public func bulletin(
+    firstDay: CivilDate, lastDay: CivilDate, by grouping: Bulletin.Grouping = .department, now: Millis
+  ) async throws -> Bulletin {
+    let first = firstDay.dayNumber
+    let last = lastDay.dayNumber
+    guard last >= first else {
+      throw StoreError.invalidArgument("the period ends (\(lastDay)) before it starts (\(firstDay))")
+    }
+    let days = last - first + 1
+    guard days <= Self.maxBulletinDays else {
+      throw StoreError.invalidArgument(
+        "the period is \(days) days long; a bulletin covers at most \(Self.maxBulletinDays)")
+    }
+    let clock = rules.calendar.clock
+    let period = Self.period(first, last, clock)
+    let previous = Self.period(first - days, first - 1, clock)
+    let facts = BulletinFacts(
+      measures: rules.ruleSet.measures, sqlite: backend is SQLiteBackend)
+    let ruleSet = rules
+    let listLimit = Bulletin.listLimit
+    return try await backend.read { db in
+      // Levels, channels, units and the measures: one grouped query per period.
+      let current = try await Self.sums(facts, period, db, ruleSet: ruleSet)
+      let before = try await Self.sums(facts, previous, db, ruleSet: ruleSet)
+      // By harmful-information category (a case may count under several) or none.
+      let categories = try await Self.categorySums(facts, period, db, ruleSet: ruleSet)
+      let categoriesBefore = try await Self.categorySums(facts, previous, db, ruleSet: ruleSet)
+      var bulletin = Bulletin(
+        period: period, previousPeriod: previous, generatedAt: now, timeZone: clock.identifier,
+        offsetSeconds: clock.offset(at: period.from), ruleSet: ruleSet.contentHash, grouping: grouping,
+        received: current.reduce(0) { $0 + $1.received }, previousReceived: before.reduce(0) { $0 + $1.received },
+        byLevel: [], byChannel: [], byDepartment: [], byCategory: [], topIssues: [], weeks: [], measures: [],
+        groups: [],
+        ordinary: .init(received: 0, resolved: 0, rejected: 0, open: 0, closed: 0),
+        important: [], special: [], overdue: [], overdueTotal: 0, dueSoon: [], dueSoonTotal: 0)
+      let levelLabel = Self.levelLabels(ruleSet)
+      // Counts by key (0: level, 1: channel, 2: department).
+      func counts(_ index: Int, order: [String]?, label: (String) -> String) -> [Bulletin.Count] {
+        var now: [String: Int] = [:]
+        var then: [String: Int] = [:]
+        for r in current { now[r.keys[index], default: 0] += r.received }
+        for r in before { then[r.keys[index], default: 0] += r.received }
+        let keys: [String] =
+          order ?? Set(now.keys).union(then.keys).sorted { (now[$0] ?? 0, $1) > (now[$1] ?? 0, $0) }
+        return keys.map { Bulletin.Count(key: $0, label: label($0), count: now[$0] ?? 0, previous: then[$0] ?? 0) }
+      }
+      bulletin.byLevel = counts(0, order: ruleSet.levels.map(\.id)) { levelLabel[$0] ?? $0 }
+      bulletin.byChannel = counts(1, order: nil) { $0.isEmpty ? "—" : $0 }
+      bulletin.byDepartment = counts(2, order: nil) { $0.isEmpty ? Self.unassigned : $0 }
+      let categoryLabel = Dictionary(
+        ruleSet.ruleSet.categories.map { ($0.id, $0.label ?? $0.id) }, uniquingKeysWith: { a, _ in a })
+      bulletin.byCategory = ruleSet.ruleSet.categories.map { c in
+        Bulletin.Count(
+          key: c.id, label: c.label ?? c.id, count: categories.first { $0.keys[0] == c.id }?.received ?? 0,
+          previous: categoriesBefore.first { $0.keys[0] == c.id }?.received ?? 0)
+      }
+      // The lowest level is summarised.
+      let lowest = ruleSet.levels.last?.id ?? ""
+      for r in current where r.keys[0] == lowest {
+        bulletin.ordinary.received += r.received
+        bulletin.ordinary.resolved += r.resolved
+        bulletin.ordinary.rejected += r.rejected
+        bulletin.ordinary.closed += r.closed
+        bulletin.ordinary.open += r.open
+      }
+      // Measures: the period, the one before, per unit (for the floors) and per group.
+      let measures = ruleSet.ruleSet.measures
+      func total(_ rows: [SumRow], _ i: Int) -> Bulletin.Ratio {
+        rows.reduce(into: Bulletin.Ratio(numerator: 0, denominator: 0)) {
+          $0.numerator += $1.ratios[i].numerator
+          $0.denominator += $1.ratios[i].denominator
+        }
+      }
+      func grouped(_ rows: [SumRow], _ index: Int, label: (String) -> String) -> [Bulletin.GroupRow] {
+        var order: [String] = []
+        var by: [String: SumRow] = [:]
+        for r in rows {
+          let key = r.keys[index]
+          if var g = by[key] {
+            g.received += r.received
+            for i in g.ratios.indices {
+              g.ratios[i].numerator += r.ratios[i].numerator
+              g.ratios[i].denominator += r.ratios[i].denominator
+            }
+            by[key] = g
+          } else {
+            order.append(key)
+            by[key] = r
+          }
+        }
+        return order.map { key in
+          let g = by[key]!
+          let below = measures.indices.filter {
+            !key.isEmpty
+              && measures[$0].isBelowFloor(
+                numerator: Int64(g.ratios[$0].numerator), denominator: Int64(g.ratios[$0].denominator))
+          }.map { measures[$0].id }
+          return Bulletin.GroupRow(
+            key: key, label: label(key), received: g.received, values: g.ratios, belowFloor: below)
+        }.sorted { ($0.received, $1.key) > ($1.received, $0.key) }
+      }
+      let units = grouped(current, 2) { $0.isEmpty ? Self.unassigned : $0 }
+      bulletin.measures = measures.indices.map { i in
+        let m = measures[i]
+        let below = units.filter { $0.belowFloor.contains(m.id) }.sorted {
+          ($0.values[i].percent ?? 0, $0.key) < ($1.values[i].percent ?? 0, $1.key)
+        }.map(\.key)
+        return Bulletin.Measure(
+          id: m.id, label: m.label, source: "\(m.location.file):\(m.location.line)", floor: m.floorPercent,
+          current: total(current, i), previous: total(before, i), belowFloor: below)
+      }
+      switch grouping {
+      case .department: bulletin.groups = units
+      case .level:
+        let rank = Dictionary(
+          ruleSet.levels.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        bulletin.groups = grouped(current, 0) { levelLabel[$0] ?? $0 }.sorted { a, b in
+          (rank[a.key] ?? .max) < (rank[b.key] ?? .max)
+        }
+      case .channel: bulletin.groups = grouped(current, 1) { $0.isEmpty ? "—" : $0 }
+      case .category:
+        bulletin.groups = grouped(categories, 0) { $0.isEmpty ? Self.noCategory : categoryLabel[$0] ?? $0 }
+      }
+      bulletin.topIssues = try await Self.topIssues(period, previous, db)
+      bulletin.weeks = try await Self.weeks(period, clock, db)
+      // The cases listed one by one.
+      let items = try await Self.items(facts, period, db, ruleSet: ruleSet, lowest: lowest, clock: clock)
+      bulletin.important = items.filter { $0.report == nil }
+      bulletin.special = items.filter { $0.report != nil }.map {
+        var item = $0
+        if item.reportState == nil {
+          let due = item.resolveBy.map { $0 <= min(now, period.to) } ?? false
+          item.reportState = due || item.resolvedAt != nil ? "overdue" : "pending"
+        }
+        return item
+      }
+      (bulletin.overdue, bulletin.overdueTotal) = try await Self.dueList(
+        "due_at < ?", [now], db, levelLabel: levelLabel, limit: listLimit)
+      (bulletin.dueSoon, bulletin.dueSoonTotal) = try await Self.dueList(
+        "due_at >= ? AND due_at < ?", [now, now &+ 86_400_000], db, levelLabel: levelLabel, limit: listLimit)
+      return bulletin
+    }
+  }
+
+  /// Cases without a handling unit, and cases without a harmful-information category, as groups.
+  static let unassigned = "未分派"
+  static let noCategory = "无有害信息"
+
+  static func levelLabels(_ rules: CompiledRules) -> [String: String] {
+    Dictionary(rules.levels.map { ($0.id, $0.label ?? $0.id) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  static func period(_ first: Int, _ last: Int, _ clock: ZoneClock) -> Bulletin.Period {
+    Bulletin.Period(
+      from: clock.instant(day: first, msOfDay: 0), to: clock.instant(day: last + 1, msOfDay: 0),
+      firstDay: CivilDate(dayNumber: first).description, lastDay: CivilDate(dayNumber: last).description)
+  }
+
+  /// The measures' sums and the case counts of a period, grouped by level (as of the period's
+  /// end), channel and department.
+  private static func sums(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules
+  ) async throws -> [SumRow] {
+    try await bothCohorts(
+      facts, period, db, ruleSet: ruleSet,
+      keys: ["COALESCE(f2.level_end, f2.level_now)", "COALESCE(f2.channel, '')", "COALESCE(f2.department, '')"],
+      from: "f2")
+  }
+
+  /// The same per harmful-information category (`''`: none).
+  private static func categorySums(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules
+  ) async throws -> [SumRow] {
+    try await bothCohorts(
+      facts, period, db, ruleSet: ruleSet, keys: ["COALESCE(j.value, '')"],
+      from: "f2 \(facts.sql.categories(of: "f2.dec"))")
+  }
+
+  /// The cases received in the period; a measure of the `resolved` cohort counts those
+  /// resolved in it instead (a second query, only when the rules have such a measure).
+  private static func bothCohorts(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
+    keys: [String], from: String
+  ) async throws -> [SumRow] {
+    var rows = try await groupedSums(
+      facts, period, db, ruleSet: ruleSet, keys: keys, from: from, cohort: .received)
+    let resolvedCohort = facts.measures.indices.filter { facts.measures[$0].cohort == .resolved }
+    guard !resolvedCohort.isEmpty else { return rows }
+    let other = try await groupedSums(
+      facts, period, db, ruleSet: ruleSet, keys: keys, from: from, cohort: .resolved)
+    for i in rows.indices {
+      for m in resolvedCohort { rows[i].ratios[m] = Bulletin.Ratio(numerator: 0, denominator: 0) }
+    }
+    for r in other {
+      let index: Int
+      if let found = rows.firstIndex(where: { $0.keys == r.keys }) {
+        index = found
+      } else {
+        rows.append(
+          SumRow(
+            keys: r.keys, received: 0, resolved: 0, rejected: 0, closed: 0, open: 0,
+            ratios: Array(repeating: Bulletin.Ratio(numerator: 0, denominator: 0), count: facts.measures.count)))
+        index = rows.count - 1
+      }
+      for m in resolvedCohort { rows[index].ratios[m] = r.ratios[m] }
+    }
+    return rows
+  }
+
+  private static func groupedSums(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
+    keys: [String], from: String, cohort: MeasureCohort
+  ) async throws -> [SumRow] {
+    let (select, selectArguments) = facts.select(cohort: cohort)
+    var arguments: [any SQLArgument] = selectArguments
+    // The inner select's bounds: the decision before `to`, the events before `to`, the cohort.
+    arguments.insert(period.to, at: 0)
+    arguments += [period.to, period.from, period.to]
+    var columns = keys.enumerated().map { "\($1) AS k\($0)" }
+    columns += [
+      "COUNT(*) AS n",
+      "SUM(CASE WHEN f2.res IS NOT NULL THEN 1 ELSE 0 END) AS resolved",
+      "SUM(CASE WHEN f2.rejected = 1 THEN 1 ELSE 0 END) AS rejected",
+      "SUM(CASE WHEN f2.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS closed",
+      "SUM(CASE WHEN f2.res IS NULL AND f2.rejected = 0 THEN 1 ELSE 0 END) AS still_open",
+    ]
+    var conditionArguments: [any SQLArgument] = []
+    for (i, m) in facts.measures.enumerated() {
+      let den = facts.condition(m.denominator, row: "f2", arguments: &conditionArguments)
+      columns.append("SUM(CASE WHEN \(den) THEN 1 ELSE 0 END) AS d\(i)")
+      let den2 = facts.condition(m.denominator, row: "f2", arguments: &conditionArguments)
+      let num = facts.condition(m.numerator, row: "f2", arguments: &conditionArguments)
+      columns.append("SUM(CASE WHEN \(den2) AND \(num) THEN 1 ELSE 0 END) AS n\(i)")
+    }
+    // The facts' arguments come first in the text (the WITH clause), then the conditions'.
+    // The `resolved` cohort: the cases whose last resolution by the period's end is in it.
+    var whereArguments: [any SQLArgument] = []
+    var filter = ""
+    if cohort == .resolved {
+      filter = "WHERE f2.res >= ? AND f2.res < ?"
+      whereArguments = [period.from, period.to]
+    }
+    let sql = """
+      WITH f2 AS (\(select))
+      SELECT \(columns.joined(separator: ", ")) FROM \(from) \(filter)
+      GROUP BY \(keys.indices.map { "k\($0)" }.joined(separator: ", "))
+      """
+    let rows = try await db.fetchAll(SQLStatement(sql, arguments + conditionArguments + whereArguments))
+    var out: [SumRow] = rows.map { r in
+      SumRow(
+        keys: keys.indices.map { r["k\($0)"] }, received: r["n"], resolved: r["resolved"], rejected: r["rejected"],
+        closed: r["closed"], open: r["still_open"],
+        ratios: facts.measures.indices.map { Bulletin.Ratio(numerator: r["n\($0)"], denominator: r["d\($0)"]) })
+    }
+    if facts.calendarWithins {
+      out = try await calendarCorrection(
+        facts, period, db, ruleSet: ruleSet, keys: keys, from: from, cohort: cohort, rows: out)
+    }
+    return out
+  }
+
+  /// Measures whose `within` counts months or working days: the SQL above counted every case
+  /// with the moment; the cases over the duration are taken off here, case by case (only
+  /// those cases are read).
+  private static func calendarCorrection(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
+    keys: [String], from: String, cohort: MeasureCohort, rows: [SumRow]
+  ) async throws -> [SumRow] {
+    var rows = rows
+    let (select, selectArguments) = facts.select(cohort: cohort)
+    var arguments: [any SQLArgument] = selectArguments
+    arguments.insert(period.to, at: 0)
+    arguments += [period.to, period.from, period.to]
+    /// The moment a condition times, and its calendar duration (nil: none to check here).
+    func timing(_ c: MeasureCondition) -> (moment: String, duration: RuleDuration)? {
+      guard case .within(let d)? = c.deadline, d.fixedSeconds == nil else { return nil }
+      if !c.events.isEmpty, let e = facts.eventSets.firstIndex(of: c.events) { return ("f2.ev\(e)", d) }
+      return ("f2.res", d)
+    }
+    for (i, m) in facts.measures.enumerated() where m.cohort == cohort {
+      let denTiming = timing(m.denominator)
+      let numTiming = timing(m.numerator)
+      guard denTiming != nil || numTiming != nil else { continue }
+      var conditionArguments: [any SQLArgument] = []
+      // The cases the SQL counted in the denominator (a calendar `within` read as true there).
+      let den = facts.condition(m.denominator, row: "f2", arguments: &conditionArguments)
+      var columns = keys.enumerated().map { "\($1) AS k\($0)" } + ["f2.received_at AS received_at"]
+      var numArguments: [any SQLArgument] = []
+      let num = facts.condition(m.numerator, row: "f2", arguments: &numArguments)
+      columns.append("CASE WHEN \(num) THEN 1 ELSE 0 END AS met")
+      columns.append("\(denTiming?.moment ?? "NULL") AS den_moment")
+      columns.append("\(numTiming?.moment ?? "NULL") AS num_moment")
+      let bounds: [any SQLArgument] = cohort == .resolved ? [period.from, period.to] : []
+      let sql = """
+        WITH f2 AS (\(select))
+        SELECT \(columns.joined(separator: ", "))
+        FROM \(from) WHERE \(den)\(cohort == .resolved ? " AND f2.res >= ? AND f2.res < ?" : "")
+        """
+      // Placeholders in text order: the WITH clause, the select list (`met`), the WHERE clause.
+      for r in try await db.fetchAll(SQLStatement(sql, arguments + numArguments + conditionArguments + bounds)) {
+        let received: Millis = r["received_at"]
+        func holds(_ t: (moment: String, duration: RuleDuration)?, _ column: String) -> Bool {
+          guard let t else { return true }
+          guard let at: Millis = r[column] else { return false }
+          return at <= t.duration.added(to: received, calendar: ruleSet.calendar)
+        }
+        let met = (r["met"] as Int) == 1
+        let inDenominator = holds(denTiming, "den_moment")
+        let inNumerator = met && inDenominator && holds(numTiming, "num_moment")
+        guard !inDenominator || met != inNumerator else { continue }
+        let key: [String] = keys.indices.map { r["k\($0)"] }
+        guard let index = rows.firstIndex(where: { $0.keys == key }) else { continue }
+        if !inDenominator { rows[index].ratios[i].denominator -= 1 }
+        if met && !inNumerator { rows[index].ratios[i].numerator -= 1 }
+      }
+    }
+    return rows
+  }
+
+  private static func topIssues(
+    _ period: Bulletin.Period, _ previous: Bulletin.Period, _ db: any SQLExecutor
+  ) async throws -> [Bulletin.Count] {
+    let rows = try await db.fetchAll(
+      SQLStatement(
+        """
+        SELECT issue_key, COUNT(*) AS n FROM cases
+        WHERE received_at >= ? AND received_at < ? AND issue_key IS NOT NULL AND issue_key <> ''
+        GROUP BY issue_key ORDER BY n DESC, issue_key LIMIT \(Bulletin.topIssueCount)
+        """, [period.from, period.to]))
+    guard !rows.isEmpty else { return [] }
+    let keys: [String] = rows.map { $0["issue_key"] }
+    let before = try await db.fetchAll(
+      SQLStatement(
+        """
+        SELECT issue_key, COUNT(*) AS n FROM cases
+        WHERE received_at >= ? AND received_at < ? AND issue_key IN (\(keys.map { _ in "?" }.joined(separator: ", ")))
+        GROUP BY issue_key
+        """, [previous.from, previous.to] + keys.map { $0 as any SQLArgument }))
+    var then: [String: Int] = [:]
+    for r in before { then[r["issue_key"]] = r["n"] }
+    return rows.map { r in
+      let key: String = r["issue_key"]
+      return Bulletin.Count(key: key, label: key, count: r["n"], previous: then[key] ?? 0)
+    }
+  }
+
+  /// Received and resolved per week (Monday to Sunday, local time), clipped to the period.
+  private static func weeks(_ period: Bulletin.Period, _ clock: ZoneClock, _ db: any SQLExecutor) async throws
+    -> [Bulletin.Week]
+  {
+    let firstDay = clock.local(period.from).day
+    let monday = firstDay - CivilDate(dayNumber: firstDay).weekday
+    let origin = clock.instant(day: monday, msOfDay: 0)
+    let lastDay = clock.local(period.to - 1).day
+    let count = (lastDay - monday) / 7 + 1
+    let week: Int64 = 604_800_000
+    let received = try await db.fetchAll(
+      SQLStatement(
+        "SELECT (received_at - ?) / ? AS w, COUNT(*) AS n FROM cases WHERE received_at >= ? AND received_at < ? GROUP BY w",
+        [origin, week, period.from, period.to]))
+    let resolved = try await db.fetchAll(
+      SQLStatement(
+        """
+        SELECT (first_at - ?) / ? AS w, COUNT(*) AS n FROM (
+          SELECT case_id, MIN(at) AS first_at FROM events WHERE type IN ('carry_out', 'resolved') GROUP BY case_id
+        ) r WHERE first_at >= ? AND first_at < ? GROUP BY w
+        """, [origin, week, period.from, period.to]))
+    var weeks = (0..<count).map { i -> Bulletin.Week in
+      let day = max(monday + 7 * i, firstDay)
+      return Bulletin.Week(
+        from: clock.instant(day: day, msOfDay: 0), firstDay: CivilDate(dayNumber: day).description, received: 0,
+        resolved: 0)
+    }
+    for r in received {
+      let w: Int = r["w"]
+      if weeks.indices.contains(w) { weeks[w].received = r["n"] }
+    }
+    for r in resolved {
+      let w: Int = r["w"]
+      if weeks.indices.contains(w) { weeks[w].resolved = r["n"] }
+    }
+    return weeks
+  }
+
+  /// The cases of the period above the lowest level (as of the period's end), each with the
+  /// course of its handling and, for a level whose close needs a report (a `close` gate's
+  /// `require_report`), that report's state.
+  private static func items(
+    _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
+    lowest: String, clock: ZoneClock
+  ) async throws -> [Bulletin.CaseItem] {
+    let withResolveBy = BulletinFacts(measures: facts.measures, sqlite: facts.sql.sqlite, deadlines: ["resolve_by"])
+    let (select, selectArguments) = withResolveBy.select(cohort: .received, extra: true)
+    var arguments: [any SQLArgument] = selectArguments
+    arguments.insert(period.to, at: 0)
+    arguments += [period.to, period.from, period.to]
+    let dl = withResolveBy.deadlines.firstIndex(of: "resolve_by") ?? 0
+    let rows = try await db.fetchAll(
+      SQLStatement(
+        """
+        WITH f2 AS (\(select))
+        SELECT * FROM f2 WHERE COALESCE(f2.level_end, f2.level_now) <> ?
+        ORDER BY f2.received_at, f2.id
+        """, arguments + [lowest]))
+    let levelLabel = levelLabels(ruleSet)
+    let required = Set(ruleSet.ruleSet.gates.filter { $0.transition == "close" }.compactMap(\.requireReport))
+    let reportLabel = Dictionary(
+      ruleSet.ruleSet.reports.map { ($0.id, $0.label ?? $0.id) }, uniquingKeysWith: { a, _ in a })
+    let satisfactionLabel = Dictionary(
+      ruleSet.ruleSet.satisfaction.map { ($0.id, $0.label) }, uniquingKeysWith: { a, _ in a })
+    func day(_ t: Millis) -> String {
+      let d = CivilDate(dayNumber: clock.local(t).day).description
+      return String(d.dropFirst(5))
+    }
+    return rows.map { r in
+      let level: String = r["level_end"] ?? r["level_now"]
+      let report = ruleSet.ruleSet.duties[level]?.onClose.compactMap(\.report).first { required.contains($0) }
+      var steps: [String] = []
+      if let t: Millis = r["accepted_at"] { steps.append("受理 \(day(t))") }
+      if (r["rejected"] as Int) == 1 { steps.append("不予受理") }
+      if let d: String = r["department"] { steps.append("承办 \(d)") }
+      if let t: Millis = r["res"] { steps.append("办结 \(day(t))") }
+      if let s: String = r["sat"] { steps.append("回访 \(satisfactionLabel[s] ?? s)") }
+      if let t: Millis = r["closed_at"] { steps.append("结案 \(day(t))") }
+      if steps.isEmpty || (r["res"] as Millis?) == nil && (r["closed_at"] as Millis?) == nil {
+        steps.append("办理中（\(r["stage"] as String)）")
+      }
+      var item = Bulletin.CaseItem(
+        id: r["id"], level: level, levelLabel: levelLabel[level] ?? level, receivedAt: r["received_at"],
+        channel: r["channel"], department: r["department"], stage: r["stage"],
+        handling: steps.joined(separator: " → "), resolvedAt: r["res"], report: report,
+        reportLabel: report.map { reportLabel[$0] ?? $0 }, reportState: nil, reportHandedInAt: nil,
+        resolveBy: r["dl\(dl)"])
+      if let report, let payload: String = r["closed_payload"], let closedAt: Millis = r["closed_at"],
+        Self.reportsHandedIn(payload).contains(report)
+      {
+        item.reportState = "handed_in"
+        item.reportHandedInAt = closedAt
+      }
+      return item
+    }
+  }
+
+  /// The report ids a `closed` event's payload hands in.
+  static func reportsHandedIn(_ payload: String) -> Set<String> {
+    guard case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: Data(payload.utf8)),
+      case .array(let reports)? = object["reports"]
+    else { return [] }
+    var ids: Set<String> = []
+    for r in reports {
+      if case .object(let o) = r, let id = o["report"]?.string { ids.insert(id) }
+      if let id = r.string { ids.insert(id) }
+    }
+    return ids
+  }
+
+  private static func dueList(
+    _ condition: String, _ arguments: [any SQLArgument], _ db: any SQLExecutor, levelLabel: [String: String],
+    limit: Int
+  ) async throws -> ([Bulletin.DueItem], Int) {
+    let total = try await db.fetchAll(
+      SQLStatement("SELECT COUNT(*) AS n FROM cases WHERE state = 'open' AND \(condition)", arguments))
+    let rows = try await db.fetchAll(
+      SQLStatement(
+        "SELECT id, level, stage, department, due_at FROM cases WHERE state = 'open' AND \(condition) ORDER BY due_at, id LIMIT \(limit)",
+        arguments))
+    return (
+      rows.map { r in
+        let level: String = r["level"]
+        return Bulletin.DueItem(
+          id: r["id"], level: level, levelLabel: levelLabel[level] ?? level, stage: r["stage"],
+          department: r["department"], dueAt: r["due_at"])
+      }, total.first?["n"] ?? 0
+    )
+  }
+}
