@@ -106,6 +106,14 @@ public struct Bulletin: Sendable, Equatable {
     public var open: Int
     /// Closed by the end of the period.
     public var closed: Int
+
+    public init(received: Int, resolved: Int, rejected: Int, open: Int, closed: Int) {
+      self.received = received
+      self.resolved = resolved
+      self.rejected = rejected
+      self.open = open
+      self.closed = closed
+    }
   }
 
   /// One case listed as its own item (important cases; hot and major ones with their reports).

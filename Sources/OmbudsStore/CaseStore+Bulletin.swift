@@ -99,6 +99,7 @@ struct BulletinFacts {
           "MIN(CASE WHEN e.type = 'accept' THEN e.at END) AS accepted_at",
           "MAX(CASE WHEN e.type = 'follow_up' THEN e.seq END) AS fu_seq",
           "MAX(CASE WHEN e.type = 'reopened' THEN e.seq END) AS ro_seq",
+          "MAX(CASE WHEN e.type = 'reopened' THEN e.at END) AS reopened_at",
         ]).joined(separator: ",\n    "))
       FROM cases c LEFT JOIN events e ON e.case_id = c.id AND e.at < ?
       WHERE \(cohort == .received ? "c.received_at >= ? AND c.received_at < ?" : "EXISTS (SELECT 1 FROM events r WHERE r.case_id = c.id AND r.type IN (\(resolution), 'closed') AND r.at >= ? AND r.at < ?)")
@@ -612,9 +613,8 @@ extension CaseStore {
       if let t: Millis = r["res"] { steps.append("办结 \(day(t))") }
       if let s: String = r["sat"] { steps.append("回访 \(satisfactionLabel[s] ?? s)") }
       if let t: Millis = r["closed_at"] { steps.append("结案 \(day(t))") }
-      if steps.isEmpty || (r["res"] as Millis?) == nil && (r["closed_at"] as Millis?) == nil {
-        steps.append("办理中（\(r["stage"] as String)）")
-      }
+      if let t: Millis = r["reopened_at"] { steps.append("二次投诉 \(day(t))") }
+      if (r["state"] as String) == "open" { steps.append("办理中（\(r["stage"] as String)）") }
       var item = Bulletin.CaseItem(
         id: r["id"], level: level, levelLabel: levelLabel[level] ?? level, receivedAt: r["received_at"],
         channel: r["channel"], department: r["department"], stage: r["stage"],
