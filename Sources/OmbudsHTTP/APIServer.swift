@@ -48,6 +48,7 @@ public final class OmbudsAPI: Sendable {
   let clock: @Sendable () -> Millis
   let logger: Logger
   let batches = BatchCache()
+  let measureGauges = MeasureGauges()
 
   public init(
     stores: StoreBox, configuration: HTTPConfiguration = HTTPConfiguration(),
@@ -93,6 +94,8 @@ public final class OmbudsAPI: Sendable {
     on("/v1/rules", .get) { [self] r, c in try await rulesInfo(r, c) }
     on("/v1/outbox", .get) { [self] r, c in try await listOutbox(r, c) }
     on("/v1/outbox/{id}/retry", .post) { [self] r, c in try await retryOutbox(r, c) }
+    on("/v1/reports", .get) { [self] r, c in try await reportData(r, c) }
+    on("/reports/bulletin", .get) { [self] r, c in try await reportPage(r, c) }
     // A known path with another method: 405, naming the methods it takes.
     let all: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options]
     for (path, allowed) in methods {
@@ -277,14 +280,18 @@ struct AuthMiddleware: RouterMiddleware {
     _ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response
   ) async throws -> Response {
     if OmbudsAPI.open.contains(request.uri.path) { return try await next(request, context) }
+    // Pages are for browsers: they also take the token as a Basic password (any user name),
+    // which a browser asks for by itself.
+    let page = request.uri.path.hasPrefix("/reports/")
     guard let header = request.headers[.authorization] else {
-      throw Self.unauthorized("this route needs a token: `Authorization: Bearer <token>` (`ombuds token create`)")
+      throw Self.unauthorized(
+        "this route needs a token: `Authorization: Bearer <token>` (`ombuds token create`)", page: page)
     }
-    guard let token = Self.bearer(header) else {
-      throw Self.unauthorized("the Authorization header must be `Bearer <token>`")
+    guard let token = Self.bearer(header) ?? (page ? Self.basicPassword(header) : nil) else {
+      throw Self.unauthorized("the Authorization header must be `Bearer <token>`", page: page)
     }
     guard let found = try await api.tokens.lookup(token, store: api.stores.store) else {
-      throw Self.unauthorized("the token is not valid (unknown, malformed or revoked)")
+      throw Self.unauthorized("the token is not valid (unknown, malformed or revoked)", page: page)
     }
     var context = context
     context.token = found
@@ -306,9 +313,20 @@ struct AuthMiddleware: RouterMiddleware {
     return String(decoding: b[start..<end], as: UTF8.self)
   }
 
-  static func unauthorized(_ message: String) -> APIError {
+  /// The password of `Basic base64(user:password)`.
+  static func basicPassword(_ header: String) -> String? {
+    let parts = header.split(separator: " ", omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "basic", let data = Data(base64Encoded: String(parts[1])),
+      let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+    else { return nil }
+    let password = String(text[text.index(after: colon)...])
+    return password.isEmpty ? nil : password
+  }
+
+  static func unauthorized(_ message: String, page: Bool = false) -> APIError {
     var e = APIError(.unauthorized, message)
-    e.headers[.wwwAuthenticate] = "Bearer realm=\"ombuds\""
+    e.headers[.wwwAuthenticate] =
+      page ? "Basic realm=\"ombuds\", charset=\"UTF-8\"" : "Bearer realm=\"ombuds\""
     return e
   }
 }

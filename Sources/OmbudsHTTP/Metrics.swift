@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import OmbudsStore
 import Prometheus
 
 /// The service's Prometheus metrics (`GET /metrics`): requests by route and status, latency
@@ -60,6 +61,30 @@ final class APIMetrics: Sendable {
       descriptor: Self.name(
         "outbox_failing", "", "Undelivered outbox rows whose last attempt failed (retrying or dead)")
     ).set(Int64(failing))
+  }
+
+  /// A measure of the current month (POLICY §7): numerator, denominator, the share (NaN
+  /// without a denominator) and the units below its floor.
+  func measure(id: String, value: Bulletin.Ratio, unitsBelowFloor: Int) {
+    let labels = [("measure", id)]
+    registry.makeGauge(
+      descriptor: Self.name("measure_numerator", "", "The current month's measures: cases counted by the numerator"),
+      labels: labels
+    ).set(Int64(value.numerator))
+    registry.makeGauge(
+      descriptor: Self.name(
+        "measure_denominator", "", "The current month's measures: cases counted by the denominator"),
+      labels: labels
+    ).set(Int64(value.denominator))
+    registry.makeGauge(
+      descriptor: Self.name(
+        "measure_ratio", "", "The current month's measures: numerator ÷ denominator (NaN without a denominator)"),
+      labels: labels
+    ).set(value.denominator > 0 ? Double(value.numerator) / Double(value.denominator) : .nan)
+    registry.makeGauge(
+      descriptor: Self.name("measure_units_below_floor", "", "Handling units below the measure's floor this month"),
+      labels: labels
+    ).set(Int64(unitsBelowFloor))
   }
 
   static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

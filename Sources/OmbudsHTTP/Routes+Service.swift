@@ -175,6 +175,7 @@ extension OmbudsAPI {
   func metricsText() async throws -> Response {
     let counts = try await stores.store.outboxCounts()
     metrics.outbox(byStatus: counts.byStatus, failing: counts.failing)
+    await refreshMeasures()
     return Response(
       status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
       body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))

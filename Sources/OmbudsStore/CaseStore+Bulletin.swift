@@ -333,6 +333,35 @@ extension CaseStore {
     }
   }
 
+  /// The measures alone over the local days `firstDay…lastDay` (for `/metrics`): one grouped
+  /// query, no lists, no previous period. Per measure: its value and how many units are
+  /// below its floor.
+  public func measureValues(firstDay: CivilDate, lastDay: CivilDate) async throws -> [(
+    measure: MeasureDecl, value: Bulletin.Ratio, unitsBelowFloor: Int
+  )] {
+    let clock = rules.calendar.clock
+    let period = Self.period(firstDay.dayNumber, max(firstDay.dayNumber, lastDay.dayNumber), clock)
+    let facts = BulletinFacts(measures: rules.ruleSet.measures, sqlite: backend is SQLiteBackend)
+    let ruleSet = rules
+    let rows = try await backend.read { db in try await Self.sums(facts, period, db, ruleSet: ruleSet) }
+    let measures = ruleSet.ruleSet.measures
+    return measures.indices.map { i in
+      var total = Bulletin.Ratio(numerator: 0, denominator: 0)
+      var units: [String: Bulletin.Ratio] = [:]
+      for r in rows {
+        total.numerator += r.ratios[i].numerator
+        total.denominator += r.ratios[i].denominator
+        guard !r.keys[2].isEmpty else { continue }
+        units[r.keys[2], default: Bulletin.Ratio(numerator: 0, denominator: 0)].numerator += r.ratios[i].numerator
+        units[r.keys[2], default: Bulletin.Ratio(numerator: 0, denominator: 0)].denominator += r.ratios[i].denominator
+      }
+      let below = units.values.filter {
+        measures[i].isBelowFloor(numerator: Int64($0.numerator), denominator: Int64($0.denominator))
+      }.count
+      return (measures[i], total, below)
+    }
+  }
+
   /// Cases without a handling unit, and cases without a harmful-information category, as groups.
   static let unassigned = "未分派"
   static let noCategory = "无有害信息"

@@ -339,3 +339,122 @@ import Testing
     }
   }
 }
+
+/// The bulletin through `ombuds report` and `ombuds serve` (the real processes).
+@Suite(.serialized) struct BulletinServiceTests {
+  /// A SQLite store with the November fixture.
+  static func fixtureStore() async throws -> String {
+    let path = try Support.temporaryDirectory().appendingPathComponent("bulletin.sqlite").path
+    let store = try await CaseStore(path: path, rules: try Support.defaultRules())
+    try await BulletinTests.load(store)
+    return path
+  }
+
+  @Test func theCommandWritesTheStoresBulletinInEveryFormat() async throws {
+    let path = try await Self.fixtureStore()
+    let period = [
+      "--store", path, "--rules", Support.rulesDir, "--from", "2026-11-01", "--to", "2026-11-30", "--now",
+      BulletinTests.now,
+    ]
+    let json = try Support.run("ombuds", ["report"] + period + ["--format", "json"])
+    #expect(json.status == 0, "\(json.stderr)")
+    let store = try await CaseStore(path: path, rules: try Support.defaultRules())
+    let expected = BulletinJSON.render(try await BulletinTests.november(store))
+    #expect(json.stdout == expected)
+    let markdown = try Support.run("ombuds", ["report"] + period + ["--format", "md"])
+    #expect(markdown.stdout.contains("| 按时反馈率 | 83.1% | 49/59 | 75% | +8.1 | 85% | 工程部 |"))
+    #expect(markdown.stdout.contains("- **p5-1**（重要投诉，2026-11-02 09:00）：受理 11-02 → 承办 工程部 → 办结 11-03"))
+    let csv = try Support.run("ombuds", ["report"] + period + ["--format", "csv", "--by", "level"])
+    #expect(csv.stdout.hasPrefix("\u{FEFF}section,key,label,"))
+    #expect(csv.stdout.contains("\r\nmeasure,satisfaction_rate,满意度,24,34,70.6%,75%,-4.4,80%,工程部\r\n"))
+    #expect(csv.stdout.contains("\r\nlevel:major,acceptance_rate,重大投诉,3,3,100%,,,,\r\n"))
+    // --out writes the file, nothing on standard output.
+    let file = try Support.temporaryDirectory().appendingPathComponent("bulletin.html").path
+    let html = try Support.run("ombuds", ["report"] + period + ["--out", file])
+    #expect(html.status == 0 && html.stdout.isEmpty)
+    #expect(try String(contentsOfFile: file, encoding: .utf8).lowercased().hasPrefix("<!doctype html"))
+  }
+
+  @Test func badPeriodsAreUsageErrorsNamingTheOption() throws {
+    for (arguments, message) in [
+      (["--from", "2026-13-01", "--to", "2026-11-30"], "--from `2026-13-01` is not a date"),
+      (["--from", "2026-11-01", "--to", "30.11.2026"], "--to `30.11.2026` is not a date"),
+      (["--from", "2026-11-01", "--to", "2026-11-30", "--by", "unit"], "unit"),
+    ] {
+      let run = try Support.run("ombuds", ["report", "--store", ":memory:"] + arguments)
+      #expect(run.status == 2, "\(arguments)")
+      #expect(run.stderr.contains(message), "\(run.stderr)")
+    }
+    let backwards = try Support.run(
+      "ombuds",
+      [
+        "report", "--store", try Support.temporaryDirectory().appendingPathComponent("s.sqlite").path, "--from",
+        "2026-11-30", "--to", "2026-11-01",
+      ])
+    #expect(backwards.status != 0)
+    #expect(backwards.stderr.contains("the period ends (2026-11-01) before it starts (2026-11-30)"))
+  }
+
+  @Test func theServerShowsTheSameBulletinBehindTheTokens() async throws {
+    let path = try await Self.fixtureStore()
+    let s = try await LiveServer(store: path)
+    let token = try s.token(role: "complaint_office", name: "李明")
+    let data = try await s.call(.GET, "/v1/reports?from=2026-11-01&to=2026-11-30", token: token)
+    #expect(data.status == 200, "\(data.text)")
+    let measures = try #require(data.json?["measures"] as? [[String: Any]])
+    let feedback = try #require(measures.first { $0["id"] as? String == "on_time_feedback_rate" })
+    let value = try #require(feedback["value"] as? [String: Any])
+    #expect(value["numerator"] as? Int == 49 && value["denominator"] as? Int == 59)
+    #expect(value["percent"] as? Double == 83.1)
+    #expect(feedback["below_floor"] as? [String] == ["工程部"])
+    // The same measures as the command's (the lists of overdue cases depend on the clock).
+    let store = try await CaseStore(path: path, rules: try Support.defaultRules())
+    guard case .object(let expected) = BulletinJSON.value(try await BulletinTests.november(store)) else {
+      Issue.record("the bulletin's JSON is an object")
+      return
+    }
+    #expect(data.text.contains(StoreJSON.string(expected["measures"] ?? .null)))
+    let byLevel = try await s.call(.GET, "/v1/reports?from=2026-11-01&to=2026-11-30&by=level", token: token)
+    // (The server re-evaluates the overdue cases when it starts, at today's date: levels as of
+    // the period's end may have risen since the fixture was written; the groups still add up.)
+    let levels = try #require(byLevel.json?["groups"] as? [[String: Any]])
+    #expect(levels.allSatisfy { ["major", "hot", "important", "ordinary"].contains($0["key"] as? String ?? "") })
+    #expect(levels.compactMap { $0["received"] as? Int }.reduce(0, +) == 61)
+
+    // The page: for a browser, the token also as a Basic password.
+    let noToken = try await s.call(.GET, "/reports/bulletin?from=2026-11-01&to=2026-11-30")
+    #expect(noToken.status == 401)
+    #expect(noToken.headers.first(name: "WWW-Authenticate") == "Basic realm=\"ombuds\", charset=\"UTF-8\"")
+    let basic = "Basic " + Data("office:\(token)".utf8).base64EncodedString()
+    let page = try await s.call(
+      .GET, "/reports/bulletin?from=2026-11-01&to=2026-11-30", headers: [("Authorization", basic)])
+    #expect(page.status == 200)
+    #expect(page.headers.first(name: "Content-Type") == "text/html; charset=utf-8")
+    #expect(page.headers.first(name: "Content-Security-Policy")?.hasPrefix("default-src 'none'") == true)
+    #expect(page.text.contains("p5-1"))
+    // The API itself takes Bearer only.
+    #expect(
+      try await s.call(.GET, "/v1/reports?from=2026-11-01&to=2026-11-30", headers: [("Authorization", basic)]).status
+        == 401)
+
+    // Bad requests name the parameter.
+    for (query, field) in [
+      ("to=2026-11-30", "from"), ("from=2026-11-01&to=2026-02-30", "to"),
+      ("from=2026-11-01&to=2026-11-30&by=unit", "by"),
+      ("from=2026-11-30&to=2026-11-01", "to"), ("from=2026-11-01&to=2026-11-30&format=pdf", "format"),
+    ] {
+      let bad = try await s.call(.GET, "/v1/reports?\(query)", token: token)
+      #expect(bad.status == 400, "\(query)")
+      #expect(bad.code == "invalid_parameter")
+      #expect((bad.json?["error"] as? [String: Any])?["field"] as? String == field, "\(query): \(bad.text)")
+    }
+
+    // The current month's measures on /metrics.
+    let metrics = try await s.call(.GET, "/metrics", token: token)
+    for id in ["acceptance_rate", "on_time_feedback_rate", "satisfaction_rate"] {
+      #expect(metrics.text.contains("ombuds_measure_denominator{measure=\"\(id)\"}"), "\(id)")
+      #expect(metrics.text.contains("ombuds_measure_ratio{measure=\"\(id)\"}"), "\(id)")
+    }
+    await s.stop()
+  }
+}
