@@ -291,9 +291,7 @@ public enum BulletinHTML {
     figure.chart { margin: 8px 0 14px; break-inside: avoid; }
     figure.chart figcaption { font-weight: bold; font-size: 13px; margin-bottom: 2px; }
     figure.chart svg { display: block; max-width: 100%; height: auto; font-family: inherit; }
-    svg text { fill: #1d2129; }
     svg .value { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
-    svg .row.below text { fill: #c8372d; }
     .no-data { margin: 0; padding: 18px; text-align: center; color: #6b7785; border: 1px dashed #c9cdd4; border-radius: 4px; }
     .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
     .count-tables { display: grid; grid-template-columns: 1fr 1fr; gap: 0 12px; align-items: start; }

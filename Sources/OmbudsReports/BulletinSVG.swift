@@ -212,31 +212,34 @@ enum BulletinSVG {
       svg += "<text x=\"\(n(x))\" y=\"\(n(height - 6))\">\(n(p))%</text>\n"
     }
     svg += "</g>\n"
+    // The bars, then the floor line over them, then the values over the line.
+    var values = "<g class=\"values\" font-size=\"12\">\n"
     for (i, g) in b.groups.enumerated() {
       let r = g.values[index]
       let rowTop = top + rowHeight * Double(i)
       let below = g.belowFloor.contains(m.id)
+      let fill = below ? " fill=\"\(belowColour)\"" : ""
       svg +=
         "<g class=\"row\(below ? " below" : "")\" font-size=\"12\" data-group=\"\(HTMLText.escape(g.key))\"><title>\(HTMLText.escape(g.label))：\(HTMLText.escape(r.text))（\(r.numerator)/\(r.denominator)）\(below ? "，低于底线" : "")</title>"
       svg +=
-        "<text x=\"\(n(labelWidth - 6))\" y=\"\(n(rowTop + 15))\" text-anchor=\"end\"\(below ? " fill=\"\(belowColour)\" font-weight=\"bold\"" : "")>\(HTMLText.escape(cut(g.label, 12)))</text>"
+        "<text x=\"\(n(labelWidth - 6))\" y=\"\(n(rowTop + 15))\" text-anchor=\"end\"\(below ? fill + " font-weight=\"bold\"" : "")>\(HTMLText.escape(cut(g.label, 12)))</text>"
       if let p = r.percent {
         let w = barSpace * min(max(p, 0), 100) / 100
         svg +=
           "<rect x=\"\(n(labelWidth))\" y=\"\(n(rowTop + 4))\" width=\"\(n(w))\" height=\"14\" fill=\"\(below ? belowColour : valueColour)\"/>"
-        svg +=
-          "<text class=\"value\" x=\"\(n(labelWidth + w + 4))\" y=\"\(n(rowTop + 15))\"\(below ? " fill=\"\(belowColour)\"" : "")>\(HTMLText.escape(r.text))（\(r.numerator)/\(r.denominator)）\(below ? " 低于底线" : "")</text>"
+        values +=
+          "<text class=\"value\" x=\"\(n(labelWidth + w + 4))\" y=\"\(n(rowTop + 15))\"\(fill)>\(HTMLText.escape(r.text))（\(r.numerator)/\(r.denominator)）\(below ? " 低于底线" : "")</text>\n"
       } else {
-        svg +=
-          "<text x=\"\(n(labelWidth + 4))\" y=\"\(n(rowTop + 15))\" fill=\"#666\">—（无分母）</text>"
+        values +=
+          "<text class=\"value\" x=\"\(n(labelWidth + 4))\" y=\"\(n(rowTop + 15))\" fill=\"#666\">—（无分母）</text>\n"
       }
       svg += "</g>\n"
     }
-    // The floor line on top of the bars.
     svg +=
       "<line class=\"floor\" x1=\"\(n(floorX))\" x2=\"\(n(floorX))\" y1=\"\(n(top - 8))\" y2=\"\(n(height - 20))\" stroke=\"#222\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
     svg +=
       "<text x=\"\(n(floorX))\" y=\"\(n(top - 12))\" font-size=\"11\" text-anchor=\"middle\">底线 \(HTMLText.escape(floorText))%</text>\n"
+    svg += values + "</g>\n"
     svg += "</svg>\n"
     return figure(chart: chart, caption: caption, body: svg)
   }
