@@ -70,13 +70,34 @@ public struct ReportCommand: AsyncParsableCommand {
     case .csv: text = BulletinCSV.render(bulletin)
     }
     if let out {
-      do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic)
-      } catch {
-        throw CLIError("cannot write `\(out)`: \(error.localizedDescription)")
-      }
+      try Self.write(text, to: out)
     } else {
       Output.out(text)
+    }
+  }
+}
+
+extension ReportCommand {
+  /// Writes `text` to `path`: a regular file (or a new one) is replaced whole, through a
+  /// temporary file renamed over it, so a reader never sees half a bulletin; anything else
+  /// (`/dev/null`, a pipe, a terminal) is written in place, never replaced.
+  static func write(_ text: String, to path: String) throws {
+    var info = stat()
+    let exists = stat(path, &info) == 0
+    do {
+      if exists && (info.st_mode & S_IFMT) != S_IFREG {
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+          throw CLIError("cannot write `\(path)`: \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        try handle.write(contentsOf: Data(text.utf8))
+      } else {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      }
+    } catch let error as CLIError {
+      throw error
+    } catch {
+      throw CLIError("cannot write `\(path)`: \(error.localizedDescription)")
     }
   }
 }

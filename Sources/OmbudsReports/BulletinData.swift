@@ -251,6 +251,7 @@ public enum BulletinMarkdown {
     case "handed_in": "已提交 " + (i.reportHandedInAt.map(f.minute) ?? "")
     case "overdue": "缺报（逾期）"
     case "pending": "未到期"
+    case "not_required": "不予受理，无需报告"
     default: "—"
     }
   }

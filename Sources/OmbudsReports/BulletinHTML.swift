@@ -200,15 +200,9 @@ public enum BulletinHTML {
     return out
   }
 
-  /// The lifecycle stages in Chinese (the id stays in `data-stage`).
-  static let stageLabels: [String: String] = [
-    "received": "已接收", "registered": "已登记", "accepted": "已受理", "assigned": "已分派",
-    "investigating": "调查中", "proposed": "已提出处理方案", "approved": "方案已批准", "carried_out": "已办结",
-    "replied": "已答复", "follow_up": "已回访", "closed": "已结案", "rejected": "不予受理", "appealed": "申诉中",
-  ]
-
+  /// The lifecycle stage in Chinese (`Stage.label`; the id stays in `data-stage`).
   static func stage(_ id: String) -> String {
-    "<span class=\"stage\" data-stage=\"\(HTMLText.escape(id))\">\(HTMLText.escape(stageLabels[id] ?? id))</span>"
+    "<span class=\"stage\" data-stage=\"\(HTMLText.escape(id))\">\(HTMLText.escape(Stage(rawValue: id)?.label ?? id))</span>"
   }
 
   static func items(_ list: [Bulletin.CaseItem], _ f: BulletinFormat, special: Bool) -> String {

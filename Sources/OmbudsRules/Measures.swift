@@ -18,7 +18,7 @@ public enum MeasureCohort: String, Sendable, CaseIterable {
 
 /// The deadline a condition's moment must meet.
 public enum MeasureDeadline: Sendable, Equatable {
-  /// A deadline of the rules (`resolve_by`), as the case's latest decision states it,
+  /// A deadline of the rules (`resolve_by`), as the case's latest decision by the period's end states it,
   /// extensions included. A case without that deadline does not meet it.
   case deadline(String)
   /// A duration after the case's `received_at` (working days on the default calendar).

@@ -131,8 +131,9 @@ public struct Bulletin: Sendable, Equatable {
     /// The special report its level requires on closing (`detailed_special`), if any.
     public var report: String?
     public var reportLabel: String?
-    /// `handed_in`, `pending` (not yet due) or `overdue` (missing, the case past its
-    /// `resolve_by`, or resolved, unreported, at the end of the period); nil without a report.
+    /// `handed_in`, `pending` (not yet due), `overdue` (missing, the case past its
+    /// `resolve_by`, or resolved, unreported, at the end of the period) or `not_required`
+    /// (the case was rejected, 不予受理, and never handled); nil without a report.
     public var reportState: String?
     public var reportHandedInAt: Millis?
     /// The case's `resolve_by` as its latest decision states it.

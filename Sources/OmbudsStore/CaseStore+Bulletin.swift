@@ -22,12 +22,18 @@ struct BulletinSQL {
       : "(EXTRACT(EPOCH FROM (\(expression))::timestamptz) * 1000)::bigint"
   }
 
-  /// The rows of the cases' harmful-information categories: `FROM x <categories(x.dec)>` gives
-  /// a column `cat` (NULL for a case with none).
+  /// The rows of the cases' harmful-information categories: `FROM x <categories(x.cats)>`
+  /// gives a column `j.value` (NULL for a case with none), from the JSON array text `column`.
   func categories(of column: String) -> String {
     sqlite
-      ? "LEFT JOIN json_each(\(column), '$.categories') j"
-      : "LEFT JOIN LATERAL jsonb_array_elements_text(\(column)::jsonb -> 'categories') AS j(value) ON true"
+      ? "LEFT JOIN json_each(\(column)) j"
+      : "LEFT JOIN LATERAL jsonb_array_elements_text(\(column)::jsonb) AS j(value) ON true"
+  }
+
+  /// Whether the JSON array text `column` holds the string bound to the next `?` (an id of
+  /// the rules: letters, digits and `_`, so its quoted form cannot occur otherwise).
+  func containsString(_ column: String) -> String {
+    sqlite ? "instr(\(column), '\"' || ? || '\"') > 0" : "position('\"' || ? || '\"' in \(column)) > 0"
   }
 }
 
@@ -76,7 +82,10 @@ struct BulletinFacts {
   /// decision's JSON before `to`), `ev<i>`, `res` (the last resolution's time, by `to`),
   /// `first_res`, `closed_at`, `rejected`, `accepted_at`, `sat`, `dl<i>`, `closed_payload`.
   /// `cohort` `resolved`: the cases whose last resolution by `to` is in the period.
-  func select(cohort: MeasureCohort, extra: Bool = false) -> (sql: String, arguments: [any SQLArgument]) {
+  /// `narrow`: one more condition on the case row `c` (its arguments bound after the cohort's).
+  func select(cohort: MeasureCohort, extra: Bool = false, narrow: String? = nil) -> (
+    sql: String, arguments: [any SQLArgument]
+  ) {
     var arguments: [any SQLArgument] = []
     var eventColumns: [String] = []
     for (i, set) in eventSets.enumerated() {
@@ -102,11 +111,11 @@ struct BulletinFacts {
           "MAX(CASE WHEN e.type = 'reopened' THEN e.at END) AS reopened_at",
         ]).joined(separator: ",\n    "))
       FROM cases c LEFT JOIN events e ON e.case_id = c.id AND e.at < ?
-      WHERE \(cohort == .received ? "c.received_at >= ? AND c.received_at < ?" : "EXISTS (SELECT 1 FROM events r WHERE r.case_id = c.id AND r.type IN (\(resolution), 'closed') AND r.at >= ? AND r.at < ?)")
-      GROUP BY c.id, c.received_at, c.department, c.stage, c.state, c.level, c.snapshot
+      WHERE \(cohort == .received ? "c.received_at >= ? AND c.received_at < ?" : "EXISTS (SELECT 1 FROM events r WHERE r.case_id = c.id AND r.type IN (\(resolution), 'closed') AND r.at >= ? AND r.at < ?)")\(narrow.map { " AND " + $0 } ?? "")
+      GROUP BY c.id
       """
     var columns = [
-      "f.*", "dd.level AS level_end", "dd.decision AS dec",
+      "f.*", "dd.level AS level_end", "\(sql.jsonText("dd.decision", ["categories"])) AS cats",
       "COALESCE(f.res_at, CASE WHEN f.rejected = 0 THEN f.closed_at END) AS res",
       "COALESCE(f.first_res_at, CASE WHEN f.rejected = 0 THEN f.closed_at END) AS first_res",
     ]
@@ -118,10 +127,9 @@ struct BulletinFacts {
         END AS sat
         """)
     }
+    // A deadline as the latest decision by the period's end states it (extensions included).
     for (i, id) in deadlines.enumerated() {
-      columns.append(
-        "(SELECT \(sql.millis(sql.jsonText("d.decision", ["deadlines", id]))) FROM decisions d WHERE d.case_id = f.id ORDER BY d.id DESC LIMIT 1) AS dl\(i)"
-      )
+      columns.append("\(sql.millis(sql.jsonText("dd.decision", ["deadlines", id]))) AS dl\(i)")
     }
     if extra {
       columns.append(
@@ -179,6 +187,8 @@ private struct SumRow {
   var closed: Int
   var open: Int
   var ratios: [Bulletin.Ratio]
+  /// Per category of the rules (when asked for): the cases whose decision found it.
+  var categories: [Int] = []
 }
 
 extension CaseStore {
@@ -213,9 +223,9 @@ extension CaseStore {
       // Levels, channels, units and the measures: one grouped query per period.
       let current = try await Self.sums(facts, period, db, ruleSet: ruleSet)
       let before = try await Self.sums(facts, previous, db, ruleSet: ruleSet)
-      // By harmful-information category (a case may count under several) or none.
-      let categories = try await Self.categorySums(facts, period, db, ruleSet: ruleSet)
-      let categoriesBefore = try await Self.categorySums(facts, previous, db, ruleSet: ruleSet)
+      // Grouped by harmful-information category (a case may count under several) or none.
+      let categories =
+        grouping == .category ? try await Self.categorySums(facts, period, db, ruleSet: ruleSet) : []
       var bulletin = Bulletin(
         period: period, previousPeriod: previous, generatedAt: now, timeZone: clock.identifier,
         offsetSeconds: clock.offset(at: period.from), ruleSet: ruleSet.contentHash, grouping: grouping,
@@ -240,10 +250,11 @@ extension CaseStore {
       bulletin.byDepartment = counts(2, order: nil) { $0.isEmpty ? Self.unassigned : $0 }
       let categoryLabel = Dictionary(
         ruleSet.ruleSet.categories.map { ($0.id, $0.label ?? $0.id) }, uniquingKeysWith: { a, _ in a })
-      bulletin.byCategory = ruleSet.ruleSet.categories.map { c in
+      bulletin.byCategory = ruleSet.ruleSet.categories.enumerated().map { i, c in
         Bulletin.Count(
-          key: c.id, label: c.label ?? c.id, count: categories.first { $0.keys[0] == c.id }?.received ?? 0,
-          previous: categoriesBefore.first { $0.keys[0] == c.id }?.received ?? 0)
+          key: c.id, label: c.label ?? c.id,
+          count: current.reduce(0) { $0 + ($1.categories.count > i ? $1.categories[i] : 0) },
+          previous: before.reduce(0) { $0 + ($1.categories.count > i ? $1.categories[i] : 0) })
       }
       // The lowest level is summarised.
       let lowest = ruleSet.levels.last?.id ?? ""
@@ -384,7 +395,7 @@ extension CaseStore {
     try await bothCohorts(
       facts, period, db, ruleSet: ruleSet,
       keys: ["COALESCE(f2.level_end, f2.level_now)", "COALESCE(f2.channel, '')", "COALESCE(f2.department, '')"],
-      from: "f2")
+      from: "f2", categories: ruleSet.ruleSet.categories.map(\.id))
   }
 
   /// The same per harmful-information category (`''`: none).
@@ -393,17 +404,17 @@ extension CaseStore {
   ) async throws -> [SumRow] {
     try await bothCohorts(
       facts, period, db, ruleSet: ruleSet, keys: ["COALESCE(j.value, '')"],
-      from: "f2 \(facts.sql.categories(of: "f2.dec"))")
+      from: "f2 \(facts.sql.categories(of: "f2.cats"))")
   }
 
   /// The cases received in the period; a measure of the `resolved` cohort counts those
   /// resolved in it instead (a second query, only when the rules have such a measure).
   private static func bothCohorts(
     _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
-    keys: [String], from: String
+    keys: [String], from: String, categories: [String] = []
   ) async throws -> [SumRow] {
     var rows = try await groupedSums(
-      facts, period, db, ruleSet: ruleSet, keys: keys, from: from, cohort: .received)
+      facts, period, db, ruleSet: ruleSet, keys: keys, from: from, cohort: .received, categories: categories)
     let resolvedCohort = facts.measures.indices.filter { facts.measures[$0].cohort == .resolved }
     guard !resolvedCohort.isEmpty else { return rows }
     let other = try await groupedSums(
@@ -429,7 +440,7 @@ extension CaseStore {
 
   private static func groupedSums(
     _ facts: BulletinFacts, _ period: Bulletin.Period, _ db: any SQLExecutor, ruleSet: CompiledRules,
-    keys: [String], from: String, cohort: MeasureCohort
+    keys: [String], from: String, cohort: MeasureCohort, categories: [String] = []
   ) async throws -> [SumRow] {
     let (select, selectArguments) = facts.select(cohort: cohort)
     var arguments: [any SQLArgument] = selectArguments
@@ -453,6 +464,13 @@ extension CaseStore {
       columns.append("SUM(CASE WHEN \(den2) AND \(num) THEN 1 ELSE 0 END) AS n\(i)")
     }
     // The facts' arguments come first in the text (the WITH clause), then the conditions'.
+    // MATERIALIZED: each case's facts are computed once, not once per reference (PostgreSQL
+    // parsed a decision's JSON again for every category column otherwise).
+    // How many cases each harmful-information category has (a case may have several).
+    for (i, id) in categories.enumerated() {
+      columns.append("SUM(CASE WHEN \(facts.sql.containsString("f2.cats")) THEN 1 ELSE 0 END) AS c\(i)")
+      conditionArguments.append(id)
+    }
     // The `resolved` cohort: the cases whose last resolution by the period's end is in it.
     var whereArguments: [any SQLArgument] = []
     var filter = ""
@@ -461,7 +479,7 @@ extension CaseStore {
       whereArguments = [period.from, period.to]
     }
     let sql = """
-      WITH f2 AS (\(select))
+      WITH f2 AS MATERIALIZED (\(select))
       SELECT \(columns.joined(separator: ", ")) FROM \(from) \(filter)
       GROUP BY \(keys.indices.map { "k\($0)" }.joined(separator: ", "))
       """
@@ -470,7 +488,8 @@ extension CaseStore {
       SumRow(
         keys: keys.indices.map { r["k\($0)"] }, received: r["n"], resolved: r["resolved"], rejected: r["rejected"],
         closed: r["closed"], open: r["still_open"],
-        ratios: facts.measures.indices.map { Bulletin.Ratio(numerator: r["n\($0)"], denominator: r["d\($0)"]) })
+        ratios: facts.measures.indices.map { Bulletin.Ratio(numerator: r["n\($0)"], denominator: r["d\($0)"]) },
+        categories: categories.indices.map { r["c\($0)"] })
     }
     if facts.calendarWithins {
       out = try await calendarCorrection(
@@ -512,7 +531,7 @@ extension CaseStore {
       columns.append("\(numTiming?.moment ?? "NULL") AS num_moment")
       let bounds: [any SQLArgument] = cohort == .resolved ? [period.from, period.to] : []
       let sql = """
-        WITH f2 AS (\(select))
+        WITH f2 AS MATERIALIZED (\(select))
         SELECT \(columns.joined(separator: ", "))
         FROM \(from) WHERE \(den)\(cohort == .resolved ? " AND f2.res >= ? AND f2.res < ?" : "")
         """
@@ -610,15 +629,18 @@ extension CaseStore {
     lowest: String, clock: ZoneClock
   ) async throws -> [Bulletin.CaseItem] {
     let withResolveBy = BulletinFacts(measures: facts.measures, sqlite: facts.sql.sqlite, deadlines: ["resolve_by"])
-    let (select, selectArguments) = withResolveBy.select(cohort: .received, extra: true)
+    // Levels never fall on their own: a case at the lowest level now, never set by hand,
+    // was at the lowest level at the period's end too.
+    let (select, selectArguments) = withResolveBy.select(
+      cohort: .received, extra: true, narrow: "(c.level <> ? OR c.override_level IS NOT NULL)")
     var arguments: [any SQLArgument] = selectArguments
     arguments.insert(period.to, at: 0)
-    arguments += [period.to, period.from, period.to]
+    arguments += [period.to, period.from, period.to, lowest]
     let dl = withResolveBy.deadlines.firstIndex(of: "resolve_by") ?? 0
     let rows = try await db.fetchAll(
       SQLStatement(
         """
-        WITH f2 AS (\(select))
+        WITH f2 AS MATERIALIZED (\(select))
         SELECT * FROM f2 WHERE COALESCE(f2.level_end, f2.level_now) <> ?
         ORDER BY f2.received_at, f2.id
         """, arguments + [lowest]))
@@ -643,13 +665,18 @@ extension CaseStore {
       if let s: String = r["sat"] { steps.append("回访 \(satisfactionLabel[s] ?? s)") }
       if let t: Millis = r["closed_at"] { steps.append("结案 \(day(t))") }
       if let t: Millis = r["reopened_at"] { steps.append("二次投诉 \(day(t))") }
-      if (r["state"] as String) == "open" { steps.append("办理中（\(r["stage"] as String)）") }
+      if (r["state"] as String) == "open" {
+        let stage: String = r["stage"]
+        steps.append("办理中（\(Stage(rawValue: stage)?.label ?? stage)）")
+      }
       var item = Bulletin.CaseItem(
         id: r["id"], level: level, levelLabel: levelLabel[level] ?? level, receivedAt: r["received_at"],
         channel: r["channel"], department: r["department"], stage: r["stage"],
         handling: steps.joined(separator: " → "), resolvedAt: r["res"], report: report,
         reportLabel: report.map { reportLabel[$0] ?? $0 }, reportState: nil, reportHandedInAt: nil,
         resolveBy: r["dl\(dl)"])
+      // Rejected (不予受理): never handled, so no special report is owed.
+      if report != nil, (r["rejected"] as Int) == 1 { item.reportState = "not_required" }
       if let report, let payload: String = r["closed_payload"], let closedAt: Millis = r["closed_at"],
         Self.reportsHandedIn(payload).contains(report)
       {

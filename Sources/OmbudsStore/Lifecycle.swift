@@ -6,6 +6,25 @@ public enum Stage: String, Sendable, CaseIterable {
   case followUp = "follow_up"
   case closed, appealed
 
+  /// The stage in Chinese, for people (bulletins).
+  public var label: String {
+    switch self {
+    case .received: "已接收"
+    case .registered: "已登记"
+    case .accepted: "已受理"
+    case .rejected: "不予受理"
+    case .assigned: "已分派"
+    case .investigating: "调查中"
+    case .proposed: "已提出处理方案"
+    case .approved: "方案已批准"
+    case .carriedOut: "已办结"
+    case .replied: "已答复"
+    case .followUp: "已回访"
+    case .closed: "已结案"
+    case .appealed: "申诉中"
+    }
+  }
+
   /// The snapshot's `state` (the classify contract): open, resolved or closed.
   var snapshotState: String {
     switch self {

@@ -53,6 +53,9 @@ public final class PostgresBackend: StoreBackend {
     }
     configuration.options.connectTimeout = .seconds(10)
     probe.options.connectTimeout = .seconds(10)
+    // No JIT compilation: the store's statements are short, and the bulletin's aggregate
+    // queries spent more time compiling (1.4 s of 2.0 s over 16,000 cases) than running.
+    configuration.options.additionalStartupParameters = [("jit", "off")]
     self.probe = probe
     configuration.options.maximumConnections =
       query["pool"].flatMap(Int.init).map { max(1, $0) } ?? Self.defaultPoolSize

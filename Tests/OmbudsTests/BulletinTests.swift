@@ -236,7 +236,7 @@ import Testing
 
       // Important cases, each its own item: P5, reopened.
       #expect(b.important.map(\.id) == ["p5-1", "p5-2", "p5-3", "p5-4", "p5-5"])
-      #expect(b.important[0].handling == "受理 11-02 → 承办 工程部 → 办结 11-03 → 二次投诉 11-05 → 办理中（accepted）")
+      #expect(b.important[0].handling == "受理 11-02 → 承办 工程部 → 办结 11-03 → 二次投诉 11-05 → 办理中（已受理）")
       // Hot and major with their special reports: P8 handed in on closing, P9 overdue (its
       // resolve_by, 24 h after receipt, has passed).
       #expect(
@@ -310,6 +310,25 @@ import Testing
     }
   }
 
+  @Test func aRejectedHotCaseOwesNoSpecialReport() async throws {
+    try await StoreFixture.run(.sqlite) { f in
+      let t = "2026-11-02T09:00:00+08:00"
+      for (i, kind) in [CaseEvent.Kind.received, .register, .reject].enumerated() {
+        var fields: [String: JSONValue] = [:]
+        if kind == .received { fields = ["received_at": .string(t), "collective_size": 4, "channel": "phone"] }
+        if kind == .reject { fields = ["reason": "不属于受理范围"] }
+        try await f.store.apply(
+          CaseEvent(
+            eventID: "h-\(i)", caseID: "H-1", kind: kind, at: Support.time(t) + Int64(i) * 3_600_000,
+            actor: "customer_service_center", fields: fields))
+      }
+      let b = try await Self.november(f.store)
+      #expect(b.special.map { "\($0.id) \($0.level) \($0.reportState ?? "-")" } == ["H-1 hot not_required"])
+      #expect(b.special.first?.handling == "不予受理")
+      #expect(BulletinMarkdown.render(b).contains("简要专题报告：不予受理，无需报告"))
+    }
+  }
+
   @Test func aPeriodEndingBeforeItStartsOrTooLongIsRefused() async throws {
     try await StoreFixture.run(.sqlite) { f in
       await #expect(throws: StoreError.self) {
@@ -373,6 +392,21 @@ import Testing
     let html = try Support.run("ombuds", ["report"] + period + ["--out", file])
     #expect(html.status == 0 && html.stdout.isEmpty)
     #expect(try String(contentsOfFile: file, encoding: .utf8).lowercased().hasPrefix("<!doctype html"))
+    // A special file is written in place, never replaced by a regular one (as root, an atomic
+    // rename over /dev/null would replace the device).
+    let fifo = try Support.temporaryDirectory().appendingPathComponent("out.fifo").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    // Open for reading without waiting for a writer; the Markdown fits the pipe's buffer.
+    let fd = open(fifo, O_RDONLY | O_NONBLOCK)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    let piped = try Support.run("ombuds", ["report"] + period + ["--format", "md", "--out", fifo])
+    #expect(piped.status == 0, "\(piped.stderr)")
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    let n = read(fd, &buffer, buffer.count)
+    #expect(n > 0 && String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).hasPrefix("# 质量简报 2026-11-01"))
+    var info = stat()
+    #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
   }
 
   @Test func badPeriodsAreUsageErrorsNamingTheOption() throws {
