@@ -230,6 +230,19 @@ public struct ServeCommand: AsyncParsableCommand {
   @Option(help: "Seconds an accepted token is trusted before the store is asked again (0: every request).")
   public var tokenCache: Int = 5
 
+  /// What a rule change does to the cases in flight.
+  public enum OnReload: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case nextEvent = "next-event"
+    case reevaluate
+  }
+
+  @Option(
+    help: """
+      What a rule change does to open cases: next-event (each meets the new rules at its next event or review) \
+      or reevaluate (all at once, one recorded decision each, as `ombuds reevaluate`).
+      """)
+  public var onReload: OnReload = .nextEvent
+
   public init() {}
 
   public func validate() throws {
@@ -302,6 +315,7 @@ public struct ServeCommand: AsyncParsableCommand {
           apis.set(api)
           return [api.service()]
         },
+        reevaluateOnReload: onReload == .reevaluate,
         onReload: { _ in apis.get()?.ruleSetReloaded() })
     } catch let e as StoreError {
       throw CLIError("\(e)")

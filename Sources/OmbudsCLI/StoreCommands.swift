@@ -149,3 +149,49 @@ public struct TickCommand: AsyncParsableCommand {
     Output.out("{\"reevaluated\":\(n)}\n")
   }
 }
+
+/// `ombuds reevaluate`: applies the rules in force to every open case now.
+public struct ReevaluateCommand: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "reevaluate",
+    abstract: "Apply the current rules to every open case now (after a rule change).",
+    discussion: """
+      One decision is recorded for each open case, naming the rule set of its decision before \
+      (the timeline's `previous_rule_set`); levels never fall on their own; the notices the new \
+      decisions trigger go to the outbox. Cases are taken in batches of 500, each batch in one \
+      transaction: a killed run can be run again. Prints {"rule_set", "reevaluated", \
+      "level_changes": [{"case", "from", "to"}], "previous_rule_sets": {hash: count}}.
+      """)
+
+  @OptionGroup public var options: StoreOptions
+
+  @Option(help: "The time to re-evaluate at (RFC 3339); default: now.")
+  public var now: String?
+
+  public init() {}
+
+  public func validate() throws {
+    if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
+  }
+
+  public func run() async throws {
+    let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+    let summary = try await options.withStore { store in
+      do {
+        return try await store.reevaluateOpen(at: at)
+      } catch let error as StoreError {
+        throw CLIError("\(error)")
+      }
+    }
+    Output.out(Self.json(summary) + "\n")
+  }
+
+  static func json(_ s: RuleChangeReevaluation) -> String {
+    let changes = s.levelChanges.map {
+      "{\"case\":\(JSONText.quoted($0.caseID)),\"from\":\(JSONText.quoted($0.from)),\"to\":\(JSONText.quoted($0.to))}"
+    }
+    let previous = s.previousRuleSets.sorted { $0.key < $1.key }.map { "\(JSONText.quoted($0.key)):\($0.value)" }
+    return
+      "{\"rule_set\":\(JSONText.quoted(s.ruleSet)),\"reevaluated\":\(s.cases),\"level_changes\":[\(changes.joined(separator: ","))],\"previous_rule_sets\":{\(previous.joined(separator: ","))}}"
+  }
+}

@@ -127,7 +127,8 @@ extension OmbudsAPI {
       case .decision:
         J.object([
           ("kind", J.str("decision")), ("at", time(e.at, store)), ("event_id", J.str(e.eventID)),
-          ("level", J.str(e.level)), ("rule_set", J.str(e.ruleSet)), ("decision", J.raw(e.body)),
+          ("level", J.str(e.level)), ("rule_set", J.str(e.ruleSet)),
+          ("previous_rule_set", e.previousRuleSet.map(J.str)), ("decision", J.raw(e.body)),
         ])
       }
     }

@@ -60,16 +60,21 @@ public struct RulesWatcher: Service {
   let interval: Duration
   let logger: Logger
   let onReload: @Sendable (CaseStore) -> Void
+  /// After a reload, apply the new rules to every open case at once (`--on-reload
+  /// reevaluate`); otherwise each case meets them at its next event or review.
+  let reevaluate: Bool
 
   public init(
     paths: [String], stores: StoreBox, backend: any StoreBackend, interval: Duration = .seconds(1),
-    logger: Logger = Logger(label: "ombuds.rules"), onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
+    logger: Logger = Logger(label: "ombuds.rules"), reevaluate: Bool = false,
+    onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
   ) {
     self.paths = paths
     self.stores = stores
     self.backend = backend
     self.interval = interval
     self.logger = logger
+    self.reevaluate = reevaluate
     self.onReload = onReload
   }
 
@@ -120,11 +125,31 @@ public struct RulesWatcher: Service {
           refused = nil
           logger.notice("rules reloaded", metadata: ["from": "\(old)", "to": "\(compiled.contentHash)"])
           onReload(store)
+          if reevaluate { await reevaluateOpen(store) }
         } catch {
           refused = now
           logger.error("rules refused; the last good rule set keeps serving", metadata: ["error": "\(error)"])
         }
       }
+    }
+  }
+}
+
+extension RulesWatcher {
+  /// `--on-reload reevaluate`: the open cases under the new rules now, logged; a failure is
+  /// logged and the cases meet the rules at their next event or review instead.
+  func reevaluateOpen(_ store: CaseStore) async {
+    let now = Millis(Date().timeIntervalSince1970 * 1000)
+    do {
+      let summary = try await store.reevaluateOpen(at: now)
+      logger.notice(
+        "open cases re-evaluated under the new rules",
+        metadata: [
+          "rule_set": "\(summary.ruleSet)", "cases": "\(summary.cases)",
+          "level_changes": "\(summary.levelChanges.count)",
+        ])
+    } catch {
+      logger.error("re-evaluating the open cases failed", metadata: ["error": "\(error)"])
     }
   }
 }
@@ -148,6 +173,7 @@ public enum OmbudsServer {
     dispatcher: (@Sendable (StoreBox) -> Dispatcher)?, reviewInterval: Duration, logger: Logger,
     ready: @escaping @Sendable (CaseStore) -> Void = { _ in },
     services extra: @escaping @Sendable (StoreBox) -> [any Service] = { _ in [] },
+    reevaluateOnReload: Bool = false,
     onReload: @escaping @Sendable (CaseStore) -> Void = { _ in }
   ) async throws {
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -157,7 +183,8 @@ public enum OmbudsServer {
       configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     let start = Startup(
       group: group, backend: backend, rules: rules, rulePaths: rulePaths, dispatcher: dispatcher,
-      reviewInterval: reviewInterval, logger: logger, ready: ready, extra: extra, onReload: onReload)
+      reviewInterval: reviewInterval, logger: logger, ready: ready, extra: extra,
+      reevaluateOnReload: reevaluateOnReload, onReload: onReload)
     await group.addServiceUnlessShutdown(.init(service: start, successTerminationBehavior: .ignore))
     try await group.run()
   }
@@ -175,6 +202,7 @@ public enum OmbudsServer {
     let ready: @Sendable (CaseStore) -> Void
     /// Services that use the store beside these (the HTTP API).
     let extra: @Sendable (StoreBox) -> [any Service]
+    let reevaluateOnReload: Bool
     let onReload: @Sendable (CaseStore) -> Void
 
     func run() async throws {
@@ -182,7 +210,9 @@ public enum OmbudsServer {
       ready(stores.store)
       var services: [any Service] = [
         ReviewService(stores: stores, interval: reviewInterval, logger: logger),
-        RulesWatcher(paths: rulePaths, stores: stores, backend: backend, logger: logger, onReload: onReload),
+        RulesWatcher(
+          paths: rulePaths, stores: stores, backend: backend, logger: logger, reevaluate: reevaluateOnReload,
+          onReload: onReload),
       ]
       if let dispatcher { services.append(DispatchService(dispatcher: dispatcher(stores))) }
       for service in services + extra(stores) {

@@ -79,6 +79,9 @@ public struct TimelineEntry: Sendable, Equatable {
   /// Decision: its level and the rule set's content hash.
   public var level: String?
   public var ruleSet: String?
+  /// Decision: when made because the rules changed (`reevaluateOpen`), the rule set of the
+  /// case's decision before it.
+  public var previousRuleSet: String? = nil
 }
 
 /// What an event applied before answered: for a repeated `event_id`.
@@ -184,7 +187,7 @@ extension CaseStore {
         SQLStatement(
           "SELECT event_id, seq, type, actor, at, payload FROM events WHERE case_id = ? ORDER BY seq", [caseID]),
         SQLStatement(
-          "SELECT id, event_id, decided_at, level, decision, rule_set FROM decisions WHERE case_id = ? ORDER BY id",
+          "SELECT id, event_id, decided_at, level, decision, rule_set, previous_rule_set FROM decisions WHERE case_id = ? ORDER BY id",
           [caseID]),
       ])
       return (found[0], found[1])
@@ -212,7 +215,8 @@ extension CaseStore {
           row["decided_at"], order,
           TimelineEntry(
             kind: .decision, at: row["decided_at"], eventID: eventID, type: nil, version: nil, actor: nil,
-            body: row["decision"], level: row["level"], ruleSet: row["rule_set"])
+            body: row["decision"], level: row["level"], ruleSet: row["rule_set"],
+            previousRuleSet: row["previous_rule_set"])
         ))
     }
     return entries.enumerated().sorted { a, b in

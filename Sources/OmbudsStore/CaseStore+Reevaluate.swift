@@ -78,6 +78,43 @@ extension CaseStore {
     return IssueRead(history: history, others: rows)
   }
 
+  /// Applies the rules in force to every open case at `at` — a rule change reaching the cases
+  /// in flight by decision, not by accident: one recorded decision each, naming the rule set
+  /// of the case's decision before it (`TimelineEntry.previousRuleSet`); levels still never
+  /// fall on their own; notices the new decisions trigger go to the outbox as usual. In
+  /// transactions of `batch` cases, by case id, so a large store is never locked long and a
+  /// killed run can be run again.
+  public func reevaluateOpen(at: Millis, batch: Int = 500) async throws -> RuleChangeReevaluation {
+    var summary = RuleChangeReevaluation(ruleSet: rules.contentHash)
+    var after = ""
+    while true {
+      let (done, last) = try await writing { db -> ([(String, String, String, String?)], String?) in
+        let rows = try await db.fetchAll(
+          Self.caseRows("c.state = 'open' AND c.id > ? ORDER BY c.id LIMIT \(max(1, batch))", lock: db.forUpdate),
+          [after])
+        var done: [(String, String, String, String?)] = []
+        for row in rows {
+          let id: String = row["id"]
+          let previous = try await db.fetchAll(
+            "SELECT rule_set FROM decisions WHERE case_id = ? ORDER BY id DESC LIMIT 1", [id])
+          let before: String? = previous.first.map { $0["rule_set"] }
+          let (from, to) = try await reevaluate(
+            row, complainant: row["party_complainant_id"], at: at, history: nil, rulesChanged: true, in: db)
+          done.append((id, from, to, before))
+        }
+        return (done, rows.last?["id"])
+      }
+      for (id, from, to, before) in done {
+        summary.cases += 1
+        if from != to { summary.levelChanges.append(.init(caseID: id, from: from, to: to)) }
+        summary.previousRuleSets[before ?? "", default: 0] += 1
+      }
+      guard let last else { break }
+      after = last
+    }
+    return summary
+  }
+
   /// Re-evaluates a stored case at `at` (time passing).
   func reevaluate(_ id: String, at: Millis, in db: any SQLExecutor) async throws {
     guard let row = try await db.fetchAll(Self.caseRows("c.id = ?", lock: db.forUpdate), [id]).first else { return }
@@ -85,9 +122,13 @@ extension CaseStore {
   }
 
   /// Re-evaluates the case of `row` at `at`; `history` holds receipts of its issue already read.
+  /// `rulesChanged`: a decision is recorded even when nothing changed, naming the rule set
+  /// of the case's decision before it. Returns the level before and after.
+  @discardableResult
   func reevaluate(
-    _ row: SQLRow, complainant: String?, at: Millis, history: StoreHistory?, in db: any SQLExecutor
-  ) async throws {
+    _ row: SQLRow, complainant: String?, at: Millis, history: StoreHistory?, rulesChanged: Bool = false,
+    in db: any SQLExecutor
+  ) async throws -> (from: String, to: String) {
     let id: String = row["id"]
     let text: String = row["snapshot"]
     var lifecycle = CaseLifecycle.read(row["lifecycle"])
@@ -120,8 +161,17 @@ extension CaseStore {
     {
       nextReview = alertAt
     }
-    if newLevel != level || nextReview != row["next_review_at"] {
-      try await db.execute(decisionInsert(decision, facts: facts, eventID: nil, at: at))
+    if newLevel != level || nextReview != row["next_review_at"] || rulesChanged {
+      var insert = decisionInsert(decision, facts: facts, eventID: nil, at: at)
+      if rulesChanged {
+        insert = SQLStatement(
+          """
+          INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set, previous_rule_set)
+          VALUES (?, ?, ?, ?, ?, ?, (SELECT p.rule_set FROM decisions p WHERE p.case_id = ? ORDER BY p.id DESC LIMIT 1))
+          """, [])
+        insert.arguments = decisionInsert(decision, facts: facts, eventID: nil, at: at).arguments + [.text(id)]
+      }
+      try await db.execute(insert)
       try await writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
       try await db.execute(
         "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, due_at = ?, version = version + 1 WHERE id = ?",
@@ -130,5 +180,31 @@ extension CaseStore {
           Self.dueAt(decision, unresolved: facts.resolvedAt == nil && state == "open"), id,
         ])
     }
+    return (level, newLevel)
   }
+}
+
+/// What `CaseStore.reevaluateOpen(at:)` did.
+public struct RuleChangeReevaluation: Sendable, Equatable {
+  public struct LevelChange: Sendable, Equatable {
+    public var caseID: String
+    public var from: String
+    public var to: String
+
+    public init(caseID: String, from: String, to: String) {
+      self.caseID = caseID
+      self.from = from
+      self.to = to
+    }
+  }
+  /// The rule set applied (its content hash).
+  public var ruleSet: String
+  /// Open cases re-evaluated (one decision recorded each).
+  public var cases = 0
+  /// The cases whose level changed (upwards: levels never fall on their own), by case id.
+  public var levelChanges: [LevelChange] = []
+  /// How many of them were last decided under each rule set (`""`: never decided).
+  public var previousRuleSets: [String: Int] = [:]
+
+  public init(ruleSet: String) { self.ruleSet = ruleSet }
 }

@@ -290,5 +290,7 @@ public final class PostgresBackend: StoreBackend {
     // The handling unit of the last `assign` (SQLite migration "v8 departments").
     "ALTER TABLE cases ADD COLUMN IF NOT EXISTS department TEXT",
     "CREATE INDEX IF NOT EXISTS cases_department ON cases (department, received_at)",
+    // A decision made because the rules changed (SQLite migration "v9 rule-set changes").
+    "ALTER TABLE decisions ADD COLUMN IF NOT EXISTS previous_rule_set TEXT",
   ]
 }

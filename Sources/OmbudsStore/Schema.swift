@@ -10,7 +10,8 @@ import OmbudsSyntax
 /// - `parties`: the complainant's identity and contact details, kept apart (保密).
 /// - `events`: every accepted event, immutable, by event id (idempotency), with its actor and,
 ///   when known, the person who acted (since v6).
-/// - `decisions`: every decision with its reasons and the rule set's content hash.
+/// - `decisions`: every decision with its reasons and the rule set's content hash (and, for
+///   one made because the rules changed, the rule set of the case's decision before it).
 /// - `outbox`: the notifications and reports that decisions trigger, one row per recipient and
 ///   channel, with their delivery state (pending, sending under a lease, delivered, dead).
 enum Schema {
@@ -162,6 +163,11 @@ enum Schema {
             sql: "UPDATE cases SET department = ? WHERE id = ?", arguments: [department, row["id"] as String])
         }
       }
+    }
+    m.registerMigration("v9 rule-set changes") { db in
+      // A decision made because the rules changed (`ombuds reevaluate`): the rule set the
+      // case's decision before it was made with.
+      try db.alter(table: "decisions") { t in t.add(column: "previous_rule_set", .text) }
     }
     return m
   }

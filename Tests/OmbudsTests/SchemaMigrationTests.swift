@@ -90,7 +90,12 @@ import Testing
       #expect(rows.map { $0["person"] as String? } == [nil, "i-7"])
       #expect(rows.map { $0["actor"] as String } == ["intake", "intake_staff"])
       let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
-      #expect(applied.suffix(3) == ["v6 event person", "v7 tokens and due dates", "v8 departments"])
+      #expect(
+        Array(applied.drop { $0 != "v6 event person" })
+          == ["v6 event person", "v7 tokens and due dates", "v8 departments", "v9 rule-set changes"])
+      // v9: decisions say which rule set a rule-change re-evaluation replaced (none before).
+      #expect(try db.columns(in: "decisions").contains { $0.name == "previous_rule_set" })
+      #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions WHERE previous_rule_set IS NOT NULL") == 0)
     }
   }
 
