@@ -103,7 +103,8 @@ public final class SQLiteBackend: StoreBackend {
       self.executor = executor
       self.begins = begins
       // A transaction left open by a task that died mid-way is rolled back first (`begin`).
-      pending = begins ? [SQLStatement("BEGIN IMMEDIATE"), Self.savepoint] : [Self.savepoint]
+      // The first member needs no savepoint: when it fails, the whole transaction goes.
+      pending = begins ? [SQLStatement("BEGIN IMMEDIATE")] : [Self.savepoint]
     }
 
     static let savepoint = SQLStatement("SAVEPOINT member")
@@ -143,7 +144,18 @@ public final class SQLiteBackend: StoreBackend {
 
     /// The member's work done: what is pending, then its savepoint released (its work stays
     /// in the group's transaction, to be committed with it).
-    func release() async throws { try await send(then: "RELEASE member") }
+    func release() async throws {
+      if !begins {
+        try await send(then: "RELEASE member")
+      } else if !pending.isEmpty {
+        let writes = pending
+        pending = []
+        sent = true
+        let access: @Sendable (Database) throws -> Void = { db in try SQLiteBackend.begin(db, writes) }
+        if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+        try await pool.writeWithoutTransaction(access)
+      }
+    }
 
     /// Commits the group's transaction (every member's work).
     func commit() async throws { try await send(then: "COMMIT") }
@@ -154,6 +166,11 @@ public final class SQLiteBackend: StoreBackend {
     func rollbackMember() async -> Bool {
       // Nothing sent: nothing to undo, and no transaction begun by a first member.
       if !sent { return !begins }
+      // The first member: nothing else in the transaction, which goes whole.
+      if begins {
+        await rollback()
+        return false
+      }
       let access: @Sendable (Database) -> Bool = { db in
         guard db.isInsideTransaction else { return false }
         do {
@@ -218,6 +235,7 @@ public final class SQLiteBackend: StoreBackend {
     /// Groups committed (for the tests).
     var commits = 0
     static let groupLimit = 16
+    static let yields = ProcessInfo.processInfo.environment["OMBUDS_NO_GROUP_YIELD"] == nil
 
     init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
 
@@ -229,25 +247,29 @@ public final class SQLiteBackend: StoreBackend {
       await turn.lock()
       let transaction = Transaction(pool: pool, executor: executor, begins: !open)
       open = true
-      let outcome: Result<T, any Error>
+      var outcome: Result<T, any Error>
       do {
-        let value = try await body(transaction)
-        try await transaction.release()
-        outcome = .success(value)
+        outcome = .success(try await body(transaction))
       } catch {
         outcome = .failure(error)
-        if await !transaction.rollbackMember() {
-          // The group's transaction is gone, and with it the work of every member waiting.
-          end(.failure(error))
-          throw error
-        }
       }
-      if !turn.hasWaiters, waiting.count < Self.groupLimit {
+      if case .success = outcome, Self.yields, !turn.hasWaiters, waiting.count < Self.groupLimit {
         // Transactions that have reached the writer's queue but not yet its turn: a yield
         // lets them queue for the turn and join the group.
         await Task.yield()
       }
-      if turn.hasWaiters, waiting.count < Self.groupLimit {
+      let joined = turn.hasWaiters && waiting.count < Self.groupLimit
+      // A member's own writes go before anyone joins or commits, so that their errors are its
+      // own (a first member that commits alone sends them with the COMMIT).
+      if case .success = outcome, joined || !transaction.begins {
+        do { try await transaction.release() } catch { outcome = .failure(error) }
+      }
+      if case .failure(let error) = outcome, await !transaction.rollbackMember() {
+        // The group's transaction is gone, and with it the work of every member waiting.
+        end(.failure(error))
+        throw error
+      }
+      if joined {
         // The next transaction joins the group; this one's answer waits for the commit.
         guard case .success(let value) = outcome else {
           turn.unlock()
