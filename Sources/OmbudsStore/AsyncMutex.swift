@@ -30,12 +30,6 @@ final class AsyncMutex: @unchecked Sendable {
     return true
   }
 
-  /// Someone waits for the lock (a hint: it may change at once).
-  var hasWaiters: Bool { state.withLock { !waiters.isEmpty } }
-
-  /// How many wait for the lock (for the tests).
-  var waiterCount: Int { state.withLock { waiters.count } }
-
   func unlock() {
     let next = state.withLock { () -> CheckedContinuation<Void, Never>? in
       if waiters.isEmpty {

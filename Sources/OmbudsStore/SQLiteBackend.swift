@@ -86,28 +86,18 @@ public final class SQLiteBackend: StoreBackend {
     for s in statements { try db.cachedStatement(sql: s.sql).execute(arguments: arguments(s.arguments)) }
   }
 
-  /// One caller's transaction, a member of the writer's group transaction (see `Writer`):
-  /// its work is bracketed by a savepoint, and its writes wait in `pending` until its next
-  /// read or its end.
+  /// One write transaction: writes wait in `pending` until the next read or the commit.
   final class Transaction: SQLExecutor {
     let pool: DatabasePool
     let executor: QueueExecutor
-    let begins: Bool
     var pending: [SQLStatement]
-    /// Something was sent to the database (the savepoint, and the BEGIN of a first member).
-    var sent = false
 
-    /// `begins`: the first member of a group, which opens the database transaction.
-    init(pool: DatabasePool, executor: QueueExecutor, begins: Bool) {
+    init(pool: DatabasePool, executor: QueueExecutor) {
       self.pool = pool
       self.executor = executor
-      self.begins = begins
-      // A transaction left open by a task that died mid-way is rolled back first (`begin`).
-      // The first member needs no savepoint: when it fails, the whole transaction goes.
-      pending = begins ? [SQLStatement("BEGIN IMMEDIATE")] : [Self.savepoint]
+      // A transaction left open by a task that died mid-way is rolled back first.
+      pending = [SQLStatement("BEGIN IMMEDIATE")]
     }
-
-    static let savepoint = SQLStatement("SAVEPOINT member")
 
     var forUpdate: String { "" }
     var skipLocked: String { "" }
@@ -123,7 +113,6 @@ public final class SQLiteBackend: StoreBackend {
     func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
       let writes = pending
       pending = []
-      sent = true
       let access: @Sendable (Database) throws -> [[SQLRow]] = { db in
         try SQLiteBackend.begin(db, writes)
         return try statements.map { try SQLiteBackend.fetch(db, $0) }
@@ -132,61 +121,19 @@ public final class SQLiteBackend: StoreBackend {
       return try await pool.writeWithoutTransaction(access)
     }
 
-    /// Sends what is pending, then `sql`: one access.
-    func send(then sql: String) async throws {
-      let writes = pending + [SQLStatement(sql)]
+    /// Sends what is pending, then COMMIT: one access.
+    func commit() async throws {
+      let writes = pending
       pending = []
-      sent = true
-      let access: @Sendable (Database) throws -> Void = { db in try SQLiteBackend.begin(db, writes) }
+      let access: @Sendable (Database) throws -> Void = { db in
+        try SQLiteBackend.begin(db, writes)
+        try db.execute(sql: "COMMIT")
+      }
       if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
       try await pool.writeWithoutTransaction(access)
     }
 
-    /// The member's work done: what is pending, then its savepoint released (its work stays
-    /// in the group's transaction, to be committed with it).
-    func release() async throws {
-      if !begins {
-        try await send(then: "RELEASE member")
-      } else if !pending.isEmpty {
-        let writes = pending
-        pending = []
-        sent = true
-        let access: @Sendable (Database) throws -> Void = { db in try SQLiteBackend.begin(db, writes) }
-        if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
-        try await pool.writeWithoutTransaction(access)
-      }
-    }
-
-    /// Commits the group's transaction (every member's work).
-    func commit() async throws { try await send(then: "COMMIT") }
-
-    /// Undoes this member's work only, even from a cancelled task. False when the group's
-    /// transaction is gone (never begun, or rolled back whole by SQLite after an I/O or a
-    /// full-disk error, or here when the savepoint cannot be undone).
-    func rollbackMember() async -> Bool {
-      // Nothing sent: nothing to undo, and no transaction begun by a first member.
-      if !sent { return !begins }
-      // The first member: nothing else in the transaction, which goes whole.
-      if begins {
-        await rollback()
-        return false
-      }
-      let access: @Sendable (Database) -> Bool = { db in
-        guard db.isInsideTransaction else { return false }
-        do {
-          try db.execute(sql: "ROLLBACK TO member; RELEASE member")
-          return true
-        } catch {
-          try? db.execute(sql: "ROLLBACK")
-          return false
-        }
-      }
-      if executor.isCurrent { return (try? SQLiteBackend.writeNow(pool, access)) ?? false }
-      let pool = self.pool
-      return await Task.detached { (try? await pool.writeWithoutTransaction(access)) ?? false }.value
-    }
-
-    /// Rolls back the group's transaction, even from a cancelled task.
+    /// Rolls back whatever was begun, even from a cancelled task.
     func rollback() async {
       let access: @Sendable (Database) throws -> Void = { db in
         if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
@@ -216,26 +163,12 @@ public final class SQLiteBackend: StoreBackend {
     try await writer.transaction(pool: pool, body)
   }
 
-  /// Runs write transactions, one at a time, on a queue of its own, with group commit: a
-  /// transaction that ends while others wait for the writer leaves its work uncommitted and
-  /// passes the writer on; the next one runs in the same database transaction, and the last
-  /// of the group (no one waiting, or `groupLimit` reached) commits for all. Each member runs
-  /// in a savepoint: one that fails undoes its own work only and is answered its own error at
-  /// once; the others are answered when the COMMIT that holds their work has succeeded, and
-  /// all of them fail when it fails. One commit, and one writer wake-up, serve the group.
+  /// Runs write transactions, one at a time, on a queue of its own.
   actor Writer {
     let executor: QueueExecutor
-    /// One member at a time on the writer connection (the actor alone would let a second one
-    /// start while the first waits for a statement).
+    /// One write transaction at a time on the writer connection (the actor alone would let a
+    /// second one start while the first waits for a statement).
     let turn = AsyncMutex()
-    /// Members of the open group that have done their work and wait for its COMMIT.
-    var waiting: [CheckedContinuation<Void, any Error>] = []
-    /// A group transaction is open (or its BEGIN is pending in the current member).
-    var open = false
-    /// Groups committed (for the tests).
-    var commits = 0
-    static let groupLimit = 16
-    static let yields = ProcessInfo.processInfo.environment["OMBUDS_NO_GROUP_YIELD"] == nil
 
     init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
 
@@ -245,61 +178,16 @@ public final class SQLiteBackend: StoreBackend {
       -> T
     {
       await turn.lock()
-      let transaction = Transaction(pool: pool, executor: executor, begins: !open)
-      open = true
-      var outcome: Result<T, any Error>
+      defer { turn.unlock() }
+      let transaction = Transaction(pool: pool, executor: executor)
       do {
-        outcome = .success(try await body(transaction))
-      } catch {
-        outcome = .failure(error)
-      }
-      if case .success = outcome, Self.yields, !turn.hasWaiters, waiting.count < Self.groupLimit {
-        // Transactions that have reached the writer's queue but not yet its turn: a yield
-        // lets them queue for the turn and join the group.
-        await Task.yield()
-      }
-      let joined = turn.hasWaiters && waiting.count < Self.groupLimit
-      // A member's own writes go before anyone joins or commits, so that their errors are its
-      // own (a first member that commits alone sends them with the COMMIT).
-      if case .success = outcome, joined || !transaction.begins {
-        do { try await transaction.release() } catch { outcome = .failure(error) }
-      }
-      if case .failure(let error) = outcome, await !transaction.rollbackMember() {
-        // The group's transaction is gone, and with it the work of every member waiting.
-        end(.failure(error))
-        throw error
-      }
-      if joined {
-        // The next transaction joins the group; this one's answer waits for the commit.
-        guard case .success(let value) = outcome else {
-          turn.unlock()
-          return try outcome.get()
-        }
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-          waiting.append(c)
-          turn.unlock()
-        }
-        return value
-      }
-      do {
+        let value = try await body(transaction)
         try await transaction.commit()
+        return value
       } catch {
         await transaction.rollback()
-        end(.failure(error))
-        throw outcome.failure ?? error
+        throw error
       }
-      commits += 1
-      end(.success(()))
-      return try outcome.get()
-    }
-
-    /// The group is over: its waiting members answered, the writer free for the next one.
-    func end(_ result: Result<Void, any Error>) {
-      let members = waiting
-      waiting = []
-      open = false
-      turn.unlock()
-      for member in members { member.resume(with: result) }
     }
   }
 
@@ -357,12 +245,5 @@ public final class SQLiteBackend: StoreBackend {
       throw StoreError.database("the store's pseudonym key is missing (table `meta`): it cannot count complainants")
     }
     return Array(hex.utf8)
-  }
-}
-
-extension Result {
-  var failure: Failure? {
-    if case .failure(let e) = self { return e }
-    return nil
   }
 }
