@@ -37,11 +37,18 @@ final class APIMetrics: Sendable {
     histogram.record(duration)
   }
 
+  /// The decision counters by level, made once each.
+  let perLevel = NIOLockedValueBox<[String: Counter]>([:])
+
   func decision(level: String) {
-    registry.makeCounter(
-      descriptor: Self.name("decisions", "total", "Decisions made through the API, by level"),
-      labels: [("level", level)]
-    ).increment()
+    perLevel.withLockedValue { known in
+      if let found = known[level] { return found }
+      let made = registry.makeCounter(
+        descriptor: Self.name("decisions", "total", "Decisions made through the API, by level"),
+        labels: [("level", level)])
+      known[level] = made
+      return made
+    }.increment()
   }
 
   func ruleReload() {
