@@ -78,3 +78,89 @@ public struct DiagnosticRenderer {
     return s + "}"
   }
 }
+
+/// Diagnostics as SARIF 2.1.0 (`rules-check --format sarif`), for code-scanning tools: one
+/// run of `rules-check`, every diagnostic code of the registry as a rule, each diagnostic a
+/// result at its file, line and column (columns in Unicode code points, as everywhere in
+/// Ombuds), its notes as related locations.
+public enum SARIFRenderer {
+  public static func render(_ diagnostics: [Diagnostic], exitCode: Int) -> String {
+    let codes = DiagnosticCode.all
+    let index = Dictionary(codes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+    func q(_ s: String) -> String { JSONText.quoted(s) }
+    func uri(_ path: String) -> String {
+      q(path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path)
+    }
+    func level(_ s: Severity) -> String {
+      switch s {
+      case .error: "error"
+      case .warning: "warning"
+      case .note: "note"
+      }
+    }
+    func region(_ l: SourceLocation, length: Int) -> String {
+      "{\"startLine\":\(max(1, l.line)),\"startColumn\":\(max(1, l.column)),\"endColumn\":\(max(1, l.column) + max(1, length)),\"byteOffset\":\(max(0, l.offset))}"
+    }
+    func location(_ l: SourceLocation, length: Int, message: String? = nil, id: Int? = nil) -> String {
+      var s = "{"
+      if let id { s += "\"id\":\(id)," }
+      s +=
+        "\"physicalLocation\":{\"artifactLocation\":{\"uri\":\(uri(l.file))},\"region\":\(region(l, length: length))}"
+      if let message { s += ",\"message\":{\"text\":\(q(message))}" }
+      return s + "}"
+    }
+    let rules = codes.map { c in
+      "{\"id\":\(q(c.id)),\"shortDescription\":{\"text\":\(q(c.meaning))},\"defaultConfiguration\":{\"level\":\"\(level(c.severities.first ?? .error))\"}}"
+    }
+    let results = diagnostics.map { d -> String in
+      var text = d.message
+      if let help = d.help { text += " (help: \(help))" }
+      var s = "{\"ruleId\":\(q(d.code)),"
+      if let i = index[d.code] { s += "\"ruleIndex\":\(i)," }
+      s += "\"level\":\"\(level(d.severity))\",\"message\":{\"text\":\(q(text))},"
+      s += "\"locations\":[\(location(d.location, length: d.length))]"
+      if !d.related.isEmpty {
+        s +=
+          ",\"relatedLocations\":["
+          + d.related.enumerated().map { location($1.location, length: 1, message: $1.message, id: $0) }.joined(
+            separator: ",") + "]"
+      }
+      return s + "}"
+    }
+    return """
+      {"$schema":"https://json.schemastore.org/sarif-2.1.0.json","version":"2.1.0","runs":[{"tool":{"driver":{"name":"rules-check","fullName":"Ombuds rules-check","rules":[\(rules.joined(separator: ","))]}},"columnKind":"unicodeCodePoints","invocations":[{"executionSuccessful":true,"exitCode":\(exitCode)}],"results":[\(results.joined(separator: ","))]}]}
+
+      """
+  }
+}
+
+/// Diagnostics as GitHub Actions workflow commands (`rules-check --format github`): each one
+/// an `::error` or `::warning` annotation on its file and line, its help and notes in the
+/// message.
+public enum GitHubRenderer {
+  public static func render(_ d: Diagnostic) -> String {
+    let command: String
+    switch d.severity {
+    case .error: command = "error"
+    case .warning: command = "warning"
+    case .note: command = "notice"
+    }
+    var message = d.message
+    if let help = d.help { message += "\nhelp: \(help)" }
+    for r in d.related { message += "\n\(r.location): note: \(r.message)" }
+    let l = d.location
+    return
+      "::\(command) file=\(property(l.file)),line=\(max(1, l.line)),col=\(max(1, l.column)),endColumn=\(max(1, l.column) + max(1, d.length)),title=\(property(d.code))::\(data(message))"
+  }
+
+  /// A command's message: `%`, CR and LF escaped.
+  static func data(_ s: String) -> String {
+    s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+      .replacingOccurrences(of: "\n", with: "%0A")
+  }
+
+  /// A property value: also `:` and `,`.
+  static func property(_ s: String) -> String {
+    data(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+  }
+}

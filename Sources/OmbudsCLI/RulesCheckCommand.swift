@@ -14,12 +14,15 @@ public struct RulesCheckCommand: ParsableCommand {
       Exit status: 0 clean (warnings allowed), 1 errors found, 2 bad usage.
       """)
 
-  public enum Format: String, ExpressibleByArgument, Sendable { case text, json }
+  public enum Format: String, ExpressibleByArgument, Sendable, CaseIterable { case text, json, sarif, github }
 
   @Argument(help: "Rule files or directories (default: ./rules).")
   public var paths: [String] = []
 
-  @Option(help: "Output format: text or json.")
+  @Option(
+    help: """
+      Output format: text, json, sarif (SARIF 2.1.0, for code scanning) or github (GitHub Actions annotations).
+      """)
   public var format: Format = .text
 
   @Flag(help: "Also run the rule tests in each rule set's tests/ directory.")
@@ -52,6 +55,7 @@ public struct RulesCheckCommand: ParsableCommand {
     var warnings = 0
     var jsonDiagnostics: [String] = []
     var jsonFiles: [String] = []
+    var all: [Diagnostic] = []
     var testsPassed = 0
     var testsFailed = 0
     for set in ruleSets() {
@@ -77,6 +81,12 @@ public struct RulesCheckCommand: ParsableCommand {
       errors += diagnostics.count { $0.severity == .error }
       warnings += diagnostics.count { $0.severity == .warning }
       switch format {
+      case .sarif:
+        all += diagnostics
+      case .github:
+        var text = ""
+        for d in diagnostics { text += GitHubRenderer.render(d) + "\n" }
+        Output.out(text)
       case .json:
         jsonDiagnostics += diagnostics.map(DiagnosticRenderer.json)
         for f in fileList {
@@ -110,6 +120,11 @@ public struct RulesCheckCommand: ParsableCommand {
       }
     }
     switch format {
+    case .sarif:
+      Output.out(SARIFRenderer.render(all, exitCode: errors > 0 ? 1 : 0))
+    case .github:
+      Output.out("\(plural(errors, "error")), \(plural(warnings, "warning"))\n")
+      if test { Output.out("\(testsPassed) passed, \(testsFailed) failed\n") }
     case .json:
       var s =
         "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"

@@ -113,6 +113,12 @@ public struct RuleTestRunner {
     let history = InMemoryHistory(cases: all, windows: rules.aggregateWindows, asOf: now, calendar: rules.calendar)
     let decision = rules.evaluate(target, at: now, history: history)
     var problems: [String] = []
+    // Each expectation that does not hold, at its line in `want`: expected beside actual.
+    var related: [Diagnostic.Related] = []
+    func differ(_ at: SourceLocation, _ field: String, expected: String, actual: String, _ summary: String) {
+      problems.append(summary)
+      related.append(.init("`\(field)`: expected \(expected), actual \(actual)", at: at))
+    }
     let set = rules.ruleSet
     guard let wantPairs = want.pairs else {
       invalid("`want` must be a mapping", at: want.location, &outcome)
@@ -122,15 +128,26 @@ public struct RuleTestRunner {
       switch p.key.value {
       case "level":
         let got = set.levels[decision.level].id
-        if p.value.scalarText != got { problems.append("level is `\(got)`, want `\(p.value.scalarText ?? "?")`") }
+        if p.value.scalarText != got {
+          differ(
+            p.key.location, "level", expected: "`\(p.value.scalarText ?? "?")`", actual: "`\(got)`",
+            "level is `\(got)`, want `\(p.value.scalarText ?? "?")`")
+        }
       case "reasons":
         let got = decision.reasons.map { set.levels[Int($0.level)].items[Int($0.item)].text }
         let wanted = (p.value.items ?? []).compactMap(\.scalarText)
-        if got != wanted { problems.append("reasons are \(got), want \(wanted)") }
+        if got != wanted {
+          differ(
+            p.key.location, "reasons", expected: "\(wanted)", actual: "\(got)", "reasons are \(got), want \(wanted)")
+        }
       case "refund_approver":
         let got = decision.refundApprover.map { set.roles[$0].id }
         let wanted = p.value.isNull ? nil : p.value.scalarText
-        if got != wanted { problems.append("refund_approver is \(got ?? "null"), want \(wanted ?? "null")") }
+        if got != wanted {
+          differ(
+            p.key.location, "refund_approver", expected: wanted ?? "null", actual: got ?? "null",
+            "refund_approver is \(got ?? "null"), want \(wanted ?? "null")")
+        }
       case "deadlines":
         for d in p.value.pairs ?? [] {
           guard let index = set.deadlines.firstIndex(where: { $0.id == d.key.value }) else {
@@ -142,7 +159,8 @@ public struct RuleTestRunner {
           if !d.value.isNull, wanted == nil {
             problems.append("deadline `\(d.key.value)`: `\(d.value.scalarText ?? "")` is not an RFC 3339 timestamp")
           } else if got != wanted {
-            problems.append(
+            differ(
+              d.key.location, "deadlines.\(d.key.value)", expected: format(wanted), actual: format(got),
               "\(d.key.value) is \(format(got)), want \(format(wanted))")
           }
         }
@@ -153,18 +171,27 @@ public struct RuleTestRunner {
         }
         got.sort()
         let wanted = (p.value.items ?? []).compactMap(\.scalarText).sorted()
-        if got != wanted { problems.append("categories are \(got), want \(wanted)") }
+        if got != wanted {
+          differ(
+            p.key.location, "categories", expected: "\(wanted)", actual: "\(got)",
+            "categories are \(got), want \(wanted)")
+        }
       case "matches":
         // Each wanted match as `keyword@start-end` (Unicode scalars of the case text).
         let got = decision.matches.map { m in
           "\(rules.screening?.patterns[Int(m.pattern)].text ?? "?")@\(m.start)-\(m.end)"
         }
         let wanted = (p.value.items ?? []).compactMap(\.scalarText)
-        if got != wanted { problems.append("matches are \(got), want \(wanted)") }
+        if got != wanted {
+          differ(
+            p.key.location, "matches", expected: "\(wanted)", actual: "\(got)", "matches are \(got), want \(wanted)")
+        }
       case "next_review_at":
         let wanted: Millis? = p.value.isNull ? nil : p.value.scalarText.flatMap(RFC3339.parse)
         if decision.nextReviewAt != wanted {
-          problems.append("next_review_at is \(format(decision.nextReviewAt)), want \(format(wanted))")
+          differ(
+            p.key.location, "next_review_at", expected: format(wanted), actual: format(decision.nextReviewAt),
+            "next_review_at is \(format(decision.nextReviewAt)), want \(format(wanted))")
         }
       default:
         problems.append("unknown expectation `\(p.key.value)`")
@@ -175,7 +202,9 @@ public struct RuleTestRunner {
     } else {
       outcome.failed += 1
       outcome.diagnostics.append(
-        .error(.testFailed, "test \"\(note)\" failed: " + problems.joined(separator: "; "), at: test.location))
+        .error(
+          .testFailed, "test \"\(note)\" failed: " + problems.joined(separator: "; "), at: test.location,
+          related: related))
     }
   }
 
