@@ -49,6 +49,27 @@ public enum PermissionVerdict: Sendable, Equatable {
 }
 
 extension CompiledRules {
+  /// Whether a role may look at `view` (`PermissionViews.all`): `.allowed`, or a refusal
+  /// naming the entry of `permissions` that does not list it. Without a `permissions`
+  /// section, or when no role entry of it has `views`, every role sees everything; once some
+  /// do, a role sees what its entry lists, and a role without `views` the case lists only.
+  public func mayView(_ view: String, role: String) -> PermissionVerdict {
+    guard let policy = ruleSet.permissions, policy.roles.values.contains(where: { $0.views != nil }) else {
+      return .allowed
+    }
+    guard ruleSet.roles.contains(where: { $0.id == role }) else {
+      return .denied(message: "role `\(role)` is not defined in the rules", rule: nil)
+    }
+    let grant = policy.roles[role]
+    let views = grant?.views ?? PermissionViews.unlisted
+    if views.contains(view) { return .allowed }
+    let at = grant?.viewsLocation ?? grant?.location ?? policy.rolesLocation
+    return .denied(
+      message:
+        "role `\(role)` may not view \(view) (its `views`: \(views.isEmpty ? "none" : views.joined(separator: ", ")))",
+      rule: at.description)
+  }
+
   /// Whether the rules have a `permissions` section. Without one, every role the rules define
   /// may post every event type, and no principal is shown the complainant's identity.
   public var hasPermissions: Bool { ruleSet.permissions != nil }

@@ -84,7 +84,7 @@ public final class OmbudsAPI: Sendable {
     }
     on("/healthz", .get) { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }
     on("/readyz", .get) { [self] _, _ in try await readiness() }
-    on("/metrics", .get) { [self] _, _ in try await metricsText() }
+    on("/metrics", .get) { [self] _, c in try await metricsText(c) }
     on("/v1/cases/{id}/events", .post) { [self] r, c in try await postEvent(r, c) }
     on("/v1/events", .post) { [self] r, c in try await postEvents(r, c) }
     on("/v1/cases", .get) { [self] r, c in try await listCases(r, c) }

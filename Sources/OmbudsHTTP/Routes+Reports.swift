@@ -43,12 +43,14 @@ extension OmbudsAPI {
 
   /// `GET /v1/reports`: the bulletin's data (the JSON of `ombuds report --format json`).
   func reportData(_ request: Request, _ context: APIContext) async throws -> Response {
+    try viewable("reports", context)
     let b = try await bulletin(request)
     return Self.json(.ok, BulletinJSON.render(b).dropLast().description)
   }
 
   /// `GET /reports/bulletin`: the bulletin as a page (the HTML of `ombuds report`).
   func reportPage(_ request: Request, _ context: APIContext) async throws -> Response {
+    try viewable("reports", context)
     let b = try await bulletin(request)
     return Response(
       status: .ok,

@@ -121,9 +121,21 @@ extension OmbudsAPI {
     return Self.json(.ok, body)
   }
 
+  /// Refuses a token whose role the rules' `views` do not let see `view` (403 `forbidden`,
+  /// naming the entry of `permissions`).
+  func viewable(_ view: String, _ context: APIContext) throws {
+    guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
+    do {
+      try stores.store.checkView(view, token.principal)
+    } catch let error as StoreError {
+      throw APIError(error)
+    }
+  }
+
   /// `GET /v1/outbox`: notifications by due time; `status` (default: not yet delivered),
   /// `case`, `limit` (default 100, at most 1000).
   func listOutbox(_ request: Request, _ context: APIContext) async throws -> Response {
+    try viewable("outbox", context)
     let parameters = Query(request.uri.query)
     try Self.onlyKnown(parameters, ["status", "case", "limit"])
     let status = parameters.get("status")
@@ -149,6 +161,7 @@ extension OmbudsAPI {
 
   /// `POST /v1/outbox/{id}/retry`: requeues an undelivered notification.
   func retryOutbox(_ request: Request, _ context: APIContext) async throws -> Response {
+    try viewable("outbox", context)
     let text = try Self.pathID(context)
     guard let id = Int64(text), id >= 1 else {
       throw APIError(.invalidParameter, "an outbox id is a whole number ≥ 1, not `\(text)`", field: "id")
@@ -172,7 +185,8 @@ extension OmbudsAPI {
   }
 
   /// `GET /metrics`: Prometheus text.
-  func metricsText() async throws -> Response {
+  func metricsText(_ context: APIContext) async throws -> Response {
+    try viewable("metrics", context)
     let counts = try await stores.store.outboxCounts()
     metrics.outbox(byStatus: counts.byStatus, failing: counts.failing)
     await refreshMeasures()

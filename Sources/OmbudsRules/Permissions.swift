@@ -11,6 +11,16 @@ public enum EventTypes {
   ]
 }
 
+/// What a role may look at besides posting events (RuleLanguage.md §17): the case lists and
+/// cases, the notification outbox (and requeueing it), the quality bulletin, the service's
+/// metrics. The rule set itself (`GET /v1/rules`), classification and screening are open to
+/// every authenticated caller.
+public enum PermissionViews {
+  public static let all: [String] = ["cases", "outbox", "reports", "metrics"]
+  /// What a role sees when the rules list `views` for some roles but not for it.
+  public static let unlisted: [String] = ["cases"]
+}
+
 /// Who may see the complainant's identity and contact details (POLICY §8).
 public enum IdentityAccess: String, Sendable, CaseIterable {
   /// Never (the default).
@@ -29,6 +39,11 @@ public struct PermissionGrant: Sendable {
   /// Where each event type is listed (for a refusal's position).
   public var eventLocations: [String: SourceLocation]
   public var identity: IdentityAccess
+  /// What the role may look at (`PermissionViews.all`), as written; nil when the entry has
+  /// no `views` (roles only).
+  public var views: [String]? = nil
+  /// Where `views` is written (or the entry's key).
+  public var viewsLocation: SourceLocation? = nil
   /// The entry's key (`intake_staff:`, `assignee:`, `approver:`): a refusal cites it.
   public var location: SourceLocation
 

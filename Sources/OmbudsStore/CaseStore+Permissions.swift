@@ -78,6 +78,15 @@ extension CaseStore {
       throw StoreError.notPermitted(
         case: id, message: "\(principal) may not read cases: the rules define no role `\(principal.role)`", rule: nil)
     }
+    try checkView("cases", principal, case: id)
+  }
+
+  /// Refuses `principal` a view the rules' `views` do not give its role (`cases`, `outbox`,
+  /// `reports`, `metrics`; RuleLanguage.md §17).
+  public func checkView(_ view: String, _ principal: Principal, case id: String = "") throws {
+    if case .denied(let message, let rule) = rules.mayView(view, role: principal.role) {
+      throw StoreError.notPermitted(case: id, message: "`\(principal.person)`: \(message)", rule: rule)
+    }
   }
 
   /// A case row as `principal` may see it.

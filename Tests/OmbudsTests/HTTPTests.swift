@@ -406,7 +406,7 @@ import Testing
     let other = try await post(handler2, "P", #"{"event_id":"P-i2","type":"investigate"}"#)
     #expect(other.status == 403)
     #expect(other.message?.contains("`h-2` (role `handler`) may not post `investigate`") == true)
-    #expect(rule(other)?.hasSuffix("rules/permissions.yaml:46:5") == true)
+    #expect(rule(other)?.hasSuffix("rules/permissions.yaml:49:5") == true)
     #expect(try await post(handler1, "P", #"{"event_id":"P-i1","type":"investigate"}"#).status == 201)
     #expect(try await post(handler1, "P", #"{"event_id":"P-p","type":"propose"}"#).status == 201)
     // 800 CNY: the general manager's approval, not the market department's.

@@ -78,7 +78,7 @@ import Testing
       parties: CaseParties(assignee: "h-1"),
       denied: (
         "`h-2` (role `handler`) may not post `investigate`: role `handler` is not granted it; the assignee may, and the case is assigned to `h-1`",
-        "\(file):46:5"
+        "\(file):49:5"
       )),
     EngineRow(
       note: "a role without an entry", principal: leader, event: "propose", parties: CaseParties(),
@@ -108,7 +108,7 @@ import Testing
       note: "the complaint office may not override", principal: office, event: "override", parties: CaseParties(),
       denied: (
         "`o-1` (role `complaint_office`) may not post `override`: role `complaint_office` is not granted it",
-        "\(file):42:5"
+        "\(file):44:5"
       )),
     EngineRow(
       note: "the tier's approver approves", principal: generalManager, event: "approve",
@@ -296,7 +296,7 @@ import Testing
     StoreRow(note: "intake staff register a received case", stage: .received, principal: intake, kind: .register),
     StoreRow(
       note: "a handler may not register", stage: .received, principal: handler1, kind: .register,
-      denied: ("`h-1` (role `handler`) may not post `register`: role `handler` is not granted it", "\(file):46:5")),
+      denied: ("`h-1` (role `handler`) may not post `register`: role `handler` is not granted it", "\(file):49:5")),
     StoreRow(
       note: "intake staff may not accept", stage: .registered, principal: intake, kind: .accept,
       denied: (
@@ -310,7 +310,7 @@ import Testing
       note: "a handler before the case is assigned", stage: .accepted, principal: handler1, kind: .investigate,
       denied: (
         "`h-1` (role `handler`) may not post `investigate`: role `handler` is not granted it; the assignee may, and the case is not assigned yet",
-        "\(file):46:5"
+        "\(file):49:5"
       )),
     StoreRow(note: "the assignee investigates", stage: .assigned, principal: handler1, kind: .investigate),
     StoreRow(
@@ -321,7 +321,7 @@ import Testing
       note: "another handler may not investigate", stage: .assigned, principal: handler2, kind: .investigate,
       denied: (
         "`h-2` (role `handler`) may not post `investigate`: role `handler` is not granted it; the assignee may, and the case is assigned to `h-1`",
-        "\(file):46:5"
+        "\(file):49:5"
       )),
     StoreRow(
       note: "leadership has no entry", stage: .investigating, principal: leader, kind: .propose,
@@ -352,7 +352,7 @@ import Testing
       fields: ["level": "hot", "reason": "x"],
       denied: (
         "`o-1` (role `complaint_office`) may not post `override`: role `complaint_office` is not granted it",
-        "\(file):42:5"
+        "\(file):44:5"
       )),
     StoreRow(
       note: "the general manager approves a refund over 500 CNY", stage: .proposed, compensation: "650.00",

@@ -8,6 +8,8 @@ import OmbudsSyntax
 extension CheckState {
   static let permissionKeys = ["roles", "assignee", "approver", "protect_identity", "respondent", "description"]
   static let grantKeys = ["events", "identity", "description"]
+  /// A role's entry may also say what it sees (`views`).
+  static let roleGrantKeys = ["events", "identity", "views", "description"]
 
   mutating func checkPermissions() {
     guard let def = sections["permissions"]?.first else { return }
@@ -72,7 +74,33 @@ extension CheckState {
     var grant = PermissionGrant(location: pair.key.location)
     if pair.value.isNull { return grant }
     let context = "permissions of \(holder.name)"
-    guard let keys = reader.mapping(pair.value, context, allowed: Self.grantKeys) else { return nil }
+    var allowed = Self.grantKeys
+    if case .role = holder { allowed = Self.roleGrantKeys }
+    guard let keys = reader.mapping(pair.value, context, allowed: allowed) else { return nil }
+    if let views = keys["views"] {
+      grant.viewsLocation = views.key.location
+      var seen: [String: SourceLocation] = [:]
+      var list: [String] = []
+      for view in reader.identifiers(views.value, "\(context) views") ?? [] {
+        let length = view.value.unicodeScalars.count
+        guard PermissionViews.all.contains(view.value) else {
+          reader.error(
+            .unknownValue, "unknown view `\(view.value)`", at: view.location, length: length,
+            help: Suggest.help(for: view.value, in: PermissionViews.all)
+              ?? "views: \(PermissionViews.all.joined(separator: ", "))")
+          continue
+        }
+        if let first = seen[view.value] {
+          reader.warning(
+            .duplicatePermission, "view `\(view.value)` is listed twice for \(holder.name)", at: view.location,
+            length: length, related: [.init("first listed here", at: first)])
+          continue
+        }
+        seen[view.value] = view.location
+        list.append(view.value)
+      }
+      grant.views = list
+    }
     for type in reader.identifiers(keys["events"]?.value, "\(context) events") ?? [] {
       let length = type.value.unicodeScalars.count
       guard EventTypes.all.contains(type.value) else {
