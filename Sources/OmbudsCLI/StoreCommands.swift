@@ -127,14 +127,9 @@ public struct CasesCommand: AsyncParsableCommand {
   }
 }
 
-/// `ombuds tick`: runs the re-evaluations that are due.
-public struct TickCommand: AsyncParsableCommand {
-  public static let configuration = CommandConfiguration(
-    commandName: "tick", abstract: "Re-evaluate the cases whose next review is due (time-driven escalation).")
-
-  @OptionGroup public var options: StoreOptions
-
-  @Option(help: "The time to run at (RFC 3339); default: now.")
+/// `--now`: the time a store command acts at.
+public struct NowOption: ParsableArguments {
+  @Option(help: "The time to act at (RFC 3339); default: now.")
   public var now: String?
 
   public init() {}
@@ -143,8 +138,22 @@ public struct TickCommand: AsyncParsableCommand {
     if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
   }
 
+  /// `--now`, or the current time.
+  public var at: Millis { now.flatMap(RFC3339.parse) ?? Millis(Date().timeIntervalSince1970 * 1000) }
+}
+
+/// `ombuds tick`: runs the re-evaluations that are due.
+public struct TickCommand: AsyncParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "tick", abstract: "Re-evaluate the cases whose next review is due (time-driven escalation).")
+
+  @OptionGroup public var options: StoreOptions
+  @OptionGroup public var time: NowOption
+
+  public init() {}
+
   public func run() async throws {
-    let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+    let at = time.at
     let n = try await options.withStore { store in try await store.runDue(at: at) }
     Output.out("{\"reevaluated\":\(n)}\n")
   }
@@ -164,18 +173,12 @@ public struct ReevaluateCommand: AsyncParsableCommand {
       """)
 
   @OptionGroup public var options: StoreOptions
-
-  @Option(help: "The time to re-evaluate at (RFC 3339); default: now.")
-  public var now: String?
+  @OptionGroup public var time: NowOption
 
   public init() {}
 
-  public func validate() throws {
-    if let now, RFC3339.parse(now) == nil { throw ValidationError("--now `\(now)` is not an RFC 3339 timestamp") }
-  }
-
   public func run() async throws {
-    let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
+    let at = time.at
     let summary = try await options.withStore { store in
       do {
         return try await store.reevaluateOpen(at: at)
