@@ -79,43 +79,15 @@ extension CheckState {
     guard let keys = reader.mapping(pair.value, context, allowed: allowed) else { return nil }
     if let views = keys["views"] {
       grant.viewsLocation = views.key.location
-      var seen: [String: SourceLocation] = [:]
-      var list: [String] = []
-      for view in reader.identifiers(views.value, "\(context) views") ?? [] {
-        let length = view.value.unicodeScalars.count
-        guard PermissionViews.all.contains(view.value) else {
-          reader.error(
-            .unknownValue, "unknown view `\(view.value)`", at: view.location, length: length,
-            help: Suggest.help(for: view.value, in: PermissionViews.all)
-              ?? "views: \(PermissionViews.all.joined(separator: ", "))")
-          continue
-        }
-        if let first = seen[view.value] {
-          reader.warning(
-            .duplicatePermission, "view `\(view.value)` is listed twice for \(holder.name)", at: view.location,
-            length: length, related: [.init("first listed here", at: first)])
-          continue
-        }
-        seen[view.value] = view.location
-        list.append(view.value)
-      }
-      grant.views = list
+      grant.views = listed(
+        views.value, "\(context) views", known: PermissionViews.all, holder: holder, unknown: .unknownValue,
+        noun: "view", listName: "views", named: true
+      ).map(\.value)
     }
-    for type in reader.identifiers(keys["events"]?.value, "\(context) events") ?? [] {
-      let length = type.value.unicodeScalars.count
-      guard EventTypes.all.contains(type.value) else {
-        reader.error(
-          .unknownEventType, "unknown event type `\(type.value)`", at: type.location, length: length,
-          help: Suggest.help(for: type.value, in: EventTypes.all)
-            ?? "event types: \(EventTypes.all.joined(separator: ", "))")
-        continue
-      }
-      if let first = grant.eventLocations[type.value] {
-        reader.warning(
-          .duplicatePermission, "`\(type.value)` is listed twice for \(holder.name)", at: type.location,
-          length: length, related: [.init("first listed here", at: first)])
-        continue
-      }
+    let events = listed(
+      keys["events"]?.value, "\(context) events", known: EventTypes.all, holder: holder, unknown: .unknownEventType,
+      noun: "event type", listName: "event types")
+    for type in events {
       if type.value == "override" { checkOverrideGrant(type, holder: holder) }
       grant.events.append(type.value)
       grant.eventLocations[type.value] = type.location
@@ -133,6 +105,35 @@ extension CheckState {
       }
     }
     return grant
+  }
+
+  /// The ids of a list of `known` words (event types, views), each once: an unknown one is
+  /// the error `unknown` ("unknown \(noun) `x`", with "did you mean"), a repeated one the
+  /// warning `rules.duplicate-permission` (its message naming the noun when `named`).
+  mutating func listed(
+    _ node: YAMLNode?, _ context: String, known: [String], holder: PermissionHolder, unknown: DiagnosticCode,
+    noun: String, listName: String, named: Bool = false
+  ) -> [Located<String>] {
+    var seen: [String: SourceLocation] = [:]
+    var list: [Located<String>] = []
+    for id in reader.identifiers(node, context) ?? [] {
+      guard known.contains(id.value) else {
+        reader.error(
+          unknown, "unknown \(noun) `\(id.value)`", at: id.location, length: id.value.unicodeScalars.count,
+          help: Suggest.help(for: id.value, in: known) ?? "\(listName): \(known.joined(separator: ", "))")
+        continue
+      }
+      if let first = seen[id.value] {
+        reader.warning(
+          .duplicatePermission, "\(named ? noun + " " : "")`\(id.value)` is listed twice for \(holder.name)",
+          at: id.location,
+          length: id.value.unicodeScalars.count, related: [.init("first listed here", at: first)])
+        continue
+      }
+      seen[id.value] = id.location
+      list.append(id)
+    }
+    return list
   }
 
   /// `override` may be granted only to the role `settings.override_by` names.
