@@ -221,13 +221,14 @@ extension CaseStore {
 
   /// The statement that stores a decision (rendered without the complainant's identity).
   func decisionInsert(
-    _ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, json: String? = nil
+    _ decision: Decision, facts: CaseFacts, eventID: String?, at: Millis, json: String? = nil,
+    previousRuleSet: String? = nil
   ) -> SQLStatement {
     SQLStatement(
-      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set, previous_rule_set) VALUES (?, ?, ?, ?, ?, ?, ?)",
       [
         facts.id, eventID, at, rules.levels[decision.level].id, json ?? renderDecision(decision, facts: facts),
-        rules.contentHash,
+        rules.contentHash, previousRuleSet,
       ])
   }
 

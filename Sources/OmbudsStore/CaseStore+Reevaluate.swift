@@ -18,9 +18,9 @@ extension CaseStore {
   }
 
   /// A case's row, locked, with its complainant (`party_complainant_id`).
-  static func caseRows(_ condition: String, lock: String) -> String {
+  static func caseRows(_ condition: String, lock: String, columns: String = "") -> String {
     """
-    SELECT c.*, (SELECT p.complainant_id FROM parties p WHERE p.case_id = c.id) AS party_complainant_id
+    SELECT c.*, (SELECT p.complainant_id FROM parties p WHERE p.case_id = c.id) AS party_complainant_id\(columns)
     FROM cases c WHERE \(condition) \(lock)
     """
   }
@@ -89,17 +89,21 @@ extension CaseStore {
     var after = ""
     while true {
       let (done, last) = try await writing { db -> ([(String, String, String, String?)], String?) in
+        // Each case with the rule set of its latest decision, read with it.
         let rows = try await db.fetchAll(
-          Self.caseRows("c.state = 'open' AND c.id > ? ORDER BY c.id LIMIT \(max(1, batch))", lock: db.forUpdate),
+          Self.caseRows(
+            "c.state = 'open' AND c.id > ? ORDER BY c.id LIMIT \(max(1, batch))", lock: db.forUpdate,
+            columns:
+              ", (SELECT d.rule_set FROM decisions d WHERE d.case_id = c.id ORDER BY d.id DESC LIMIT 1) AS last_rule_set"
+          ),
           [after])
         var done: [(String, String, String, String?)] = []
         for row in rows {
           let id: String = row["id"]
-          let previous = try await db.fetchAll(
-            "SELECT rule_set FROM decisions WHERE case_id = ? ORDER BY id DESC LIMIT 1", [id])
-          let before: String? = previous.first.map { $0["rule_set"] }
+          let before: String? = row["last_rule_set"]
           let (from, to) = try await reevaluate(
-            row, complainant: row["party_complainant_id"], at: at, history: nil, rulesChanged: true, in: db)
+            row, complainant: row["party_complainant_id"], at: at, history: nil, rulesChanged: true,
+            previousRuleSet: before, in: db)
           done.append((id, from, to, before))
         }
         return (done, rows.last?["id"])
@@ -122,12 +126,13 @@ extension CaseStore {
   }
 
   /// Re-evaluates the case of `row` at `at`; `history` holds receipts of its issue already read.
-  /// `rulesChanged`: a decision is recorded even when nothing changed, naming the rule set
-  /// of the case's decision before it. Returns the level before and after.
+  /// `rulesChanged`: a decision is recorded even when nothing changed, naming
+  /// `previousRuleSet`, the rule set of the case's decision before it. Returns the level
+  /// before and after.
   @discardableResult
   func reevaluate(
     _ row: SQLRow, complainant: String?, at: Millis, history: StoreHistory?, rulesChanged: Bool = false,
-    in db: any SQLExecutor
+    previousRuleSet: String? = nil, in db: any SQLExecutor
   ) async throws -> (from: String, to: String) {
     let id: String = row["id"]
     let text: String = row["snapshot"]
@@ -162,16 +167,9 @@ extension CaseStore {
       nextReview = alertAt
     }
     if newLevel != level || nextReview != row["next_review_at"] || rulesChanged {
-      var insert = decisionInsert(decision, facts: facts, eventID: nil, at: at)
-      if rulesChanged {
-        insert = SQLStatement(
-          """
-          INSERT INTO decisions (case_id, event_id, decided_at, level, decision, rule_set, previous_rule_set)
-          VALUES (?, ?, ?, ?, ?, ?, (SELECT p.rule_set FROM decisions p WHERE p.case_id = ? ORDER BY p.id DESC LIMIT 1))
-          """, [])
-        insert.arguments = decisionInsert(decision, facts: facts, eventID: nil, at: at).arguments + [.text(id)]
-      }
-      try await db.execute(insert)
+      try await db.execute(
+        decisionInsert(
+          decision, facts: facts, eventID: nil, at: at, previousRuleSet: rulesChanged ? previousRuleSet : nil))
       try await writeOutbox(caseID: id, previous: level, decision: decision, closing: false, at: at, in: db)
       try await db.execute(
         "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, due_at = ?, version = version + 1 WHERE id = ?",
