@@ -99,7 +99,7 @@ public struct OmbudsCommand: AsyncParsableCommand {
     abstract: "Classify complaints and reports by the policy in YAML rule files.",
     subcommands: [
       ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self,
-      OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self, ReevaluateCommand.self,
+      OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self, ReevaluateCommand.self, ImpactCommand.self,
     ])
 
   public init() {}
