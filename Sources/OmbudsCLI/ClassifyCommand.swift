@@ -99,7 +99,8 @@ public struct OmbudsCommand: AsyncParsableCommand {
     abstract: "Classify complaints and reports by the policy in YAML rule files.",
     subcommands: [
       ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self,
-      OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self, ReevaluateCommand.self, ImpactCommand.self,
+      OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self,
+      ReevaluateCommand.self, ImpactCommand.self, SchemaCommand.self,
     ])
 
   public init() {}

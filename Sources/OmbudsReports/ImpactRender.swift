@@ -66,7 +66,8 @@ struct ImpactMatrix {
 /// `ombuds impact` as text for a terminal.
 public enum ImpactText {
   public static func render(_ i: Impact, clock: (Millis) -> String) -> String {
-    var out = "Impact of the draft rules \(ImpactHTML.short(i.draft.ruleSet)) against the rules in force \(ImpactHTML.short(i.current.ruleSet))\n"
+    var out =
+      "Impact of the draft rules \(ImpactHTML.short(i.draft.ruleSet)) against the rules in force \(ImpactHTML.short(i.current.ruleSet))\n"
     out += "at \(clock(i.at)): \(i.cases) cases (\(i.openCases) open), \(i.changedTotal) would change"
     out += i.refusedByDraft > 0 ? "; the draft refuses \(i.refusedByDraft)\n" : "\n"
     func matrix(_ title: String, _ list: [Impact.Transition]) {
@@ -81,7 +82,8 @@ public enum ImpactText {
     }
     matrix("Levels as the store would record them", i.levels)
     if i.heldByRatchet > 0 {
-      out += "\(i.heldByRatchet) case(s) the draft would put lower keep their level (levels never fall on their own; an override pins)\n"
+      out +=
+        "\(i.heldByRatchet) case(s) the draft would put lower keep their level (levels never fall on their own; an override pins)\n"
       matrix("The rules' own levels, without the ratchet or overrides", i.ruleLevels)
     }
     if !i.approvers.isEmpty {
@@ -98,7 +100,9 @@ public enum ImpactText {
         if d.removed > 0 { parts.append("\(d.removed) no longer set") }
         var range = ""
         if let a = d.smallest, let b = d.largest {
-          range = a == b ? " (\(CaseStore.spell(shift: a)))" : " (\(CaseStore.spell(shift: a)) … \(CaseStore.spell(shift: b)))"
+          range =
+            a == b
+            ? " (\(CaseStore.spell(shift: a)))" : " (\(CaseStore.spell(shift: a)) … \(CaseStore.spell(shift: b)))"
         }
         out += "  \(d.deadline): \(parts.joined(separator: ", "))\(range)\n"
       }
@@ -169,7 +173,8 @@ public enum ImpactHTML {
       "<p>Draft <code>\(e(Self.short(i.draft.ruleSet)))</code> against the rules in force <code>\(e(Self.short(i.current.ruleSet)))</code>, at \(e(clock(i.at))): <b data-field=\"cases\">\(i.cases)</b> cases (<span data-field=\"open_cases\">\(i.openCases)</span> open), <b data-field=\"changed_cases\">\(i.changedTotal)</b> would change.</p>\n"
     func matrix(_ key: String, _ title: String, _ list: [Impact.Transition]) {
       let m = ImpactMatrix(list, current: i.current.levels, draft: i.draft.levels)
-      out += "<section data-section=\"\(key)\"><h2>\(e(title))</h2><table data-matrix=\"\(key)\"><tr><th>in force \\ draft</th>"
+      out +=
+        "<section data-section=\"\(key)\"><h2>\(e(title))</h2><table data-matrix=\"\(key)\"><tr><th>in force \\ draft</th>"
       out += m.columns.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
       for (r, row) in m.rows.enumerated() {
         out += "<tr><th>\(e(row))</th>"
@@ -187,24 +192,47 @@ public enum ImpactHTML {
     func counts(_ key: String, _ title: String, _ rows: [(String, Int)]) {
       guard !rows.isEmpty else { return }
       out += "<section data-section=\"\(key)\"><h2>\(e(title))</h2><table>\n"
-      for (what, n) in rows { out += "<tr data-count=\"\(e(what))\"><td style=\"text-align:left\">\(e(what))</td><td>\(n)</td></tr>\n" }
+      for (what, n) in rows {
+        out += "<tr data-count=\"\(e(what))\"><td style=\"text-align:left\">\(e(what))</td><td>\(n)</td></tr>\n"
+      }
       out += "</table></section>\n"
     }
-    counts("approvers", "退款审批人 Refund approvers", i.approvers.map { ("\($0.from ?? "none") → \($0.to ?? "none")", $0.cases) })
+    counts(
+      "approvers", "退款审批人 Refund approvers", i.approvers.map { ("\($0.from ?? "none") → \($0.to ?? "none")", $0.cases) }
+    )
     counts(
       "deadlines", "期限 Deadlines of open, unresolved cases",
       i.deadlines.map {
-        ("\($0.deadline): \($0.earlier) earlier, \($0.later) later, \($0.added) newly set, \($0.removed) no longer set", $0.moved + $0.added + $0.removed)
+        (
+          "\($0.deadline): \($0.earlier) earlier, \($0.later) later, \($0.added) newly set, \($0.removed) no longer set",
+          $0.moved + $0.added + $0.removed
+        )
       })
     counts("notices_added", "新增通知与报告 Notices and reports gained", i.noticesAdded.map { ($0.what, $0.cases) })
     counts("notices_removed", "取消通知与报告 Notices and reports lost", i.noticesRemoved.map { ($0.what, $0.cases) })
     counts("gates_added", "新增关卡 Gates that would now block", i.gatesAdded.map { ($0.what, $0.cases) })
     counts("gates_removed", "解除关卡 Gates that would no longer block", i.gatesRemoved.map { ($0.what, $0.cases) })
+    if let r = i.replay {
+      out += "<section data-section=\"events\"><h2>重放事件 Replayed events</h2>\n"
+      out +=
+        "<p><span data-field=\"replayed\">\(r.events)</span> events replayed; the level after the event differs for <span data-field=\"level_differs\">\(r.levelDiffers)</span>; the draft refuses <span data-field=\"refused_by_draft\">\(r.refusedByDraft)</span> applied today and applies <span data-field=\"refused_by_current_only\">\(r.refusedByCurrentOnly)</span> refused today; <span data-field=\"cases_differing\">\(r.casesDiffering)</span> case(s) differ.</p>\n"
+      out += "</section>\n"
+      counts(
+        "events_notices_added", "重放新增通知 Notices the replay under the draft adds",
+        r.noticesAdded.map { ($0.what, $0.cases) })
+      counts("events_notices_removed", "重放取消通知 Notices it does not send", r.noticesRemoved.map { ($0.what, $0.cases) })
+      counts(
+        "first_differences", "首个差异事件 First differing event of each case",
+        r.firstDifferences.map {
+          ("\($0.caseID) \($0.type) \($0.eventID) at \(clock($0.at)): \($0.current) → \($0.draft)", 1)
+        })
+    }
     if !i.changed.isEmpty {
       out += "<section data-section=\"changed\"><h2>变化的案件 Changed cases</h2>\n"
       if i.changed.count < i.changedTotal { out += "<p>The first \(i.changed.count) of \(i.changedTotal).</p>\n" }
       for c in i.changed {
-        out += "<article data-case=\"\(e(c.id))\"><h3>\(e(c.id)) <small>\(e(c.state)), stored level \(e(c.storedLevel))</small></h3><ul>"
+        out +=
+          "<article data-case=\"\(e(c.id))\"><h3>\(e(c.id)) <small>\(e(c.state)), stored level \(e(c.storedLevel))</small></h3><ul>"
         out += c.changes.map { "<li>\(e($0))</li>" }.joined()
         out += "</ul><pre>in force: \(e(c.currentJSON))\ndraft:    \(e(c.draftJSON))</pre></article>\n"
       }

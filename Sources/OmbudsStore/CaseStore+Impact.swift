@@ -20,7 +20,9 @@ extension CaseStore {
         [at])
     }
     var byIssue: [String: [(id: String, time: Millis, who: String?)]] = [:]
-    for r in receipts { byIssue[r["issue_key"] as String, default: []].append((r["id"], r["received_at"], r["complainant_key"])) }
+    for r in receipts {
+      byIssue[r["issue_key"] as String, default: []].append((r["id"], r["received_at"], r["complainant_key"]))
+    }
     let issues = byIssue
 
     var tally = ImpactTally()
@@ -159,7 +161,9 @@ extension CaseStore {
     var out: [String] = []
     if current.level != draft.level { out.append("level `\(current.level)` → `\(draft.level)`") }
     if current.approver != draft.approver {
-      out.append("refund approver \(current.approver.map { "`\($0)`" } ?? "none") → \(draft.approver.map { "`\($0)`" } ?? "none")")
+      out.append(
+        "refund approver \(current.approver.map { "`\($0)`" } ?? "none") → \(draft.approver.map { "`\($0)`" } ?? "none")"
+      )
     }
     for id in Set(current.deadlines.keys).union(draft.deadlines.keys).sorted() {
       let a = current.deadlines[id]
@@ -269,7 +273,9 @@ struct ImpactTally {
     impact.ruleLevels = transitions(ruleLevels)
     impact.heldByRatchet = held
     impact.approvers = transitions(approvers)
-    impact.deadlines = deadlines.values.filter { $0.moved + $0.added + $0.removed > 0 }.sorted { $0.deadline < $1.deadline }
+    impact.deadlines = deadlines.values.filter { $0.moved + $0.added + $0.removed > 0 }.sorted {
+      $0.deadline < $1.deadline
+    }
     impact.noticesAdded = counts(noticesAdded)
     impact.noticesRemoved = counts(noticesRemoved)
     impact.gatesAdded = counts(gatesAdded)

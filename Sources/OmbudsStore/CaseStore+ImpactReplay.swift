@@ -65,7 +65,9 @@ extension CaseStore {
         }
         if differing.insert(event.caseID).inserted, listLimit.map({ result.firstDifferences.count < $0 }) ?? true {
           result.firstDifferences.append(
-            .init(caseID: event.caseID, eventID: event.eventID, type: event.kind.rawValue, at: event.at, current: x, draft: y))
+            .init(
+              caseID: event.caseID, eventID: event.eventID, type: event.kind.rawValue, at: event.at, current: x,
+              draft: y))
         }
       }
       after = (last["at"], last["case_id"], last["seq"])
@@ -123,7 +125,9 @@ extension CaseStore {
     var out: [String: String] = [:]
     for r in rows {
       let key: String = r["idempotency_key"]
-      let parts = key.split(separator: "/").map(String.init).dropFirst().filter { !($0.count >= 10 && $0.allSatisfy(\.isNumber)) }
+      let parts = key.split(separator: "/").map(String.init).dropFirst().filter {
+        !($0.count >= 10 && $0.allSatisfy(\.isNumber))
+      }
       let to: String = (r["recipient"] as String?) ?? r["recipients"]
       out[key] = "\(r["kind"] as String) \(parts.joined(separator: "/")) → \(to)"
     }

@@ -59,7 +59,8 @@ import Testing
       var fields: [String: JSONValue] = ["received_at": .string(t0), "delay_cause": "complainant"]
       fields.merge(extra) { _, new in new }
       try await store.apply(
-        CaseEvent(eventID: "\(id)-1", caseID: id, kind: .received, at: Support.time(t0), actor: "intake_staff", fields: fields))
+        CaseEvent(
+          eventID: "\(id)-1", caseID: id, kind: .received, at: Support.time(t0), actor: "intake_staff", fields: fields))
     }
     let t1 = Support.time(t0) + 3_600_000
     try await store.apply(
@@ -67,7 +68,9 @@ import Testing
     try await store.apply(
       CaseEvent(
         eventID: "D-3", caseID: "D", kind: .closed, at: t1 + 1, actor: "customer_service_center",
-        fields: ["reports": .array([.object(["report": .string("brief_special"), "parts": .array([.string("course")])])])]))
+        fields: [
+          "reports": .array([.object(["report": .string("brief_special"), "parts": .array([.string("course")])])])
+        ]))
   }
 
   @Test(arguments: StoreKind.allCases)
@@ -101,7 +104,9 @@ import Testing
         ])
       #expect(impact.noticesAdded.allSatisfy { $0.cases == 1 })
       #expect(
-        impact.noticesRemoved == [.init(what: "on closing at `hot`: notify leadership with the `brief_special` report", cases: 1)])
+        impact.noticesRemoved == [
+          .init(what: "on closing at `hot`: notify leadership with the `brief_special` report", cases: 1)
+        ])
       #expect(
         impact.gatesAdded == [
           .init(what: "`carry_out` needs the approval of `market_management` for the compensation", cases: 1),
@@ -159,7 +164,9 @@ import Testing
   @Test func aDraftThatCannotReadACaseSaysWhy() async throws {
     try await StoreFixture.run(.sqlite) { f in
       try await Self.load(f.store)
-      let draft = try Self.draft([("fields.yaml", "type: integer\n    min: 1\n    default: 1", "type: integer\n    min: 7\n    default: 7")]).rules
+      let draft = try Self.draft([
+        ("fields.yaml", "type: integer\n    min: 1\n    default: 1", "type: integer\n    min: 7\n    default: 7")
+      ]).rules
       let impact = try await f.store.impact(of: draft, at: Self.now)
       #expect(impact.refusedByDraft == 2)
       #expect(impact.levels.contains(.init(from: "hot", to: nil, cases: 2)))
@@ -210,13 +217,15 @@ import Testing
     #expect(text.stdout.contains("at 2026-11-02T12:00:00+08:00: 5 cases (4 open), 5 would change"))
     #expect(text.stdout.contains("  resolve_by: 3 later (+1d)"))
     #expect(text.stdout.contains("  general_manager → market_management: 1"))
-    let json = try Support.run("ombuds", ["impact", "--store", path, "--rules", draft, now, "--format", "json", "--at", "events"])
+    let json = try Support.run(
+      "ombuds", ["impact", "--store", path, "--rules", draft, now, "--format", "json", "--at", "events"])
     #expect(json.status == 0, "\(json.stderr)")
     let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
     #expect(object["changed_cases"] as? Int == 5)
     #expect((object["cases_listed"] as? [[String: Any]])?.count == 5)
     #expect((object["events"] as? [String: Any])?["refused_by_draft"] as? Int == 1)
-    let html = try Support.run("ombuds", ["impact", "--store", path, "--rules", draft, now, "--format", "html", "--cases", "1"])
+    let html = try Support.run(
+      "ombuds", ["impact", "--store", path, "--rules", draft, now, "--format", "html", "--cases", "1"])
     #expect(html.status == 0)
     #expect(html.stdout.contains(#"<td data-from="hot" data-to="major" class="d">2</td>"#))
     #expect(html.stdout.contains(#"<article data-case="A">"#) && !html.stdout.contains(#"data-case="B""#))
