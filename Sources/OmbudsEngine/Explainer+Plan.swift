@@ -1,0 +1,90 @@
+import OmbudsRules
+import OmbudsScreening
+import OmbudsSyntax
+
+/// The deadline, refund and screening parts of an explanation.
+extension Explainer {
+  /// Each deadline a rule applies to: the rule, the start, the end it gives and, for working
+  /// days, the calendar walk (the same arithmetic that set the deadline, recording its steps).
+  func deadlines(_ decision: Decision) -> [DeadlineExplanation] {
+    var out: [DeadlineExplanation] = []
+    for (i, decl) in rules.ruleSet.deadlines.enumerated() where i < rules.deadlineRules.count {
+      let compiled = rules.deadlineRules[i]
+      guard
+        let k = compiled.indices.first(where: { compiled[$0].when < 0 || holds(compiled[$0].when, decision.level) }),
+        k < decl.rules.count
+      else { continue }
+      let rule = decl.rules[k]
+      let base = facts.numbers[rule.baseSlot]
+      let start: Millis? = base == CaseFacts.null ? nil : base
+      let calendar = rules.deadlineCalendars[i]
+      var walk: [CalendarDay]? = rule.add.unit == .workingDays ? [] : nil
+      let end = start.map { rule.add.added(to: $0, calendar: calendar, walk: &walk) }
+      out.append(
+        DeadlineExplanation(
+          deadline: decl.id, label: decl.label, rule: k, when: rule.when?.text, source: rule.location,
+          base: rule.baseName, baseLabel: rules.ruleSet.field(rule.baseName)?.label, start: start, add: rule.add,
+          calendar: calendar.id, calendarLabel: rules.ruleSet.calendars.first { $0.id == calendar.id }?.label,
+          end: end, due: i < decision.deadlines.count ? decision.deadlines[i] : nil, walk: walk ?? []))
+    }
+    return out
+  }
+
+  /// The refund approver: the amount as given and converted, the tier and its bounds.
+  func refund(_ decision: Decision) -> RefundExplanation? {
+    guard let policy = rules.ruleSet.refund, let slot = rules.refundSlot,
+      let field = rules.ruleSet.fields.first(where: { $0.type != .string && $0.slot == slot })
+    else { return nil }
+    var out = RefundExplanation(field: field.id, label: field.label)
+    let v = facts.numbers[slot]
+    guard v != CaseFacts.null else { return out }
+    let converted = Money(units: v, currency: policy.currency)
+    out.given = facts.originalMoney ?? converted
+    out.converted = converted
+    if let given = facts.originalMoney, given.currency != policy.currency {
+      out.rate = policy.equivalents[given.currency]
+    }
+    if let t = policy.tiers.indices.first(where: { v > policy.tiers[$0].above && v <= (policy.tiers[$0].upTo ?? .max) })
+    {
+      let tier = policy.tiers[t]
+      out.tier = t
+      out.above = Money(units: tier.above, currency: policy.currency)
+      out.upTo = tier.upTo.map { Money(units: $0, currency: policy.currency) }
+      out.source = tier.location
+      out.approver = tier.approver
+      out.approverLabel = rules.ruleSet.roles.first { $0.id == tier.approver }?.label
+    }
+    return out
+  }
+
+  /// Each screening match: keyword, category, the span as written and as normalized.
+  func screening(_ decision: Decision) -> [ScreeningExplanation] {
+    guard let automaton = rules.screening, !decision.matches.isEmpty else { return [] }
+    let scalars = Array(facts.text.unicodeScalars)
+    return decision.matches.compactMap { m in
+      guard Int(m.pattern) < automaton.patterns.count else { return nil }
+      let pattern = automaton.patterns[Int(m.pattern)]
+      guard Int(pattern.category) < rules.ruleSet.categories.count else { return nil }
+      let category = rules.ruleSet.categories[Int(pattern.category)]
+      let lo = min(max(m.start, 0), scalars.count)
+      let hi = min(max(m.end, lo), scalars.count)
+      var original = String.UnicodeScalarView()
+      original.append(contentsOf: scalars[lo..<hi])
+      var normalized = String.UnicodeScalarView()
+      normalized.append(
+        contentsOf: Normalizer.fold(String(original)).compactMap(Unicode.Scalar.init).filter { $0 != "\n" })
+      return ScreeningExplanation(
+        keyword: pattern.text, category: category.id, categoryLabel: category.label,
+        source: category.keywords.first { $0.value == pattern.text }?.location, start: m.start, end: m.end,
+        original: String(original), normalized: String(normalized), disguise: nil)
+    }
+  }
+}
+
+extension RefundExplanation {
+  init(field: String, label: String?) {
+    self.init(
+      field: field, label: label, given: nil, converted: nil, rate: nil, tier: nil, above: nil, upTo: nil, source: nil,
+      approver: nil, approverLabel: nil)
+  }
+}
