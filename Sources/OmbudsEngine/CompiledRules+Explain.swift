@@ -17,6 +17,7 @@ extension CompiledRules {
     _ facts: CaseFacts, decision: Decision, at now: Millis, history: (any CaseHistory)? = nil,
     identityVisible: Bool = true
   ) -> Explanation {
+    guard !levels.isEmpty else { return Explanation(caseID: facts.id, at: now, level: "", items: []) }
     let e = Explainer(rules: self, facts: facts, now: now, history: history, identityVisible: identityVisible)
     var items: [Explanation.Item] = []
     let level = min(max(decision.level, 0), levels.count - 1)

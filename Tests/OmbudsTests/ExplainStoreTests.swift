@@ -29,6 +29,13 @@ import Testing
         "  skipped: 2025-09-27 Sat (weekend); 2025-10-01 to 2025-10-08 (holiday: 国庆节、中秋节 2025); 2025-10-12 Sun (weekend)\n"
       ))
     #expect(text.contains("resolve_by: 2025-10-16T23:59:59+08:00 — rules/refunds.yaml:18:9\n"))
+    // `ombuds cases --explain`: the same, as JSON, on each case line; without it, no explanation.
+    let cases = try Support.run("ombuds", ["cases", "--store", db, "--rules", Support.rulesDir, "--explain", "en"])
+    #expect(cases.status == 0, "\(cases.stderr)")
+    #expect(cases.stdout.contains(",\"explanation\":{\"case\":\"C-1\""))
+    #expect(!cases.stdout.contains("13800000000"))
+    let plain = try Support.run("ombuds", ["cases", "--store", db, "--rules", Support.rulesDir])
+    #expect(!plain.stdout.contains("explanation"))
     let missing = try Support.run("ombuds", ["explain", "--store", db, "--rules", Support.rulesDir, "C-404"])
     #expect(missing.status == 1)
     #expect(missing.stderr == "no case `C-404` in the store\n")

@@ -21,6 +21,13 @@ import Testing
     #"{"id":"C-usd","received_at":"2025-10-20T09:00:00+08:00","compensation":{"amount":"100.00","currency":"USD"}}"#
   static let text = #"{"id":"C-text","received_at":"2025-10-20T09:00:00+08:00","text":"有人在群里组织賭 博活动"}"#
 
+  /// Two complainants of one issue: the first, a second complaint, is important; hot's
+  /// same-issue count is one short.
+  static let sameIssue = [
+    #"{"id":"C-imp","received_at":"2025-10-15T09:00:00+08:00","reopened_after_resolution":true,"issue_key":"late-refund","complainant_id":"P1","delay_cause":"none"}"#,
+    #"{"id":"C-imp2","received_at":"2025-10-16T09:00:00+08:00","issue_key":"late-refund","complainant_id":"P2","delay_cause":"none"}"#,
+  ]
+
   static var salesRules: String { Support.root.appendingPathComponent("rules/examples/sales").path }
 
   /// Compares `got` (paths made relative to the package) with `Golden/explain/NAME`.
@@ -64,6 +71,21 @@ import Testing
     // open_for (8 days short of a month) before collective_size (7 short of 10) before the enums.
     #expect(missed.map(\.item) == [3, 2, 0, 1])
     #expect(missed.map(\.rank) == [1, 2, 3, 4])
+  }
+
+  /// The next level up's items in nearest-miss order: one fact short with the smallest
+  /// relative gap (same-issue 2 of 3), then collective_size (1 of 3), then the `or` of two
+  /// enums, then the `and` with two failing facts.
+  @Test func nearestMissWithAnAggregateAndAChoice() throws {
+    let rules = try Support.defaultRules()
+    try texts("miss-hot", rules, Self.sameIssue)
+    let out = explained(rules, Self.sameIssue, .json(ExplanationJSON(rules: rules, language: .en)))
+    let first = try #require(out.split(separator: "\n").first)
+    let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
+    let items = try #require(object?["items"] as? [[String: Any]])
+    let missed = items.filter { $0["kind"] as? String == "missed" }
+    #expect(missed.map { $0["item"] as? Int } == [1, 2, 0, 3])
+    #expect(missed.map { $0["failing"] as? Int } == [1, 1, 1, 2])
   }
 
   @Test func deadlineWalkAcrossNationalDay() throws {
