@@ -286,11 +286,12 @@ struct Explainer {
       if whole, g < Int64.max { g += 1 }
     default: return nil
     }
-    return display(g, f)
+    return display(g, f, given: false)
   }
 
-  /// A slot value as shown, by its field's type.
-  func display(_ v: Int64, _ f: FieldDecl?) -> FactCheck.Value {
+  /// A slot value as shown, by its field's type; `given`: an amount converted from another
+  /// currency shows the amount as given too.
+  func display(_ v: Int64, _ f: FieldDecl?, given: Bool = true) -> FactCheck.Value {
     if v == CaseFacts.null { return .empty }
     if let f, !identityVisible, CompiledRules.identityFacts.contains(f.id) { return .hidden }
     switch f?.type {
@@ -299,8 +300,8 @@ struct Explainer {
     case .money?:
       // An amount given in another currency is compared converted: both are shown.
       let converted = Money(units: v, currency: currency).description
-      if f?.slot == rules.refundSlot, let given = facts.originalMoney, given.currency != currency {
-        return .number("\(converted) (= \(given))")
+      if given, f?.slot == rules.refundSlot, let original = facts.originalMoney, original.currency != currency {
+        return .number("\(converted) (= \(original))")
       }
       return .number(converted)
     case .timestamp?: return .name(RFC3339.format(v, offsetSeconds: rules.calendar.clock.offset(at: v)))
