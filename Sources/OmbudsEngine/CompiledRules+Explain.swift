@@ -199,7 +199,7 @@ struct Explainer {
       let v = facts.numbers[Int(node.slot)]
       var check = FactCheck(
         kind: .compare, fact: f?.id ?? "?", label: f?.label, value: display(v, f), op: op,
-        expected: display(node.k, f), holds: holdsNow)
+        expected: display(node.k, f, given: false), holds: holdsNow)
       check.valueUnits = v == CaseFacts.null ? nil : v
       check.thresholdUnits = node.k
       if !holdsNow, v != CaseFacts.null, case .number = check.value { check.gap = gap(v, node.k, op, f) }

@@ -41,6 +41,31 @@ import Testing
     #expect(missing.stderr == "no case `C-404` in the store\n")
   }
 
+  /// A level the ratchet keeps: the explanation says what the conditions give now.
+  @Test func aKeptLevelIsSaidSo() throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let db = dir.appendingPathComponent("s.sqlite").path
+    let events = """
+      {"event_id":"r","case":"C-2","type":"received","at":"2025-10-20T09:00:00+08:00","actor":"intake","received_at":"2025-10-20T09:00:00+08:00","collective_size":3}
+      {"event_id":"u","case":"C-2","type":"updated","at":"2025-10-20T10:00:00+08:00","actor":"intake","collective_size":1}
+      """
+    let replay = try Support.run("ombuds", ["replay", "--store", db, "--rules", Support.rulesDir], stdin: events)
+    #expect(replay.status == 0, "\(replay.stderr)")
+    let run = try Support.run(
+      "ombuds",
+      ["explain", "--store", db, "--rules", Support.rulesDir, "--now", "2025-10-20T12:00:00+08:00", "C-2"])
+    #expect(run.status == 0, "\(run.stderr)")
+    let lines = run.stdout.split(separator: "\n").map(String.init)
+    #expect(
+      Array(lines.prefix(4)) == [
+        "案件 C-2：热点投诉 (hot)（评估时间 2025-10-20T12:00:00+08:00）",
+        "一般投诉 (ordinary)：更高级别的条件均不成立",
+        "级别保持为热点投诉 (hot)（级别不会自行降低，或经人工定级）；按条件为一般投诉 (ordinary)",
+        "未达到重大投诉 (major)（上一级，最接近的在前）：",
+      ])
+  }
+
   @Test func caseViewExplainsOnRequest() async throws {
     let s = try await LiveServer()
     let token = try s.token(role: "customer_service_center", name: "王芳")

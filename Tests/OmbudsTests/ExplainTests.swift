@@ -155,6 +155,59 @@ import Testing
     }
   }
 
+  /// Each kind of comparison reads as it must hold, `not` folded in, money converted.
+  @Test func factsOfEveryKind() throws {
+    let rules = try Support.compile(
+      """
+      settings: {time_zone: Asia/Shanghai, currency: CNY}
+      fields:
+        channel: {type: enum, values: [phone, web, wechat], default: phone}
+        vip: {label: 贵宾, type: bool, default: false}
+        score: {type: decimal, optional: true}
+        compensation: {label: 索赔金额, type: money, optional: true}
+      refund_approval:
+        currency: CNY
+        equivalents: {USD: "7.10"}
+        tiers:
+          - {above: 0 CNY, approver: boss}
+      roles:
+        boss: {label: 老板, channels: [log]}
+      levels:
+        top:
+          all:
+            - not vip
+            - channel in [web, wechat]
+            - compensation > 1000 CNY
+            - score <= 2.5
+            - open_for < 2 hours
+        ordinary:
+          otherwise: true
+      """)
+    let facts = try Support.facts(
+      rules,
+      #"{"id":"C-1","received_at":"2025-10-20T09:00:00+08:00","channel":"web","vip":true,"score":3.75,"compensation":{"amount":"100.00","currency":"USD"}}"#
+    )
+    let at = Support.time(Self.now)
+    let e = rules.explain(facts, decision: rules.evaluate(facts, at: at), at: at)
+    let text = ExplanationText(rules: rules, language: .en)
+    let missed = e.items.compactMap { if case .missed(let c) = $0 { c } else { nil } }
+    #expect(
+      missed.flatMap(\.facts).map(text.fact) == [
+        "compensation is 710.00 CNY (= 100.00 USD), not meeting > 1000.00 CNY (short by 290.00 CNY)",
+        "score is 3.75, not meeting ≤ 2.50 (over by 1.25)",
+        "vip is true, needs false",
+        "open_for is 3 hours, not meeting < 2 hours",
+      ])
+    // Nearest first: relative gaps 0.29 and 0.5, then the flag and the time (1 each) in rule order.
+    #expect(missed.map(\.item) == [2, 3, 0, 4])
+    let zh = ExplanationText(rules: rules, language: .zh)
+    #expect(
+      missed.map { zh.fact($0.facts[0]) }.prefix(3) == [
+        "索赔金额 (compensation) 为 710.00 CNY (= 100.00 USD)，未达到 > 1000.00 CNY（差 290.00 CNY）",
+        "score 为 3.75，不满足 ≤ 2.50（超出 1.25）", "贵宾 (vip) 为 是，须为 否",
+      ])
+  }
+
   func loadRules(_ dir: String) throws -> CompiledRules {
     let result = RuleSetLoader.load(paths: [dir])
     guard let set = result.ruleSet else { throw CaseError("rules have errors: \(result.diagnostics)") }
