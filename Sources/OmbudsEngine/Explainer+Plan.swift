@@ -20,12 +20,15 @@ extension Explainer {
       let calendar = rules.deadlineCalendars[i]
       var walk: [CalendarDay]? = rule.add.unit == .workingDays ? [] : nil
       let end = start.map { rule.add.added(to: $0, calendar: calendar, walk: &walk) }
+      let uncovered = Set(
+        (walk ?? []).filter { !calendar.covers(day: $0.day) }.map { CivilDate(dayNumber: $0.day).year })
       out.append(
         DeadlineExplanation(
           deadline: decl.id, label: decl.label, rule: k, when: rule.when?.text, source: rule.location,
           base: rule.baseName, baseLabel: rules.ruleSet.field(rule.baseName)?.label, start: start, add: rule.add,
           calendar: calendar.id, calendarLabel: rules.ruleSet.calendars.first { $0.id == calendar.id }?.label,
-          end: end, due: i < decision.deadlines.count ? decision.deadlines[i] : nil, walk: walk ?? []))
+          end: end, due: i < decision.deadlines.count ? decision.deadlines[i] : nil, walk: walk ?? [],
+          uncoveredYears: uncovered.sorted()))
     }
     return out
   }

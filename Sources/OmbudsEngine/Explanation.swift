@@ -123,6 +123,8 @@ public struct DeadlineExplanation: Sendable {
   public var due: Millis?
   /// For working days: every day stepped over after the start day, in order.
   public var walk: [CalendarDay]
+  /// Years the walk reached that the calendar lists no holidays for (only weekends skipped).
+  public var uncoveredYears: [Int] = []
 }
 
 /// The refund approver: the amount (converted when given in another currency) and the tier.

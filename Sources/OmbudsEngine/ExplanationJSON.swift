@@ -94,6 +94,7 @@ public struct ExplanationJSON: Sendable {
       ("source", q(d.source.description)), ("from", q(d.base)), ("start", time(d.start)),
       ("add", q(d.add.description)), ("calendar", q(d.calendar)), ("end", time(d.end)), ("due", time(d.due)),
       ("days", "[" + days.joined(separator: ",") + "]"),
+      ("uncovered_years", "[" + d.uncoveredYears.map(String.init).joined(separator: ",") + "]"),
     ]
   }
 

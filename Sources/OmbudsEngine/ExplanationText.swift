@@ -237,11 +237,19 @@ public struct ExplanationText: Sendable {
             ? "，其中调休上班 \(makeUp.joined(separator: "、"))"
             : ", including make-up working days \(makeUp.joined(separator: ", "))"
         }
+        line += zh ? "；截至最后一个工作日 23:59:59" : "; due at 23:59:59 of the last one"
         lines.append(line)
       }
       let skipped = skippedRuns(d.walk)
       if !skipped.isEmpty {
         lines.append((zh ? "  跳过：" : "  skipped: ") + skipped.joined(separator: zh ? "；" : "; "))
+      }
+      if !d.uncoveredYears.isEmpty {
+        let years = d.uncoveredYears.map(String.init).joined(separator: zh ? "、" : ", ")
+        lines.append(
+          zh
+            ? "  注意：日历未列出 \(years) 年的节假日，这些年份只跳过周末"
+            : "  note: the calendar lists no holidays for \(years); only weekends are skipped there")
       }
     } else {
       lines.append(

@@ -103,6 +103,23 @@ import Testing
     #expect(d.walk.filter { $0.kind == .makeUpWorkingDay }.count == 2)
   }
 
+  /// A walk into a year the calendar lists no holidays for says that only weekends count there.
+  @Test func walkPastTheCalendarsYears() throws {
+    let rules = try Support.defaultRules()
+    let facts = try Support.facts(
+      rules,
+      #"{"id":"C-1","received_at":"2026-12-20T10:00:00+08:00","compensation":{"amount":"80.00","currency":"CNY"},"materials_complete_at":"2026-12-28T10:00:00+08:00"}"#
+    )
+    let at = Support.time("2026-12-28T12:00:00+08:00")
+    let decision = rules.evaluate(facts, at: at)
+    let e = rules.explain(facts, decision: decision, at: at)
+    let d = try #require(e.items.compactMap { if case .deadline(let d) = $0 { d } else { nil } }.first)
+    #expect(d.uncoveredYears == [2027])
+    #expect(d.end == decision.deadlines[0])
+    let text = ExplanationText(rules: rules, language: .zh).render(e)
+    #expect(text.contains("  注意：日历未列出 2027 年的节假日，这些年份只跳过周末\n"))
+  }
+
   /// The recorded walk and the precomputed table give the same end, every day of 2025–2026.
   @Test func walkAgreesWithTheTable() throws {
     let calendar = try Support.defaultRules().calendar
