@@ -60,11 +60,37 @@ extension Explainer {
     return out
   }
 
-  /// Each screening match: keyword, category, the span as written and as normalized.
+  /// Each screening match: keyword, category, the span as written and as normalized; then
+  /// each keyword found but not reported, with the exception phrase that contains it.
   func screening(_ decision: Decision) -> [ScreeningExplanation] {
-    guard let automaton = rules.screening, !decision.matches.isEmpty else { return [] }
+    guard let automaton = rules.screening, !facts.text.isEmpty else { return [] }
+    var reported = screening(decision.matches, automaton)
+    guard automaton.hasExceptions else { return reported }
+    var text = facts.text
+    var raw: [Match] = []
+    text.withUTF8 { automaton.scanRaw($0) { raw.append($0) } }
+    let kept = Set(decision.matches)
+    let exceptions = raw.filter { automaton.patterns[Int($0.pattern)].isException }
+    for m in raw where !automaton.patterns[Int(m.pattern)].isException && !kept.contains(m) {
+      let category = automaton.patterns[Int(m.pattern)].category
+      guard
+        let e = exceptions.first(where: {
+          automaton.patterns[Int($0.pattern)].category == category && $0.start <= m.start && $0.end >= m.end
+        }), var item = screening([m], automaton).first
+      else { continue }
+      let phrase = automaton.patterns[Int(e.pattern)].text
+      item.suppressedBy = phrase
+      if Int(category) < rules.ruleSet.categories.count {
+        item.exceptionSource = rules.ruleSet.categories[Int(category)].exceptions.first { $0.value == phrase }?.location
+      }
+      reported.append(item)
+    }
+    return reported
+  }
+
+  func screening(_ matches: [Match], _ automaton: KeywordAutomaton) -> [ScreeningExplanation] {
     let scalars = Array(facts.text.unicodeScalars)
-    return decision.matches.compactMap { m in
+    return matches.compactMap { m in
       guard Int(m.pattern) < automaton.patterns.count else { return nil }
       let pattern = automaton.patterns[Int(m.pattern)]
       guard Int(pattern.category) < rules.ruleSet.categories.count else { return nil }

@@ -160,4 +160,8 @@ public struct ScreeningExplanation: Sendable {
   public var normalized: String
   /// The disguise undone, by name (`pinyin`, `homophone`) — set when screening reports one.
   public var disguise: String?
+  /// Set when the keyword was found but not reported: the exception phrase of its category
+  /// that contains it (`暴力分拣`), and where that phrase is written.
+  public var suppressedBy: String? = nil
+  public var exceptionSource: SourceLocation? = nil
 }

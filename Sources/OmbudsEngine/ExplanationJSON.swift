@@ -41,6 +41,7 @@ public struct ExplanationJSON: Sendable {
         ("kind", q("screening")), ("keyword", q(s.keyword)), ("category", q(s.category)),
         ("source", q(s.source?.description)), ("start", "\(s.start)"), ("end", "\(s.end)"),
         ("original", q(s.original)), ("normalized", q(s.normalized)), ("disguise", q(s.disguise)),
+        ("suppressed_by", q(s.suppressedBy)), ("exception_source", q(s.exceptionSource?.description)),
       ]
     }
     return object(pairs + [("text", q(text.item(item)))])

@@ -312,6 +312,13 @@ public struct ExplanationText: Sendable {
   }
 
   func screening(_ s: ScreeningExplanation) -> String {
+    if let phrase = s.suppressedBy {
+      return
+        (zh
+        ? "有害信息：关键词「\(s.keyword)」出现在第 \(s.start)–\(s.end) 字「\(s.original)」，但在例外短语「\(phrase)」之内，不计入"
+        : "screening: keyword \"\(s.keyword)\" at characters \(s.start)–\(s.end) \"\(s.original)\" lies inside the exception phrase \"\(phrase)\": not reported")
+        + (s.exceptionSource.map { " — \($0)" } ?? "")
+    }
     var out =
       zh
       ? "有害信息：关键词「\(s.keyword)」，类别 \(name(s.category, s.categoryLabel))，第 \(s.start)–\(s.end) 字「\(s.original)」，归一化为「\(s.normalized)」"

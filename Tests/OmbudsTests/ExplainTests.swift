@@ -19,7 +19,8 @@ import Testing
     #"{"id":"C-walk","received_at":"2025-09-25T10:00:00+08:00","resolved_at":"2025-09-26T16:00:00+08:00","compensation":{"amount":"650.00","currency":"CNY"},"materials_complete_at":"2025-09-26T15:00:00+08:00"}"#
   static let usd =
     #"{"id":"C-usd","received_at":"2025-10-20T09:00:00+08:00","compensation":{"amount":"100.00","currency":"USD"}}"#
-  static let text = #"{"id":"C-text","received_at":"2025-10-20T09:00:00+08:00","text":"有人在群里组织賭 博活动"}"#
+  static let text =
+    #"{"id":"C-text","received_at":"2025-10-20T09:00:00+08:00","text":"有人在群里组织賭 博活动，快递还被暴力分拣"}"#
 
   /// Two complainants of one issue: the first, a second complaint, is important; hot's
   /// same-issue count is one short.
