@@ -120,7 +120,7 @@ public struct OmbudsCommand: AsyncParsableCommand {
     subcommands: [
       ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self,
       OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self,
-      ReevaluateCommand.self,
+      ReevaluateCommand.self, ImpactCommand.self, SchemaCommand.self,
       ExplainCommand.self,
     ])
 

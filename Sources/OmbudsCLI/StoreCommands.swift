@@ -14,7 +14,8 @@ public struct StoreOptions: ParsableArguments {
   public init() {}
 
   /// The backend `--store` names (a SQLite file is opened, and migrated, here).
-  func backend() async throws -> any StoreBackend {
+  /// `readOnly`: a SQLite store is opened for reading only (it must exist and be current).
+  func backend(readOnly: Bool = false) async throws -> any StoreBackend {
     do {
       if store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") {
         return try PostgresBackend(url: store)
@@ -27,7 +28,7 @@ public struct StoreOptions: ParsableArguments {
       } else if path.contains("://") {
         throw CLIError("store `\(store)`: use a SQLite path, sqlite:PATH or postgres://user@host:port/database")
       }
-      return try await SQLiteBackend.open(path: path)
+      return try await SQLiteBackend.open(path: path, readOnly: readOnly)
     } catch let e as CLIError {
       throw e
     } catch {

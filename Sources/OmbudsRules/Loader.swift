@@ -20,11 +20,8 @@ public struct LoadResult: Sendable {
 
 /// Reads rule files or directories and checks them into a `RuleSet`.
 public enum RuleSetLoader {
-  static let sectionKeys = [
-    "settings", "fields", "levels", "categories", "roles", "reports", "duties", "gates", "refund_approval",
-    "deadlines", "calendars", "keyword_lists", "harmful_information", "deadline_alerts", "approval_requests",
-    "permissions", "satisfaction", "measures",
-  ]
+  /// The sections a rule file may hold (declared in `RuleShapes.sections`).
+  static let sectionKeys = RuleShapes.sections.map(\.name)
 
   /// The rule files a path names: the path itself, or the `*.yaml`/`*.yml` files directly in
   /// a directory, sorted by name.

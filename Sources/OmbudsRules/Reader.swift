@@ -30,10 +30,15 @@ struct Reader {
     }
   }
 
-  /// The pairs of a mapping, checking its keys: unknown ones are errors with "did you mean",
+  /// The pairs of a mapping, checking its keys against their declaration (`RuleShapes`, the
+  /// one list the JSON Schema is generated from): unknown ones are errors with "did you mean",
   /// missing required ones are errors at the mapping.
-  mutating func mapping(
-    _ node: YAMLNode, _ context: String, allowed: [String], required: [String] = []
+  mutating func mapping(_ node: YAMLNode, _ context: String, shape: RuleKeys) -> [String: YAMLNode.Pair]? {
+    mapping(node, context, allowed: shape.allowed, required: shape.required)
+  }
+
+  private mutating func mapping(
+    _ node: YAMLNode, _ context: String, allowed: [String], required: [String]
   ) -> [String: YAMLNode.Pair]? {
     guard let pairs = node.pairs else {
       typeError(node, expected: "a mapping", in: context)

@@ -25,25 +25,45 @@ public final class SQLiteBackend: StoreBackend {
 
   /// Opens (creating and migrating) the database at `path`. The file is opened on a
   /// dispatch queue, not on the caller's thread.
-  public static func open(path: String) async throws -> SQLiteBackend {
+  /// With `readOnly`, an existing store is opened for reading only — SQLite refuses every
+  /// write on it — and must already have the current tables.
+  public static func open(path: String, readOnly: Bool = false) async throws -> SQLiteBackend {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<SQLiteBackend, any Error>) in
       DispatchQueue.global().async {
-        c.resume(with: Result { try SQLiteBackend(path: path) })
+        c.resume(with: Result { try SQLiteBackend(path: path, readOnly: readOnly) })
       }
     }
   }
 
   /// Opens (creating and migrating) the database at `path`, on the calling thread: use
   /// `open(path:)` from async code.
-  public init(path: String) throws {
+  public init(path: String, readOnly: Bool = false) throws {
     var config = Configuration()
     config.busyMode = .timeout(10)
+    config.readonly = readOnly
     // Write transactions span several async trips to the writer queue (see above).
     config.allowsUnsafeTransactions = true
     writer = Writer(queue: DispatchQueue(label: "ombuds.store.sqlite.writer"))
+    if readOnly, !FileManager.default.fileExists(atPath: path) {
+      throw StoreError.database("cannot open `\(path)`: no such store")
+    }
     do {
       pool = try DatabasePool(path: path, configuration: config)
-      try Schema.migrator.migrate(pool)
+    } catch {
+      throw StoreError.database("cannot open `\(path)`: \(error)")
+    }
+    do {
+      if readOnly {
+        guard try pool.read({ try Schema.migrator.hasCompletedMigrations($0) }) else {
+          throw StoreError.database(
+            "cannot open `\(path)` for reading only: its tables are from an older Ombuds (run any writing command on it first, e.g. `ombuds tick`)"
+          )
+        }
+      } else {
+        try Schema.migrator.migrate(pool)
+      }
+    } catch let e as StoreError {
+      throw e
     } catch {
       throw StoreError.database("cannot open `\(path)`: \(error)")
     }

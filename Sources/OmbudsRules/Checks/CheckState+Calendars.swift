@@ -9,11 +9,7 @@ extension CheckState {
     for pair in entries("calendars") {
       let context = "calendar `\(pair.key.value)`"
       guard
-        let keys = reader.mapping(
-          pair.value, context,
-          allowed: [
-            "label", "time_zone", "weekend", "holidays", "working_days", "covers", "description", "office_hours",
-          ])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.calendar)
       else { continue }
       var tz = timeZone
       if let node = keys["time_zone"]?.value, let id = reader.string(node, "\(context) time_zone") {
@@ -60,7 +56,7 @@ extension CheckState {
         var name = ""
         if case .scalar = item {
           if let d = reader.date(item, "\(context) holiday") { dates.append((d, item.location)) }
-        } else if let h = reader.mapping(item, "\(context) holiday", allowed: ["name", "dates", "from", "to"]) {
+        } else if let h = reader.mapping(item, "\(context) holiday", shape: RuleShapes.holiday) {
           name = reader.string(h["name"]?.value, "holiday name") ?? ""
           for d in reader.list(h["dates"]?.value, "holiday dates") ?? [] {
             if let date = reader.date(d, "holiday date") { dates.append((date, d.location)) }
@@ -136,7 +132,7 @@ extension CheckState {
 
   /// `office_hours: {from: "09:00", to: "18:00"}`, in minutes after midnight.
   mutating func officeHours(_ node: YAMLNode, _ context: String) -> Range<Int>? {
-    guard let keys = reader.mapping(node, context, allowed: ["from", "to"], required: ["from", "to"]) else {
+    guard let keys = reader.mapping(node, context, shape: RuleShapes.officeHours) else {
       return nil
     }
     func minutes(_ n: YAMLNode?) -> Int? {

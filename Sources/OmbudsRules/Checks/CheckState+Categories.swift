@@ -9,8 +9,7 @@ extension CheckState {
     for pair in entries("categories") {
       let context = "category `\(pair.key.value)`"
       guard
-        let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions"])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.category)
       else { continue }
       var decl = CategoryDecl(
         id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
@@ -138,7 +137,9 @@ extension CheckState {
   /// `harmful_information: {on_major: [duty, …]}`: what a report in a `major` category triggers.
   mutating func checkHarmfulInformation() {
     guard let def = sections["harmful_information"]?.first else { return }
-    guard let keys = reader.mapping(def.value, "harmful_information", allowed: ["on_major"]) else { return }
+    guard let keys = reader.mapping(def.value, "harmful_information", shape: RuleShapes.harmfulInformation) else {
+      return
+    }
     harmfulMajorDuties = (reader.list(keys["on_major"]?.value, "harmful_information on_major") ?? []).compactMap {
       duty($0, "harmful_information on_major")
     }

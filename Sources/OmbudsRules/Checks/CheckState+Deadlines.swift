@@ -13,9 +13,7 @@ extension CheckState {
       var maximum: RuleDuration?
       if pair.value.items != nil {
         rulesNode = pair.value
-      } else if let keys = reader.mapping(
-        pair.value, context, allowed: ["label", "rules", "calendar", "max", "description"], required: ["rules"])
-      {
+      } else if let keys = reader.mapping(pair.value, context, shape: RuleShapes.deadline) {
         rulesNode = keys["rules"]?.value
         label = reader.string(keys["label"]?.value, "\(context) label")
         if let c = reader.identifier(keys["calendar"]?.value, "\(context) calendar") {
@@ -31,7 +29,7 @@ extension CheckState {
       }
       var rules: [DeadlineRule] = []
       for node in reader.list(rulesNode, "\(context) rules") ?? [] {
-        guard let r = reader.mapping(node, "\(context) rule", allowed: ["when", "due"], required: ["due"]) else {
+        guard let r = reader.mapping(node, "\(context) rule", shape: RuleShapes.deadlineRule) else {
           continue
         }
         let when = r["when"].flatMap { item($0.value, .general) }

@@ -5,11 +5,10 @@ import OmbudsSyntax
 /// Passes `duties`, `gates`, `deadline-alerts` and `approval-requests`: routes and approvals.
 extension CheckState {
   mutating func duty(
-    _ node: YAMLNode, _ context: String, extra: [String] = [], pseudoRecipients: [String] = []
+    _ node: YAMLNode, _ context: String, shape: RuleKeys = RuleShapes.duty, pseudoRecipients: [String] = []
   ) -> Duty? {
     guard
-      let keys = reader.mapping(
-        node, context, allowed: ["notify", "at", "every", "report", "to", "label", "include_identity"] + extra)
+      let keys = reader.mapping(node, context, shape: shape)
     else { return nil }
     if keys["notify"] == nil, keys["report"] == nil {
       reader.error(.missingKey, "\(context) needs `notify` or `report`", at: node.location)
@@ -67,7 +66,7 @@ extension CheckState {
       }
       let context = "duties of `\(id)`"
       guard
-        let keys = reader.mapping(pair.value, context, allowed: ["on_enter", "while_open", "on_change", "on_close"])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.levelDuties)
       else {
         continue
       }
@@ -82,7 +81,7 @@ extension CheckState {
         reader.error(.missingKey, "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
       }
       for node in reader.list(keys["on_change"]?.value, "\(context) on_change") ?? [] {
-        guard var change = duty(node, "\(context) on_change", extra: ["fields"]) else { continue }
+        guard var change = duty(node, "\(context) on_change", shape: RuleShapes.changeDuty) else { continue }
         if let f = node["fields"] {
           for name in reader.identifiers(f, "\(context) on_change fields") ?? [] {
             if fields.contains(where: { $0.id == name.value }) {
@@ -112,9 +111,7 @@ extension CheckState {
     for def in sections["gates"] ?? [] {
       for node in reader.list(def.value, "gates") ?? [] {
         guard
-          let keys = reader.mapping(
-            node, "gate", allowed: ["transition", "when", "require_approval", "require_report", "label"],
-            required: ["transition"])
+          let keys = reader.mapping(node, "gate", shape: RuleShapes.gate)
         else { continue }
         guard let t = reader.identifier(keys["transition"]?.value, "gate transition") else { continue }
         if !transitions.contains(t.value) {
@@ -151,7 +148,7 @@ extension CheckState {
       }
       let context = "deadline alert of `\(name)`"
       for node in reader.list(pair.value, context) ?? [] {
-        guard let d = duty(node, context, extra: ["before", "after", "on_breach"]) else { continue }
+        guard let d = duty(node, context, shape: RuleShapes.deadlineAlert) else { continue }
         var offsets: [DeadlineAlert.Offset] = []
         if let n = node["before"], let v = reader.duration(n, "\(context) before") { offsets.append(.before(v)) }
         if let n = node["after"], let v = reader.duration(n, "\(context) after") { offsets.append(.after(v)) }

@@ -16,10 +16,7 @@ extension CheckState {
       }
       let context = "field `\(id)`"
       guard
-        let keys = reader.mapping(
-          pair.value, context,
-          allowed: ["label", "type", "values", "default", "optional", "min", "max", "description"],
-          required: ["type"])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.field)
       else { continue }
       guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, "\(context) type") else {
         continue

@@ -73,8 +73,7 @@ extension CheckState {
     for (index, pair) in levelPairs.enumerated() {
       let context = "level `\(pair.key.value)`"
       guard
-        let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "description", "any", "all", "not", "when", "otherwise"])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.level)
       else { continue }
       levels[index].label = reader.string(keys["label"]?.value, "\(context) label")
       let modes = ["any", "all", "not", "when", "otherwise"].filter { keys[$0] != nil }

@@ -5,8 +5,6 @@ import OmbudsSyntax
 /// quality bulletin (POLICY §7, RuleLanguage.md §18). After `deadlines`: a measure may name
 /// a deadline.
 extension CheckState {
-  static let measureKeys = ["label", "cohort", "numerator", "denominator", "floor", "description"]
-  static let measureConditionKeys = ["event", "events", "resolved", "satisfaction", "by", "within", "description"]
 
   mutating func checkMeasures() {
     for pair in entries("satisfaction") {
@@ -14,7 +12,7 @@ extension CheckState {
       var label: String?
       if case .scalar = pair.value, !pair.value.isNull {
         label = reader.string(pair.value, context)
-      } else if let keys = reader.mapping(pair.value, context, allowed: ["label", "description"], required: ["label"]) {
+      } else if let keys = reader.mapping(pair.value, context, shape: RuleShapes.satisfactionLevel) {
         label = reader.string(keys["label"]?.value, "\(context) label")
       }
       guard let label else { continue }
@@ -28,8 +26,7 @@ extension CheckState {
   mutating func measure(_ pair: YAMLNode.Pair) -> MeasureDecl? {
     let context = "measure `\(pair.key.value)`"
     guard
-      let keys = reader.mapping(
-        pair.value, context, allowed: Self.measureKeys, required: ["label", "cohort", "numerator", "denominator"])
+      let keys = reader.mapping(pair.value, context, shape: RuleShapes.measure)
     else { return nil }
     let label = reader.string(keys["label"]?.value, "\(context) label")
     var cohort: MeasureCohort?
@@ -59,7 +56,7 @@ extension CheckState {
   /// `{event: accept}`, `{events: [accept, reject], within: 24 hours}`, `{resolved: true, by:
   /// resolve_by}`, `{satisfaction: [satisfied, fairly_satisfied]}`.
   mutating func measureCondition(_ node: YAMLNode, _ context: String) -> MeasureCondition? {
-    guard let keys = reader.mapping(node, context, allowed: Self.measureConditionKeys) else { return nil }
+    guard let keys = reader.mapping(node, context, shape: RuleShapes.measureCondition) else { return nil }
     var condition = MeasureCondition(location: node.location)
     var valid = true
     if keys["event"] != nil, let both = keys["events"] {

@@ -6,10 +6,6 @@ import OmbudsSyntax
 /// (POLICY §8). After `references`: the roles, `settings.override_by`, the gates and the tiers
 /// are known.
 extension CheckState {
-  static let permissionKeys = ["roles", "assignee", "approver", "protect_identity", "respondent", "description"]
-  static let grantKeys = ["events", "identity", "description"]
-  /// A role's entry may also say what it sees (`views`).
-  static let roleGrantKeys = ["events", "identity", "views", "description"]
 
   mutating func checkPermissions() {
     guard let def = sections["permissions"]?.first else { return }
@@ -22,7 +18,7 @@ extension CheckState {
       permissions = policy
       return
     }
-    guard let keys = reader.mapping(def.value, "`permissions`", allowed: Self.permissionKeys) else { return }
+    guard let keys = reader.mapping(def.value, "`permissions`", shape: RuleShapes.permissions) else { return }
     if let pair = keys["roles"] {
       policy.rolesLocation = pair.key.location
       if !pair.value.isNull {
@@ -74,9 +70,9 @@ extension CheckState {
     var grant = PermissionGrant(location: pair.key.location)
     if pair.value.isNull { return grant }
     let context = "permissions of \(holder.name)"
-    var allowed = Self.grantKeys
-    if case .role = holder { allowed = Self.roleGrantKeys }
-    guard let keys = reader.mapping(pair.value, context, allowed: allowed) else { return nil }
+    var shape = RuleShapes.grant
+    if case .role = holder { shape = RuleShapes.roleGrant }
+    guard let keys = reader.mapping(pair.value, context, shape: shape) else { return nil }
     if let views = keys["views"] {
       grant.viewsLocation = views.key.location
       grant.views = listed(
@@ -177,7 +173,7 @@ extension CheckState {
       protection.when = protectionCondition(node)
       return protection
     }
-    guard let keys = reader.mapping(node, context, allowed: ["major_harmful_information", "when", "description"])
+    guard let keys = reader.mapping(node, context, shape: RuleShapes.protection)
     else { return nil }
     protection.majorHarmfulInformation =
       reader.bool(keys["major_harmful_information"]?.value, "\(context) major_harmful_information") ?? false

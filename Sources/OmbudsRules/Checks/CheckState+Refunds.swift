@@ -7,8 +7,7 @@ extension CheckState {
   mutating func checkRefunds() {
     guard let def = sections["refund_approval"]?.first else { return }
     guard
-      let keys = reader.mapping(
-        def.value, "refund_approval", allowed: ["currency", "tiers", "equivalents"], required: ["tiers"])
+      let keys = reader.mapping(def.value, "refund_approval", shape: RuleShapes.refundApproval)
     else { return }
     var base = currency
     if let node = keys["currency"]?.value, let c = reader.string(node, "refund_approval currency") {
@@ -35,8 +34,7 @@ extension CheckState {
     var tiers: [RefundTier] = []
     for node in reader.list(keys["tiers"]?.value, "refund_approval tiers") ?? [] {
       guard
-        let t = reader.mapping(
-          node, "refund tier", allowed: ["above", "up_to", "approver", "label"], required: ["above", "approver"])
+        let t = reader.mapping(node, "refund tier", shape: RuleShapes.tier)
       else { continue }
       guard let above = reader.money(t["above"]?.value, "tier above", currency: base),
         let approver = reader.identifier(t["approver"]?.value, "tier approver")

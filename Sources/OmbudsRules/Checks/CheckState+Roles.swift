@@ -12,8 +12,7 @@ extension CheckState {
         continue
       }
       guard
-        let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "channels", "description", "webhook", "file"])
+        let keys = reader.mapping(pair.value, context, shape: RuleShapes.role)
       else {
         continue
       }
@@ -46,7 +45,7 @@ extension CheckState {
   /// `webhook: {url: …, url_env: …, secret_env: …, timeout: 1 minute}`.
   mutating func webhook(_ node: YAMLNode, _ context: String) -> WebhookTarget? {
     let inner = "\(context) webhook"
-    guard let keys = reader.mapping(node, inner, allowed: ["url", "url_env", "secret_env", "timeout"]) else {
+    guard let keys = reader.mapping(node, inner, shape: RuleShapes.webhook) else {
       return nil
     }
     var target = WebhookTarget()
@@ -97,7 +96,7 @@ extension CheckState {
   mutating func checkReports() {
     for pair in entries("reports") {
       let context = "report `\(pair.key.value)`"
-      guard let keys = reader.mapping(pair.value, context, allowed: ["label", "parts", "description"]) else {
+      guard let keys = reader.mapping(pair.value, context, shape: RuleShapes.report) else {
         continue
       }
       var parts: [(String, String)] = []

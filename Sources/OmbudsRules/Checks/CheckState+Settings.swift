@@ -7,8 +7,7 @@ extension CheckState {
   mutating func checkSettings() {
     guard let def = sections["settings"]?.first else { return }
     guard
-      let keys = reader.mapping(
-        def.value, "settings", allowed: ["name", "time_zone", "calendar", "currency", "label", "override_by"])
+      let keys = reader.mapping(def.value, "settings", shape: RuleShapes.settings)
     else { return }
     settingsName = reader.string(keys["name"]?.value, "settings.name")
     if let tz = keys["time_zone"]?.value {
