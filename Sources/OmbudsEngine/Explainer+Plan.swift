@@ -10,8 +10,13 @@ extension Explainer {
     var out: [DeadlineExplanation] = []
     for (i, decl) in rules.ruleSet.deadlines.enumerated() where i < rules.deadlineRules.count {
       let compiled = rules.deadlineRules[i]
+      // The rule the decision recorded when it set the deadline; while the deadline is not
+      // set, the first rule whose `when` holds (its start is not known yet).
+      let recorded = i < decision.deadlineRules.count ? Int(decision.deadlineRules[i]) : -1
       guard
-        let k = compiled.indices.first(where: { compiled[$0].when < 0 || holds(compiled[$0].when, decision.level) }),
+        let k = recorded >= 0
+          ? recorded
+          : compiled.indices.first(where: { compiled[$0].when < 0 || holds(compiled[$0].when, decision.level) }),
         k < decl.rules.count
       else { continue }
       let rule = decl.rules[k]
