@@ -227,17 +227,21 @@ public final class BusinessCalendar: Sendable {
   /// Without a walk to record, the precomputed table answers without stepping day by day.
   public func adding(workingDays n: Int, to t: Millis, walk: inout [CalendarDay]?) -> Millis {
     var day = clock.local(t).day
-    // Inside the table: the n-th working day after `day` by index, no day-by-day walk.
+    var limit = 3660
+    // Inside the table: the n-th working day after `day` by index, no day-by-day walk (a walk
+    // to record goes as far as the table's answer, however far that is).
     let offset = day + 1 - tableStart
-    if walk == nil, n > 0, offset >= 0, offset < prefix.count {
+    if n > 0, offset >= 0, offset < prefix.count {
       let k = Int(prefix[offset]) + n - 1
       if k < workingList.count {
-        return clock.instant(day: tableStart + Int(workingList[k]), msOfDay: 86_399_000)
+        let target = tableStart + Int(workingList[k])
+        if walk == nil { return clock.instant(day: target, msOfDay: 86_399_000) }
+        limit = max(limit, target - day)
       }
     }
     var left = n
     var guardDays = 0
-    while left > 0, guardDays < 3660 {
+    while left > 0, guardDays < limit {
       day += 1
       guardDays += 1
       let kind = kind(ofDay: day)

@@ -8,10 +8,16 @@ import Testing
   static let received =
     #"{"event_id":"C-1-r","type":"received","at":"2025-09-25T10:00:00+08:00","received_at":"2025-09-25T10:00:00+08:00","channel":"web","complainant_id":"13800000000","compensation":{"amount":"650.00","currency":"CNY"},"materials_complete_at":"2025-09-26T15:00:00+08:00"}"#
 
-  @Test func explainAStoredCase() throws {
+  @Test(arguments: StoreKind.allCases) func explainAStoredCase(_ kind: StoreKind) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let db = dir.appendingPathComponent("s.sqlite").path
+    let db: String
+    switch kind {
+    case .sqlite: db = dir.appendingPathComponent("s.sqlite").path
+    case .postgres:
+      guard let server = try PostgresServer.available() else { return }
+      db = try server.newDatabase()
+    }
     let event = Self.received.replacingOccurrences(of: #""type""#, with: #""case":"C-1","actor":"intake","type""#)
     let replay = try Support.run("ombuds", ["replay", "--store", db, "--rules", Support.rulesDir], stdin: event)
     #expect(replay.status == 0, "\(replay.stderr)")

@@ -137,6 +137,30 @@ import Testing
     }
   }
 
+  /// A walk longer than the day-by-day fallback's ten years still ends where the table does.
+  @Test func aLongWalkEndsWhereTheTableDoes() throws {
+    let rules = try Support.compile(
+      """
+      settings: {time_zone: Asia/Shanghai, calendar: long}
+      calendars:
+        long:
+          time_zone: Asia/Shanghai
+          weekend: [saturday, sunday]
+          covers: [2000, 2030]
+          holidays:
+            - {name: 元旦 2000, dates: [2000-01-03]}
+            - {name: 元旦 2030, dates: [2030-01-01]}
+      levels:
+        ordinary:
+          otherwise: true
+      """)
+    let start = Support.time("2000-01-05T10:00:00+08:00")
+    var walk: [CalendarDay]? = []
+    let walked = rules.calendar.adding(workingDays: 3000, to: start, walk: &walk)
+    #expect(walked == rules.calendar.adding(workingDays: 3000, to: start))
+    #expect(walk?.filter(\.kind.isWorking).count == 3000)
+  }
+
   @Test func refundTierWithConversion() throws {
     let rules = try loadRules(Self.salesRules)
     try texts("refund", rules, [Self.usd])
