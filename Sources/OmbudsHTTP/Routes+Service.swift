@@ -95,7 +95,7 @@ extension OmbudsAPI {
         found.append(
           J.object([
             ("start", "\(m.start)"), ("end", "\(m.end)"), ("category", J.str(category)), ("keyword", J.str(p.text)),
-          ]))
+          ] + (m.disguise.name.map { [("disguise", J.str($0))] } ?? [])))
       }
     }
     return Self.json(.ok, J.object([("categories", J.array(seen.map(J.str))), ("matches", J.array(found))]))

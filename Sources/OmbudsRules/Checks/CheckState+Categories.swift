@@ -10,7 +10,7 @@ extension CheckState {
       let context = "category `\(pair.key.value)`"
       guard
         let keys = reader.mapping(
-          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions"])
+          pair.value, context, allowed: ["label", "major", "description", "keywords", "exceptions", "match"])
       else { continue }
       var decl = CategoryDecl(
         id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
@@ -28,6 +28,19 @@ extension CheckState {
           decl.exceptions.append(Located(k.value, at: item.contentLocation))
         } else {
           reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
+        }
+      }
+      if let node = keys["match"]?.value, let names = reader.identifiers(node, "\(context) match") {
+        let known = MatchModes.names.map(\.0)
+        for name in names {
+          if let mode = MatchModes.named(name.value) {
+            decl.modes.insert(mode)
+          } else {
+            reader.error(
+              .unknownMatchMode, "`\(name.value)` is not a match mode", at: name.location,
+              length: name.value.unicodeScalars.count,
+              help: Suggest.help(for: name.value, in: known) ?? "modes: \(known.joined(separator: ", "))")
+          }
         }
       }
       categories.append(decl)
@@ -114,6 +127,15 @@ extension CheckState {
             help: "keep it in one category")
         } else {
           seen[folded] = (category.id, k.location)
+        }
+        if category.modes.contains(.pinyin), let letters = PinyinCheck.shortest(folded),
+          letters < PinyinCheck.minimumLetters
+        {
+          reader.warning(
+            .shortPinyinKeyword,
+            "keyword `\(k.value)` is only \(letters) letters in pinyin: in `match: [pinyin]` it fires on ordinary syllables",
+            at: k.location, length: k.value.unicodeScalars.count,
+            help: "lengthen it (a two-character keyword of at least \(PinyinCheck.minimumLetters) letters), or drop `pinyin` from the category's `match`")
         }
         for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
           reader.warning(

@@ -1,0 +1,403 @@
+/// The disguises a category's keywords may be matched through, beyond the always-on folding
+/// (separators, full-width forms, case, traditional characters). Each costs some precision,
+/// so each category chooses its own (`match:` in the rules).
+public struct MatchModes: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  /// Keyword characters written in pinyin (`dubo`, `dǔ bó`, `du博`), on syllable boundaries.
+  public static let pinyin = MatchModes(rawValue: 1)
+  /// A character with the same toneless syllable (堵博 for 赌博).
+  public static let homophones = MatchModes(rawValue: 2)
+  /// A character written as its components (拆字: 贝者 for 赌).
+  public static let split = MatchModes(rawValue: 4)
+  /// A character that looks like it (己/已, Cyrillic а for a).
+  public static let lookalike = MatchModes(rawValue: 8)
+
+  public static let all: MatchModes = [.pinyin, .homophones, .split, .lookalike]
+
+  /// The names the rules use, in order.
+  public static let names: [(String, MatchModes)] = [
+    ("pinyin", .pinyin), ("homophones", .homophones), ("split", .split), ("lookalike", .lookalike),
+  ]
+
+  public static func named(_ name: String) -> MatchModes? { names.first { $0.0 == name }?.1 }
+
+  public var names: [String] { Self.names.filter { contains($0.1) }.map(\.0) }
+}
+
+/// Which disguises were undone to find one match (empty: the keyword as written, folded).
+public struct Disguise: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  public static let pinyin = Disguise(rawValue: 1)
+  public static let homophone = Disguise(rawValue: 2)
+  public static let split = Disguise(rawValue: 4)
+  public static let lookalike = Disguise(rawValue: 8)
+
+  static let order: [(String, Disguise)] = [
+    ("pinyin", .pinyin), ("homophone", .homophone), ("split", .split), ("lookalike", .lookalike),
+  ]
+
+  /// `pinyin`, `homophone`, `split`, `lookalike`, or several joined with `+`
+  /// (`split+pinyin` order is fixed: pinyin, homophone, split, lookalike); `nil` when none.
+  public var name: String? {
+    isEmpty ? nil : Self.order.filter { contains($0.1) }.map(\.0).joined(separator: "+")
+  }
+}
+
+/// The generated data, parsed once per process.
+enum DisguiseData {
+  /// Toneless syllables; their index is the syllable id.
+  static let syllables: [String] = readings.syllables
+  static let syllableID: [String: UInt16] = Dictionary(
+    syllables.enumerated().map { ($0.element, UInt16($0.offset)) }, uniquingKeysWith: { a, _ in a })
+  /// Code point → syllable ids, commonest reading first.
+  static let readingsOf: [UInt32: [UInt16]] = readings.table
+  static let maxSyllableLength = 6
+
+  static let readings: (syllables: [String], table: [UInt32: [UInt16]]) = {
+    var ids: [Substring: UInt16] = [:]
+    var names: [String] = []
+    var table: [UInt32: [UInt16]] = [:]
+    table.reserveCapacity(42_000)
+    for line in PinyinReadings.data.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard let first = fields.first, var cp = UInt32(first, radix: 16) else { continue }
+      for field in fields.dropFirst() {
+        if field != "-" {
+          var list: [UInt16] = []
+          for r in field.split(separator: ",") {
+            if let id = ids[r] {
+              list.append(id)
+            } else {
+              let id = UInt16(names.count)
+              ids[r] = id
+              names.append(String(r))
+              list.append(id)
+            }
+          }
+          table[cp] = list
+        }
+        cp &+= 1
+      }
+    }
+    return (names, table)
+  }()
+
+  /// Character → its component splits (each 2 or 3 code points).
+  static let splits: [UInt32: [[UInt32]]] = {
+    var table: [UInt32: [[UInt32]]] = [:]
+    table.reserveCapacity(21_000)
+    for line in CharacterSplits.data.split(separator: "\n") {
+      let scalars = Array(line.unicodeScalars.drop { $0 == " " })
+      guard scalars.count >= 3, let c = scalars.first else { continue }
+      let rest = String(String.UnicodeScalarView(scalars.dropFirst(2)))
+      table[c.value] = rest.split(separator: "|").map { $0.unicodeScalars.map(\.value) }
+    }
+    return table
+  }()
+
+  /// Look-alike characters: for a keyword character, the characters written in its place.
+  /// Hand-kept (small on purpose: each pair costs precision): CJK pairs that differ by a
+  /// stroke, and Cyrillic/Greek letters and digits that pass for Latin letters.
+  static let lookalikes: [UInt32: [UInt32]] = {
+    let groups = [
+      "己已巳", "未末", "土士", "日曰", "戊戌戍", "人入", "千干", "大太犬", "王玉", "贝见", "刀力",
+      "天夭", "午牛", "由甲申", "白自", "拔拨", "候侯", "毫亳", "冶治", "徒徙", "祟崇", "茶荼",
+      "侍待", "炙灸", "籍藉", "汩汨",
+    ]
+    let latin: [(Character, String)] = [
+      ("a", "аα@4"), ("e", "е3"), ("o", "оο0"), ("p", "рρ"), ("c", "сϲ"), ("x", "хχ"), ("y", "уγ"),
+      ("i", "іι1!"), ("l", "1|ӏ"), ("s", "ѕ5$"), ("b", "Ь6"), ("t", "т7+"), ("g", "9"), ("z", "2"),
+      ("k", "кκ"), ("n", "ηп"), ("v", "νѵ"), ("h", "һ"), ("m", "м"),
+    ]
+    var table: [UInt32: [UInt32]] = [:]
+    for g in groups {
+      let cs = g.unicodeScalars.map(\.value)
+      for c in cs { table[c, default: []].append(contentsOf: cs.filter { $0 != c }) }
+    }
+    for (letter, forms) in latin {
+      guard let v = letter.unicodeScalars.first?.value else { continue }
+      table[v, default: []].append(contentsOf: forms.unicodeScalars.map(\.value))
+    }
+    return table
+  }()
+
+  /// A Latin letter with a pinyin tone mark (or ü) → its plain ASCII letter (ü → v).
+  static func plainLetter(_ v: UInt32) -> UInt8? {
+    if v >= 0x61 && v <= 0x7A { return UInt8(v) }
+    switch v {
+    case 0xE0, 0xE1, 0x101, 0x1CE: return UInt8(ascii: "a")
+    case 0xE8, 0xE9, 0x113, 0x11B, 0xEA: return UInt8(ascii: "e")
+    case 0xEC, 0xED, 0x12B, 0x1D0: return UInt8(ascii: "i")
+    case 0xF2, 0xF3, 0x14D, 0x1D2: return UInt8(ascii: "o")
+    case 0xF9, 0xFA, 0x16B, 0x1D4: return UInt8(ascii: "u")
+    case 0xFC, 0x1D6, 0x1D8, 0x1DA, 0x1DC: return UInt8(ascii: "v")
+    case 0x144, 0x148, 0x1F9: return UInt8(ascii: "n")
+    case 0x1E3F: return UInt8(ascii: "m")
+    default: return nil
+    }
+  }
+}
+
+/// Finds the keywords whose categories allow disguises, written disguised: a trie over the
+/// keywords' characters whose edges also accept, per enabled mode, the character's pinyin
+/// syllables, homophones (any text character with one of its toneless syllables), its
+/// component splits and its look-alikes. The text becomes a small graph (a Latin letter run
+/// that splits wholly into pinyin syllables adds one edge per syllable; a character adds its
+/// own edge and one per reading), walked left to right with the set of live trie states.
+/// Reports only matches that undid at least one disguise: the automaton finds the rest.
+final class DisguiseMatcher: @unchecked Sendable {
+  // @unchecked: written in init only.
+  struct Edge {
+    var target: Int32
+    var kind: Disguise
+  }
+  /// (state << 32 | token) → edges. Tokens: a character (its normalized scalar), or
+  /// `homophoneToken | id` (a character's reading), or `pinyinToken | id` (a Latin syllable).
+  let edges: [UInt64: [Edge]]
+  /// Per state: the patterns that end here.
+  let outputs: [Int32: [Int32]]
+  /// One root per distinct mode set.
+  let roots: [Int32]
+  let wantsHomophones: Bool
+  let wantsPinyin: Bool
+  static let homophoneToken: UInt32 = 0x0040_0000
+  static let pinyinToken: UInt32 = 0x0080_0000
+
+  /// `folded[i]` is pattern i's normalized scalars; only patterns with modes are added.
+  init(patterns: [Pattern], folded: [[UInt32]]) {
+    var edges: [UInt64: [Edge]] = [:]
+    var outputs: [Int32: [Int32]] = [:]
+    var stateCount: Int32 = 0
+    var rootOf: [MatchModes: Int32] = [:]
+    var children: [UInt64: Int32] = [:]  // the keyword-character trie: (state, scalar) → state
+    func newState() -> Int32 {
+      stateCount += 1
+      return stateCount - 1
+    }
+    func add(_ from: Int32, _ token: UInt32, _ edge: Edge) {
+      let key = UInt64(UInt32(bitPattern: from)) << 32 | UInt64(token)
+      if let list = edges[key], list.contains(where: { $0.target == edge.target && $0.kind == edge.kind }) { return }
+      edges[key, default: []].append(edge)
+    }
+    var modesSeen: MatchModes = []
+    for (i, p) in patterns.enumerated() where !p.modes.isEmpty && !folded[i].isEmpty {
+      let modes = p.modes
+      modesSeen.formUnion(modes)
+      let root: Int32
+      if let r = rootOf[modes] {
+        root = r
+      } else {
+        root = newState()
+        rootOf[modes] = root
+      }
+      var s = root
+      for k in folded[i] {
+        let key = UInt64(UInt32(bitPattern: s)) << 32 | UInt64(k)
+        let child: Int32
+        if let c = children[key] {
+          child = c
+        } else {
+          child = newState()
+          children[key] = child
+          add(s, k, Edge(target: child, kind: []))
+          let readings = DisguiseData.readingsOf[k] ?? []
+          if modes.contains(.homophones) {
+            for r in readings { add(s, Self.homophoneToken | UInt32(r), Edge(target: child, kind: .homophone)) }
+          }
+          if modes.contains(.pinyin) {
+            for r in readings { add(s, Self.pinyinToken | UInt32(r), Edge(target: child, kind: .pinyin)) }
+          }
+          if modes.contains(.lookalike) {
+            for x in DisguiseData.lookalikes[k] ?? [] {
+              for y in Normalizer.fold(String(Character(Unicode.Scalar(x) ?? " "))) where y != 0x0A && y != k {
+                add(s, y, Edge(target: child, kind: .lookalike))
+              }
+            }
+          }
+          if modes.contains(.split) {
+            for parts in DisguiseData.splits[k] ?? [] {
+              // Components as the text will read after folding (貝 → 贝).
+              var seq: [UInt32] = []
+              for v in parts {
+                guard let u = Unicode.Scalar(v) else { continue }
+                seq.append(contentsOf: Normalizer.fold(String(Character(u))).filter { $0 != 0x0A })
+              }
+              guard seq.count >= 2 else { continue }
+              var at = s
+              for (j, c) in seq.enumerated() {
+                let next = j == seq.count - 1 ? child : newState()
+                add(at, c, Edge(target: next, kind: .split))
+                at = next
+              }
+            }
+          }
+        }
+        s = child
+      }
+      outputs[s, default: []].append(Int32(i))
+    }
+    self.edges = edges
+    self.outputs = outputs
+    self.roots = rootOf.values.sorted()
+    self.wantsHomophones = modesSeen.contains(.homophones)
+    self.wantsPinyin = modesSeen.contains(.pinyin)
+  }
+
+  /// One folded scalar of the text and where it came from.
+  struct Unit {
+    var scalar: UInt32
+    /// Index of the original scalar it came from.
+    var origin: Int
+    /// Start of a line: no keyword continues across it.
+    var lineStart: Bool
+  }
+
+  struct Live: Equatable {
+    var state: Int32
+    var start: Int32
+    var kind: Disguise
+  }
+
+  /// Every disguised match in `text` (exceptions not applied).
+  func scan(_ text: String, _ report: (Match) -> Void) {
+    // 1. The text as folded units with their origins; Latin letter runs.
+    var units: [Unit] = []
+    var letters: [UInt8] = []  // per unit: its plain pinyin letter, or 0
+    var lineStart = true
+    var index = 0
+    var previousWasLetter = false
+    var runBreaks: [Bool] = []  // per unit: a Latin run ends before it
+    for s in text.unicodeScalars {
+      switch Normalizer.action(s) {
+      case .skip:
+        previousWasLetter = false
+      case .lineBreak:
+        lineStart = true
+        previousWasLetter = false
+      case .scalars(let vs):
+        for v in vs {
+          let letter = DisguiseData.plainLetter(v) ?? 0
+          units.append(Unit(scalar: v, origin: index, lineStart: lineStart))
+          letters.append(letter)
+          runBreaks.append(!(previousWasLetter && letter != 0))
+          previousWasLetter = letter != 0
+          lineStart = false
+        }
+      }
+      index += 1
+    }
+    let n = units.count
+    guard n > 0 else { return }
+    // 2. Pinyin syllable edges: each run of letters that splits wholly into syllables.
+    var syllableEdges: [Int: [(end: Int, id: UInt16)]] = [:]
+    if wantsPinyin {
+      var i = 0
+      while i < n {
+        guard letters[i] != 0 else {
+          i += 1
+          continue
+        }
+        var j = i + 1
+        while j < n, letters[j] != 0, !runBreaks[j] { j += 1 }
+        addSyllables(letters, i, j, &syllableEdges)
+        i = j
+      }
+    }
+    // 3. Walk the units with the live states.
+    var live: [[Live]] = Array(repeating: [], count: n + 1)
+    for p in 0..<n {
+      if units[p].lineStart { live[p].removeAll() }
+      var here = live[p]
+      live[p] = []
+      for r in roots { here.append(Live(state: r, start: Int32(p), kind: [])) }
+      let v = units[p].scalar
+      for st in here {
+        step(st, v, p + 1, &live, units, report)
+        if wantsHomophones, let rs = DisguiseData.readingsOf[v] {
+          for r in rs { step(st, Self.homophoneToken | UInt32(r), p + 1, &live, units, report) }
+        }
+        if let syl = syllableEdges[p] {
+          for e in syl where !units[p + 1..<e.end].contains(where: \.lineStart) {
+            step(st, Self.pinyinToken | UInt32(e.id), e.end, &live, units, report)
+          }
+        }
+      }
+    }
+  }
+
+  @inline(__always)
+  func step(_ st: Live, _ token: UInt32, _ to: Int, _ live: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void)
+  {
+    guard let list = edges[UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)] else { return }
+    for e in list {
+      let next = Live(state: e.target, start: st.start, kind: st.kind.union(e.kind))
+      if let k = live[to].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
+        // The same state and start reached twice: keep the reading that undid fewer disguises.
+        let old = live[to][k].kind
+        guard (next.kind.rawValue.nonzeroBitCount, next.kind.rawValue) < (old.rawValue.nonzeroBitCount, old.rawValue)
+        else { continue }
+        live[to][k] = next
+      } else {
+        live[to].append(next)
+      }
+      if let out = outputs[e.target], !next.kind.isEmpty {
+        let begin = units[Int(st.start)].origin
+        let end = units[to - 1].origin + 1
+        for q in out { report(Match(pattern: q, start: begin, end: end, disguise: next.kind)) }
+      }
+    }
+  }
+
+  /// Adds the syllable edges of the letter run `i ..< j` when it splits wholly into syllables.
+  func addSyllables(_ letters: [UInt8], _ i: Int, _ j: Int, _ out: inout [Int: [(end: Int, id: UInt16)]]) {
+    let len = j - i
+    guard len >= 1, len <= 4096 else { return }
+    let maxLen = DisguiseData.maxSyllableLength
+    func syllable(_ a: Int, _ b: Int) -> UInt16? {
+      let s = String(decoding: letters[(i + a)..<(i + b)], as: UTF8.self)
+      return DisguiseData.syllableID[s]
+    }
+    var forward = [Bool](repeating: false, count: len + 1)
+    forward[0] = true
+    for a in 0..<len where forward[a] {
+      for b in (a + 1)...min(len, a + maxLen) where syllable(a, b) != nil { forward[b] = true }
+    }
+    guard forward[len] else { return }
+    var backward = [Bool](repeating: false, count: len + 1)
+    backward[len] = true
+    for b in stride(from: len, through: 1, by: -1) where backward[b] {
+      for a in max(0, b - maxLen)..<b where forward[a] && syllable(a, b) != nil { backward[a] = true }
+    }
+    for a in 0..<len where forward[a] && backward[a] {
+      for b in (a + 1)...min(len, a + maxLen) where backward[b] {
+        if let id = syllable(a, b) { out[i + a, default: []].append((i + b, id)) }
+      }
+    }
+  }
+}
+
+/// What `rules-check` asks of a keyword in pinyin mode.
+public enum PinyinCheck {
+  /// A keyword whose shortest pinyin spelling is shorter than this, or that is one syllable,
+  /// is warned about: `du`, `bao li`… are everyday syllables.
+  public static let minimumLetters = 4
+
+  /// The letters in the shortest pinyin spelling of a folded keyword (its characters that
+  /// have readings; other characters count as none), or nil when no character has a reading.
+  /// One syllable counts as at most `minimumLetters - 1`.
+  public static func shortest(_ folded: [UInt32]) -> Int? {
+    var total = 0
+    var syllables = 0
+    for v in folded {
+      guard let rs = DisguiseData.readingsOf[v] else { continue }
+      syllables += 1
+      total += rs.map { DisguiseData.syllables[Int($0)].utf8.count }.min() ?? 0
+    }
+    if syllables == 0 { return nil }
+    return syllables == 1 ? min(total, minimumLetters - 1) : total
+  }
+}
