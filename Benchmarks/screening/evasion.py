@@ -31,6 +31,9 @@ corpora are generated (deterministically, --seed) into --out-dir:
                 example texts of Examples/cases.jsonl): no keyword.
   clean_words.txt      the words of jieba's dictionary (dict.txt, ~349,000 words), one per
                 line: no keyword.
+  clean_pinyin.txt     50,000 of those words written in pinyin (pypinyin's lazy_pinyin,
+                `xuexi` for 学习), one per line: what `pinyin` costs where people write pinyin
+                (characters here are Latin letters).
 A clean line in which the rules *without* modes already find a keyword (赌博机 contains 赌博)
 is dropped: what is left has no keyword, so every match there is a false positive.
 
@@ -312,6 +315,14 @@ def main() -> int:
     kw = out / "keywords.tsv"
     sizes = {name: clean(args.ombuds, kw, out / f"{name}.raw", out / f"{name}.txt")
              for name in ("clean_sentences", "clean_words")}
+    # The clean words written in pinyin (a sample): what `pinyin` costs where people write pinyin.
+    from pypinyin import lazy_pinyin
+    words = (out / "clean_words.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    sample = random.Random(args.seed).sample(words, min(len(words), 50000))
+    (out / "clean_pinyin.txt").write_text(
+        "\n".join("".join(lazy_pinyin(w)) for w in sample) + "\n", encoding="utf-8")
+    lines = (out / "clean_pinyin.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    sizes["clean_pinyin"] = (len(lines), sum(len(l) for l in lines))
     rows = [row.split("\t") for row in (out / "evasion.tsv").read_text(encoding="utf-8").split("\n") if row]
     mode_sets = [("none", ""), *[(m, m) for m in MODES], ("all", ",".join(MODES))]
     results: dict = {"corpus": info, "clean": {k: {"lines": v[0], "chars": v[1]} for k, v in sizes.items()},
@@ -354,6 +365,25 @@ def main() -> int:
                 "examples": sorted({m["keyword"] for m in matches})[:12]}
             cells.append(f"{per100k:>11.2f} ({len(matches):>4})")
         print(f"{name:<22}" + "".join(f"{c:>18}" for c in cells))
+    # Per category and mode, on the Chinese clean corpora together: what choosing `match:` weighs.
+    chinese = ("clean_sentences", "clean_words")
+    chars = sum(sizes[c][1] for c in chinese)
+    cats = sorted({line.split("\t")[0] for line in kw.read_text(encoding="utf-8").split("\n") if line})
+    print()
+    print(f"false positives per 100,000 characters of {' + '.join(chinese)}, per category and mode "
+          f"(keyword list, no exceptions)")
+    print(f"{'category':<20}" + "".join(f"{m:>12}" for m in MODES))
+    per_cat: dict[str, dict[str, float]] = {}
+    for m in MODES:
+        counts: dict[str, int] = {}
+        for corpus in chinese:
+            for hit in screen(args.ombuds, ["--keywords", str(kw), "--match", m], out / f"{corpus}.txt"):
+                counts[hit["category"]] = counts.get(hit["category"], 0) + 1
+        for c in cats:
+            per_cat.setdefault(c, {})[m] = counts.get(c, 0) * 1e5 / max(1, chars)
+    for c in cats:
+        print(f"{c:<20}" + "".join(f"{per_cat[c][m]:>12.2f}" for m in MODES))
+    results["false_positives_per_category"] = per_cat
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -56,6 +56,18 @@ enum DisguiseData {
   /// Code point → syllable ids, commonest reading first.
   static let readingsOf: [UInt32: [UInt16]] = readings.table
   static let maxSyllableLength = 6
+  /// The same readings, dense for the Basic Multilingual Plane: code point v's syllable ids
+  /// are `bmpIDs[bmpStart[v] ..< bmpStart[v + 1]]`.
+  static let bmp: (start: [UInt32], ids: [UInt16]) = {
+    var start = [UInt32](repeating: 0, count: 0x10001)
+    var ids: [UInt16] = []
+    for v in 0..<0x10000 {
+      start[v] = UInt32(ids.count)
+      if let rs = readingsOf[UInt32(v)] { ids.append(contentsOf: rs) }
+    }
+    start[0x10000] = UInt32(ids.count)
+    return (start, ids)
+  }()
 
   static let readings: (syllables: [String], table: [UInt32: [UInt16]]) = {
     var ids: [Substring: UInt16] = [:]
@@ -160,10 +172,14 @@ final class DisguiseMatcher: @unchecked Sendable {
   let edges: [UInt64: [Edge]]
   /// Per state: the patterns that end here.
   let outputs: [Int32: [Int32]]
+  /// Per pattern: its length in keyword characters (folded).
+  let lengths: [Int]
   /// One root per distinct mode set.
   let roots: [Int32]
   let wantsHomophones: Bool
   let wantsPinyin: Bool
+  /// Bit per token that labels some edge: a text token without one moves no state.
+  let used: [UInt64]
   static let homophoneToken: UInt32 = 0x0040_0000
   static let pinyinToken: UInt32 = 0x0080_0000
 
@@ -185,7 +201,10 @@ final class DisguiseMatcher: @unchecked Sendable {
     }
     var modesSeen: MatchModes = []
     for (i, p) in patterns.enumerated() where !p.modes.isEmpty && !folded[i].isEmpty {
-      let modes = p.modes
+      // Exception phrases are real words: they are found through every mode but homophones,
+      // or the exception 病毒 (a virus) would also cover the keyword 冰毒 written as itself.
+      let modes = p.isException ? p.modes.subtracting(.homophones) : p.modes
+      if modes.isEmpty { continue }
       modesSeen.formUnion(modes)
       let root: Int32
       if let r = rootOf[modes] {
@@ -205,8 +224,10 @@ final class DisguiseMatcher: @unchecked Sendable {
           children[key] = child
           add(s, k, Edge(target: child, kind: []))
           let readings = DisguiseData.readingsOf[k] ?? []
-          if modes.contains(.homophones) {
-            for r in readings { add(s, Self.homophoneToken | UInt32(r), Edge(target: child, kind: .homophone)) }
+          if modes.contains(.homophones), let r = readings.first {
+            // The commonest reading only, on both sides: rare readings of polyphones (暴 bó,
+            // 大 dài) made ordinary words (一百里, 代码) read as keywords (暴力, 大麻).
+            add(s, Self.homophoneToken | UInt32(r), Edge(target: child, kind: .homophone))
           }
           if modes.contains(.pinyin) {
             for r in readings { add(s, Self.pinyinToken | UInt32(r), Edge(target: child, kind: .pinyin)) }
@@ -241,6 +262,13 @@ final class DisguiseMatcher: @unchecked Sendable {
       outputs[s, default: []].append(Int32(i))
     }
     self.edges = edges
+    self.lengths = folded.map(\.count)
+    var used = [UInt64](repeating: 0, count: Int(Self.pinyinToken >> 6) + 1024)
+    for key in edges.keys {
+      let t = Int(key & 0xFFFF_FFFF)
+      if t >> 6 < used.count { used[t >> 6] |= 1 << UInt64(t & 63) }
+    }
+    self.used = used
     self.outputs = outputs
     self.roots = rootOf.values.sorted()
     self.wantsHomophones = modesSeen.contains(.homophones)
@@ -260,6 +288,17 @@ final class DisguiseMatcher: @unchecked Sendable {
     var state: Int32
     var start: Int32
     var kind: Disguise
+    /// Some keyword character so far was itself, its pinyin or its components — not a
+    /// homophone nor a look-alike, which both put another real character in its place. A match of homophones only is not reported for a keyword
+    /// of two characters: 学习 is no disguise of 血洗, 联系前台 holds no 洗钱 (from three on,
+    /// three syllables in a row rarely happen by chance).
+    var anchored: Bool
+
+    /// Reading the same state from the same start twice: keep the better reading.
+    func isBetter(than other: Live) -> Bool {
+      (anchored ? 0 : 1, kind.rawValue.nonzeroBitCount, kind.rawValue)
+        < (other.anchored ? 0 : 1, other.kind.rawValue.nonzeroBitCount, other.kind.rawValue)
+    }
   }
 
   /// Every disguised match in `text` (exceptions not applied).
@@ -309,24 +348,49 @@ final class DisguiseMatcher: @unchecked Sendable {
     }
     // 3. Walk the units with the live states.
     var live: [[Live]] = Array(repeating: [], count: n + 1)
+    let bmp = DisguiseData.bmp
+    var tokens: [(token: UInt32, to: Int)] = []
     for p in 0..<n {
       if units[p].lineStart { live[p].removeAll() }
-      var here = live[p]
-      live[p] = []
-      for r in roots { here.append(Live(state: r, start: Int32(p), kind: [])) }
+      // This unit's tokens that label some edge: most units have none.
+      tokens.removeAll(keepingCapacity: true)
       let v = units[p].scalar
-      for st in here {
-        step(st, v, p + 1, &live, units, report)
-        if wantsHomophones, let rs = DisguiseData.readingsOf[v] {
-          for r in rs { step(st, Self.homophoneToken | UInt32(r), p + 1, &live, units, report) }
-        }
-        if let syl = syllableEdges[p] {
-          for e in syl where !units[p + 1..<e.end].contains(where: \.lineStart) {
-            step(st, Self.pinyinToken | UInt32(e.id), e.end, &live, units, report)
+      if isUsed(v) { tokens.append((v, p + 1)) }
+      if wantsHomophones {
+        // A character's commonest reading (as on the keyword side).
+        if v < 0x10000 {
+          let k = Int(bmp.start[Int(v)])
+          if k < Int(bmp.start[Int(v) + 1]) {
+            let t = Self.homophoneToken | UInt32(bmp.ids[k])
+            if isUsed(t) { tokens.append((t, p + 1)) }
           }
+        } else if let r = DisguiseData.readingsOf[v]?.first, isUsed(Self.homophoneToken | UInt32(r)) {
+          tokens.append((Self.homophoneToken | UInt32(r), p + 1))
         }
       }
+      if let syl = syllableEdges[p] {
+        for e in syl where !units[p + 1..<e.end].contains(where: \.lineStart) {
+          let t = Self.pinyinToken | UInt32(e.id)
+          if isUsed(t) { tokens.append((t, e.end)) }
+        }
+      }
+      if tokens.isEmpty {
+        live[p] = []
+        continue
+      }
+      var here = live[p]
+      live[p] = []
+      for r in roots { here.append(Live(state: r, start: Int32(p), kind: [], anchored: false)) }
+      for st in here {
+        for t in tokens { step(st, t.token, t.to, &live, units, report) }
+      }
     }
+  }
+
+  @inline(__always)
+  func isUsed(_ t: UInt32) -> Bool {
+    let w = Int(t >> 6)
+    return w < used.count && used[w] & (1 << UInt64(t & 63)) != 0
   }
 
   @inline(__always)
@@ -334,12 +398,10 @@ final class DisguiseMatcher: @unchecked Sendable {
   {
     guard let list = edges[UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)] else { return }
     for e in list {
-      let next = Live(state: e.target, start: st.start, kind: st.kind.union(e.kind))
+      let next = Live(
+        state: e.target, start: st.start, kind: st.kind.union(e.kind), anchored: st.anchored || (e.kind != .homophone && e.kind != .lookalike))
       if let k = live[to].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
-        // The same state and start reached twice: keep the reading that undid fewer disguises.
-        let old = live[to][k].kind
-        guard (next.kind.rawValue.nonzeroBitCount, next.kind.rawValue) < (old.rawValue.nonzeroBitCount, old.rawValue)
-        else { continue }
+        guard next.isBetter(than: live[to][k]) else { continue }
         live[to][k] = next
       } else {
         live[to].append(next)
@@ -347,7 +409,9 @@ final class DisguiseMatcher: @unchecked Sendable {
       if let out = outputs[e.target], !next.kind.isEmpty {
         let begin = units[Int(st.start)].origin
         let end = units[to - 1].origin + 1
-        for q in out { report(Match(pattern: q, start: begin, end: end, disguise: next.kind)) }
+        for q in out where next.anchored || lengths[Int(q)] >= 3 {
+          report(Match(pattern: q, start: begin, end: end, disguise: next.kind))
+        }
       }
     }
   }
@@ -386,18 +450,22 @@ public enum PinyinCheck {
   /// is warned about: `du`, `bao li`… are everyday syllables.
   public static let minimumLetters = 4
 
-  /// The letters in the shortest pinyin spelling of a folded keyword (its characters that
-  /// have readings; other characters count as none), or nil when no character has a reading.
-  /// One syllable counts as at most `minimumLetters - 1`.
+  /// The letters in the shortest pinyin spelling of a folded keyword (a character without a
+  /// reading, such as the K of K粉, counts as one letter: it must be written as it is), or nil
+  /// when no character has a reading. A keyword that is one character and nothing else counts
+  /// as at most `minimumLetters - 1`.
   public static func shortest(_ folded: [UInt32]) -> Int? {
     var total = 0
     var syllables = 0
     for v in folded {
-      guard let rs = DisguiseData.readingsOf[v] else { continue }
+      guard let rs = DisguiseData.readingsOf[v] else {
+        total += 1
+        continue
+      }
       syllables += 1
       total += rs.map { DisguiseData.syllables[Int($0)].utf8.count }.min() ?? 0
     }
     if syllables == 0 { return nil }
-    return syllables == 1 ? min(total, minimumLetters - 1) : total
+    return folded.count == 1 ? min(total, minimumLetters - 1) : total
   }
 }

@@ -169,6 +169,7 @@ import Testing
     ("赌\nbo", [String]()),  // a line break still ends a keyword
     ("赌博", ["赌博@0-2:-"]),  // plain, reported once
     ("己经", [String]()),  // 已经 is no keyword here
+    ("肚搏", [String]()),  // homophones only, two characters: not reported (学习 is no 血洗)
   ])
   func disguisesWithEveryMode(_ text: String, _ expected: [String]) {
     let a = Self.automaton(["赌博", "强奸"], modes: .all)
@@ -182,6 +183,13 @@ import Testing
       Pattern(text: "色情", category: 2, isException: false, modes: []),
     ])
     #expect(Self.describe(a, "dubo 堵博 zhapian 炸骗 seqing 涩情") == ["赌博@0-4:pinyin", "诈骗@16-18:homophone"])
+  }
+
+  @Test func homophonesOnlyNeedThreeCharacters() {
+    let a = Self.automaton(["百家乐", "血洗"], modes: [.homophones])
+    #expect(Self.describe(a, "柏佳勒") == ["百家乐@0-3:homophone"])  // every character a homophone
+    #expect(Self.describe(a, "学习").isEmpty)  // two characters, both homophones: an ordinary word
+    #expect(Self.describe(a, "血习") == ["血洗@0-2:homophone"])
   }
 
   @Test func lookalikesNeedTheirMode() {
