@@ -186,8 +186,9 @@ import Testing
   }
 
   @Test func homophonesOnlyNeedThreeCharacters() {
-    let a = Self.automaton(["百家乐", "血洗"], modes: [.homophones])
-    #expect(Self.describe(a, "柏佳勒") == ["百家乐@0-3:homophone"])  // every character a homophone
+    let a = Self.automaton(["六合彩", "血洗"], modes: [.homophones])
+    #expect(Self.describe(a, "六和采") == ["六合彩@0-3:homophone"])
+    #expect(Self.describe(a, "溜禾睬") == ["六合彩@0-3:homophone"])  // every character a homophone
     #expect(Self.describe(a, "学习").isEmpty)  // two characters, both homophones: an ordinary word
     #expect(Self.describe(a, "血习") == ["血洗@0-2:homophone"])
   }
@@ -202,8 +203,13 @@ import Testing
   @Test func exceptionPhrasesStillWinOverDisguisedKeywords() {
     let a = Self.automaton(["暴力"], modes: .all, exceptions: ["暴力分拣"])
     #expect(Self.describe(a, "快递baoli分拣").isEmpty)  // the exception matches through pinyin too
-    #expect(Self.describe(a, "快递暴利分拣").isEmpty)
     #expect(Self.describe(a, "扬言baoli解决") == ["暴力@2-7:pinyin"])
+  }
+
+  @Test func exceptionPhrasesAreNotMatchedThroughHomophones() {
+    let a = Self.automaton(["冰毒"], modes: .all, exceptions: ["病毒"])
+    #expect(Self.describe(a, "电脑中了病毒").isEmpty)  // the homophone match lies inside the exception
+    #expect(Self.describe(a, "贩卖冰毒") == ["冰毒@2-4:-"])  // the exception does not sound its way over 冰毒
   }
 
   @Test func rulesCheckValidatesModesAndWarnsAboutShortPinyinKeywords() {
