@@ -397,7 +397,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
           < ($1.pattern, $1.start, $1.end, $1.disguise.rawValue.nonzeroBitCount, $1.disguise.rawValue)
       }
       var unique: [Match] = []
-      for m in raw where unique.last.map({ $0.pattern != m.pattern || $0.start != m.start || $0.end != m.end }) ?? true {
+      for m in raw where unique.last.map({ $0.pattern != m.pattern || $0.start != m.start || $0.end != m.end }) ?? true
+      {
         unique.append(m)
       }
       raw = unique

@@ -399,7 +399,8 @@ final class DisguiseMatcher: @unchecked Sendable {
     guard let list = edges[UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)] else { return }
     for e in list {
       let next = Live(
-        state: e.target, start: st.start, kind: st.kind.union(e.kind), anchored: st.anchored || (e.kind != .homophone && e.kind != .lookalike))
+        state: e.target, start: st.start, kind: st.kind.union(e.kind),
+        anchored: st.anchored || (e.kind != .homophone && e.kind != .lookalike))
       if let k = live[to].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
         guard next.isBetter(than: live[to][k]) else { continue }
         live[to][k] = next

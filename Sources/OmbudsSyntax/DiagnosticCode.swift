@@ -155,7 +155,8 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     undefinedDeadline, levelInversion, shadowedCondition, unreachableLevel, noFallbackLevel, tooManyConditions,
     tooManyLevels, tooManyCategories, tierGap, tierOverlap, tierCurrency, numberRange, nonPositiveDuration, invalidDate,
     holidayConflict, dateRange, redundantWorkingDay, unknownTimeZone, levelInLevelCondition, calendarCoverage,
-    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, unknownMatchMode, shortPinyinKeyword, invalidUrl, unusedChannel, unknownEventType,
+    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, unknownMatchMode, shortPinyinKeyword, invalidUrl,
+    unusedChannel, unknownEventType,
     overridePermission, duplicatePermission, undefinedSatisfaction, measureFloor, tooManyDiagnostics,
     compile, testFailed, testInvalid,
   ]

@@ -135,7 +135,9 @@ extension CheckState {
             .shortPinyinKeyword,
             "keyword `\(k.value)` is only \(letters) letters in pinyin: in `match: [pinyin]` it fires on ordinary syllables",
             at: k.location, length: k.value.unicodeScalars.count,
-            help: "lengthen it (a two-character keyword of at least \(PinyinCheck.minimumLetters) letters), or drop `pinyin` from the category's `match`")
+            help:
+              "lengthen it (a two-character keyword of at least \(PinyinCheck.minimumLetters) letters), or drop `pinyin` from the category's `match`"
+          )
         }
         for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
           reader.warning(
