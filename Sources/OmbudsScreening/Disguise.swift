@@ -167,11 +167,27 @@ final class DisguiseMatcher: @unchecked Sendable {
     var target: Int32
     var kind: Disguise
   }
-  /// (state << 32 | token) → edges. Tokens: a character (its normalized scalar), or
-  /// `homophoneToken | id` (a character's reading), or `pinyinToken | id` (a Latin syllable).
-  let edges: [UInt64: [Edge]]
-  /// Per state: the patterns that end here.
-  let outputs: [Int32: [Int32]]
+  /// (state << 32 | token) → edges, as an open-addressing table: slot k holds `slotKey[k]`
+  /// (`emptyKey` when free) and its edges `edgeList[slotStart[k] ..< slotStart[k] + slotCount[k]]`.
+  /// Tokens: a character (its normalized scalar), `homophoneToken | id` (a character's
+  /// commonest reading), or `pinyinToken | id` (a Latin syllable).
+  let slotKey: [UInt64]
+  let slotStart: [Int32]
+  let slotCount: [Int32]
+  let edgeList: [Edge]
+  let slotShift: UInt64
+  static let emptyKey = UInt64.max
+  /// Per state: bit `(token * 0x9E3779B1) >> 26` set for each token it has an edge on, so
+  /// most tokens are turned away without probing the table.
+  let stateFilter: [UInt64]
+  /// Root edges, dense: for root r (its index in `roots`) and token t, the table slot
+  /// `rootSlot[r * rootWidth + denseIndex(t)]` (-1 none). Every position starts at every
+  /// root, so this probe is the hot one.
+  let rootSlot: [Int32]
+  static let rootWidth = 0x10000 + 2048
+  /// Per state s: the patterns that end there, `outputList[outputStart[s] ..< outputStart[s + 1]]`.
+  let outputStart: [Int32]
+  let outputList: [Int32]
   /// Per pattern: its length in keyword characters (folded).
   let lengths: [Int]
   /// One root per distinct mode set.
@@ -261,15 +277,59 @@ final class DisguiseMatcher: @unchecked Sendable {
       }
       outputs[s, default: []].append(Int32(i))
     }
-    self.edges = edges
+    var capacity = 16
+    while capacity < edges.count * 2 { capacity <<= 1 }
+    var shift: UInt64 = 64
+    while (1 << (64 - shift)) < capacity { shift -= 1 }
+    var keys = [UInt64](repeating: Self.emptyKey, count: capacity)
+    var starts = [Int32](repeating: 0, count: capacity)
+    var counts = [Int32](repeating: 0, count: capacity)
+    var list: [Edge] = []
+    for (key, es) in edges {
+      var k = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+      while keys[k] != Self.emptyKey { k = (k + 1) & (capacity - 1) }
+      keys[k] = key
+      starts[k] = Int32(truncatingIfNeeded: list.count)
+      counts[k] = Int32(truncatingIfNeeded: es.count)
+      list.append(contentsOf: es)
+    }
+    var filter = [UInt64](repeating: 0, count: Int(stateCount))
+    for key in edges.keys {
+      let state = Int(key >> 32)
+      filter[state] |= 1 << Self.filterBit(UInt32(truncatingIfNeeded: key))
+    }
+    self.stateFilter = filter
+    let rootList = rootOf.values.sorted()
+    var dense = [Int32](repeating: -1, count: rootList.count * Self.rootWidth)
+    for (r, root) in rootList.enumerated() {
+      for k in 0..<capacity where keys[k] != Self.emptyKey && Int32(truncatingIfNeeded: keys[k] >> 32) == root {
+        if let d = Self.denseIndex(UInt32(truncatingIfNeeded: keys[k])) {
+          dense[r * Self.rootWidth + d] = Int32(truncatingIfNeeded: k)
+        }
+      }
+    }
+    self.rootSlot = dense
+    self.slotKey = keys
+    self.slotStart = starts
+    self.slotCount = counts
+    self.edgeList = list
+    self.slotShift = shift
     self.lengths = folded.map(\.count)
     var used = [UInt64](repeating: 0, count: Int(Self.pinyinToken >> 6) + 1024)
-    for key in edges.keys {
+    for key in edges.keys {  // (the table above, by key)
       let t = Int(key & 0xFFFF_FFFF)
       if t >> 6 < used.count { used[t >> 6] |= 1 << UInt64(t & 63) }
     }
     self.used = used
-    self.outputs = outputs
+    var outputStart = [Int32](repeating: 0, count: Int(stateCount) + 1)
+    var outputList: [Int32] = []
+    for s in 0..<Int(stateCount) {
+      outputStart[s] = Int32(truncatingIfNeeded: outputList.count)
+      outputList.append(contentsOf: outputs[Int32(truncatingIfNeeded: s)] ?? [])
+    }
+    outputStart[Int(stateCount)] = Int32(truncatingIfNeeded: outputList.count)
+    self.outputStart = outputStart
+    self.outputList = outputList
     self.roots = rootOf.values.sorted()
     self.wantsHomophones = modesSeen.contains(.homophones)
     self.wantsPinyin = modesSeen.contains(.pinyin)
@@ -310,7 +370,22 @@ final class DisguiseMatcher: @unchecked Sendable {
     var index = 0
     var previousWasLetter = false
     var runBreaks: [Bool] = []  // per unit: a Latin run ends before it
+    let table = Normalizer.tables.bmp
     for s in text.unicodeScalars {
+      // The common case without building an action: a BMP scalar that maps to one scalar.
+      if s.value < 0x10000 {
+        let code = table[Int(s.value)]
+        if code != Normalizer.skipCode && code != Normalizer.breakCode && code & Normalizer.expansionFlag == 0 {
+          let letter = DisguiseData.plainLetter(code) ?? 0
+          units.append(Unit(scalar: code, origin: index, lineStart: lineStart))
+          letters.append(letter)
+          runBreaks.append(!(previousWasLetter && letter != 0))
+          previousWasLetter = letter != 0
+          lineStart = false
+          index += 1
+          continue
+        }
+      }
       switch Normalizer.action(s) {
       case .skip:
         previousWasLetter = false
@@ -347,11 +422,15 @@ final class DisguiseMatcher: @unchecked Sendable {
       }
     }
     // 3. Walk the units with the live states.
-    var live: [[Live]] = Array(repeating: [], count: n + 1)
+    // The live states waiting at unit p are in `ring[p & ringMask]`: a step moves at most
+    // `maxSyllableLength` units on, so slots are free again before they are reused.
+    var ring: [[Live]] = Array(repeating: [], count: Self.ringSize)
+    var here: [Live] = []
     let bmp = DisguiseData.bmp
     var tokens: [(token: UInt32, to: Int)] = []
     for p in 0..<n {
-      if units[p].lineStart { live[p].removeAll() }
+      let slot = p & Self.ringMask
+      if units[p].lineStart { ring[slot].removeAll(keepingCapacity: true) }
       // This unit's tokens that label some edge: most units have none.
       tokens.removeAll(keepingCapacity: true)
       let v = units[p].scalar
@@ -375,17 +454,43 @@ final class DisguiseMatcher: @unchecked Sendable {
         }
       }
       if tokens.isEmpty {
-        live[p] = []
+        ring[slot].removeAll(keepingCapacity: true)
         continue
       }
-      var here = live[p]
-      live[p] = []
-      for r in roots { here.append(Live(state: r, start: Int32(p), kind: [], anchored: false)) }
+      here.removeAll(keepingCapacity: true)
+      swap(&here, &ring[slot])
       for st in here {
-        for t in tokens { step(st, t.token, t.to, &live, units, report) }
+        for t in tokens { step(st, t.token, t.to, &ring, units, report) }
+      }
+      for (r, root) in roots.enumerated() {
+        let st = Live(state: root, start: Int32(p), kind: [], anchored: false)
+        for t in tokens {
+          if let d = Self.denseIndex(t.token) {
+            let k = rootSlot[r * Self.rootWidth + d]
+            if k >= 0 { follow(Int(k), st, t.to, &ring, units, report) }
+          } else {
+            step(st, t.token, t.to, &ring, units, report)
+          }
+        }
       }
     }
   }
+
+  /// A token's column in `rootSlot`: BMP characters, then readings, then pinyin syllables;
+  /// nil for characters outside the BMP (probed through the table).
+  @inline(__always)
+  static func denseIndex(_ t: UInt32) -> Int? {
+    if t < 0x10000 { return Int(t) }
+    if t & homophoneToken != 0, t & 0xFFFF < 1024 { return 0x10000 + Int(t & 0xFFFF) }
+    if t & pinyinToken != 0, t & 0xFFFF < 1024 { return 0x10000 + 1024 + Int(t & 0xFFFF) }
+    return nil
+  }
+
+  @inline(__always)
+  static func filterBit(_ token: UInt32) -> UInt64 { UInt64((token &* 0x9E37_79B1) >> 26) }
+
+  static let ringSize = 8
+  static let ringMask = ringSize - 1
 
   @inline(__always)
   func isUsed(_ t: UInt32) -> Bool {
@@ -394,20 +499,37 @@ final class DisguiseMatcher: @unchecked Sendable {
   }
 
   @inline(__always)
-  func step(_ st: Live, _ token: UInt32, _ to: Int, _ live: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void)
+  func step(_ st: Live, _ token: UInt32, _ to: Int, _ ring: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void)
   {
-    guard let list = edges[UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)] else { return }
-    for e in list {
+    guard stateFilter[Int(st.state)] & (1 << Self.filterBit(token)) != 0 else { return }
+    let key = UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)
+    let mask = slotKey.count - 1
+    var k = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> slotShift)
+    while slotKey[k] != key {
+      if slotKey[k] == Self.emptyKey { return }
+      k = (k + 1) & mask
+    }
+    follow(k, st, to, &ring, units, report)
+  }
+
+  /// Follows the edges of table slot `k` from `st` to unit `to`.
+  @inline(__always)
+  func follow(_ k: Int, _ st: Live, _ to: Int, _ ring: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void) {
+    let slot = to & Self.ringMask
+    let first = Int(slotStart[k])
+    for e in edgeList[first..<(first + Int(slotCount[k]))] {
       let next = Live(
         state: e.target, start: st.start, kind: st.kind.union(e.kind),
         anchored: st.anchored || (e.kind != .homophone && e.kind != .lookalike))
-      if let k = live[to].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
-        guard next.isBetter(than: live[to][k]) else { continue }
-        live[to][k] = next
+      if let j = ring[slot].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
+        guard next.isBetter(than: ring[slot][j]) else { continue }
+        ring[slot][j] = next
       } else {
-        live[to].append(next)
+        ring[slot].append(next)
       }
-      if let out = outputs[e.target], !next.kind.isEmpty {
+      let t = Int(e.target)
+      if outputStart[t] < outputStart[t + 1], !next.kind.isEmpty {
+        let out = outputList[Int(outputStart[t])..<Int(outputStart[t + 1])]
         let begin = units[Int(st.start)].origin
         let end = units[to - 1].origin + 1
         for q in out where next.anchored || lengths[Int(q)] >= 3 {
