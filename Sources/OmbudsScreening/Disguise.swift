@@ -201,7 +201,7 @@ final class DisguiseMatcher: @unchecked Sendable {
 
   /// `folded[i]` is pattern i's normalized scalars; only patterns with modes are added.
   init(patterns: [Pattern], folded: [[UInt32]]) {
-    var edges: [UInt64: [Edge]] = [:]
+    var raw: [(key: UInt64, edge: Edge)] = []  // grouped by key below
     var outputs: [Int32: [Int32]] = [:]
     var stateCount: Int32 = 0
     var rootOf: [MatchModes: Int32] = [:]
@@ -212,10 +212,12 @@ final class DisguiseMatcher: @unchecked Sendable {
     }
     func add(_ from: Int32, _ token: UInt32, _ edge: Edge) {
       let key = UInt64(UInt32(bitPattern: from)) << 32 | UInt64(token)
-      if let list = edges[key], list.contains(where: { $0.target == edge.target && $0.kind == edge.kind }) { return }
-      edges[key, default: []].append(edge)
+      raw.append((key, edge))
     }
     var modesSeen: MatchModes = []
+    // Per keyword character, computed once: its look-alikes and its splits, folded.
+    var lookalikeMemo: [UInt32: [UInt32]] = [:]
+    var splitMemo: [UInt32: [[UInt32]]] = [:]
     for (i, p) in patterns.enumerated() where !p.modes.isEmpty && !folded[i].isEmpty {
       // Exception phrases are real words: they are found through every mode but homophones,
       // or the exception 病毒 (a virus) would also cover the keyword 冰毒 written as itself.
@@ -249,21 +251,17 @@ final class DisguiseMatcher: @unchecked Sendable {
             for r in readings { add(s, Self.pinyinToken | UInt32(r), Edge(target: child, kind: .pinyin)) }
           }
           if modes.contains(.lookalike) {
-            for x in DisguiseData.lookalikes[k] ?? [] {
-              for y in Normalizer.fold(String(Character(Unicode.Scalar(x) ?? " "))) where y != 0x0A && y != k {
-                add(s, y, Edge(target: child, kind: .lookalike))
-              }
+            if lookalikeMemo[k] == nil {
+              lookalikeMemo[k] = (DisguiseData.lookalikes[k] ?? []).flatMap(Self.fold).filter { $0 != k }
             }
+            for y in lookalikeMemo[k] ?? [] { add(s, y, Edge(target: child, kind: .lookalike)) }
           }
           if modes.contains(.split) {
-            for parts in DisguiseData.splits[k] ?? [] {
+            if splitMemo[k] == nil {
               // Components as the text will read after folding (貝 → 贝).
-              var seq: [UInt32] = []
-              for v in parts {
-                guard let u = Unicode.Scalar(v) else { continue }
-                seq.append(contentsOf: Normalizer.fold(String(Character(u))).filter { $0 != 0x0A })
-              }
-              guard seq.count >= 2 else { continue }
+              splitMemo[k] = (DisguiseData.splits[k] ?? []).map { $0.flatMap(Self.fold) }.filter { $0.count >= 2 }
+            }
+            for seq in splitMemo[k] ?? [] {
               var at = s
               for (j, c) in seq.enumerated() {
                 let next = j == seq.count - 1 ? child : newState()
@@ -277,24 +275,38 @@ final class DisguiseMatcher: @unchecked Sendable {
       }
       outputs[s, default: []].append(Int32(i))
     }
+    // Group the edges by key, each (key, target, kind) once.
+    raw.sort { ($0.key, $0.edge.target, $0.edge.kind.rawValue) < ($1.key, $1.edge.target, $1.edge.kind.rawValue) }
+    var groups: [(key: UInt64, start: Int, count: Int)] = []
+    var list: [Edge] = []
+    list.reserveCapacity(raw.count)
+    for (i, r) in raw.enumerated() {
+      if i > 0, raw[i - 1].key == r.key, raw[i - 1].edge.target == r.edge.target, raw[i - 1].edge.kind == r.edge.kind {
+        continue
+      }
+      if let last = groups.last, last.key == r.key {
+        groups[groups.count - 1].count += 1
+      } else {
+        groups.append((r.key, list.count, 1))
+      }
+      list.append(r.edge)
+    }
     var capacity = 16
-    while capacity < edges.count * 2 { capacity <<= 1 }
+    while capacity < groups.count * 2 { capacity <<= 1 }
     var shift: UInt64 = 64
     while (1 << (64 - shift)) < capacity { shift -= 1 }
     var keys = [UInt64](repeating: Self.emptyKey, count: capacity)
     var starts = [Int32](repeating: 0, count: capacity)
     var counts = [Int32](repeating: 0, count: capacity)
-    var list: [Edge] = []
-    for (key, es) in edges {
-      var k = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    for g in groups {
+      var k = Int(truncatingIfNeeded: (g.key &* 0x9E37_79B9_7F4A_7C15) >> shift)
       while keys[k] != Self.emptyKey { k = (k + 1) & (capacity - 1) }
-      keys[k] = key
-      starts[k] = Int32(truncatingIfNeeded: list.count)
-      counts[k] = Int32(truncatingIfNeeded: es.count)
-      list.append(contentsOf: es)
+      keys[k] = g.key
+      starts[k] = Int32(truncatingIfNeeded: g.start)
+      counts[k] = Int32(truncatingIfNeeded: g.count)
     }
     var filter = [UInt64](repeating: 0, count: Int(stateCount))
-    for key in edges.keys {
+    for key in groups.map(\.key) {
       let state = Int(key >> 32)
       filter[state] |= 1 << Self.filterBit(UInt32(truncatingIfNeeded: key))
     }
@@ -316,7 +328,7 @@ final class DisguiseMatcher: @unchecked Sendable {
     self.slotShift = shift
     self.lengths = folded.map(\.count)
     var used = [UInt64](repeating: 0, count: Int(Self.pinyinToken >> 6) + 1024)
-    for key in edges.keys {  // (the table above, by key)
+    for key in groups.map(\.key) {  // (the table above, by key)
       let t = Int(key & 0xFFFF_FFFF)
       if t >> 6 < used.count { used[t >> 6] |= 1 << UInt64(t & 63) }
     }
@@ -333,6 +345,12 @@ final class DisguiseMatcher: @unchecked Sendable {
     self.roots = rootOf.values.sorted()
     self.wantsHomophones = modesSeen.contains(.homophones)
     self.wantsPinyin = modesSeen.contains(.pinyin)
+  }
+
+  /// What a scalar reads as after folding (nothing for skipped ones and line breaks).
+  static func fold(_ v: UInt32) -> [UInt32] {
+    guard let u = Unicode.Scalar(v), case .scalars(let out) = Normalizer.action(u) else { return [] }
+    return out
   }
 
   /// One folded scalar of the text and where it came from.
