@@ -445,49 +445,53 @@ final class DisguiseMatcher: @unchecked Sendable {
     var ring: [[Live]] = Array(repeating: [], count: Self.ringSize)
     var here: [Live] = []
     let bmp = DisguiseData.bmp
-    var tokens: [(token: UInt32, to: Int)] = []
+    // This unit's tokens that label some edge (most units have none): at most its character,
+    // its reading and one syllable per length, so 16 slots are plenty.
+    var tokenValue = [UInt32](repeating: 0, count: 16)
+    var tokenTo = [Int](repeating: 0, count: 16)
+    let hasSyllables = !syllableEdges.isEmpty
     for p in 0..<n {
       let slot = p & Self.ringMask
-      if units[p].lineStart { ring[slot].removeAll(keepingCapacity: true) }
-      // This unit's tokens that label some edge: most units have none.
-      tokens.removeAll(keepingCapacity: true)
+      if units[p].lineStart, !ring[slot].isEmpty { ring[slot].removeAll(keepingCapacity: true) }
+      var count = 0
+      func push(_ t: UInt32, _ to: Int) {
+        if count < tokenValue.count, isUsed(t) {
+          tokenValue[count] = t
+          tokenTo[count] = to
+          count += 1
+        }
+      }
       let v = units[p].scalar
-      if isUsed(v) { tokens.append((v, p + 1)) }
+      push(v, p + 1)
       if wantsHomophones {
         // A character's commonest reading (as on the keyword side).
         if v < 0x10000 {
           let k = Int(bmp.start[Int(v)])
-          if k < Int(bmp.start[Int(v) + 1]) {
-            let t = Self.homophoneToken | UInt32(bmp.ids[k])
-            if isUsed(t) { tokens.append((t, p + 1)) }
-          }
-        } else if let r = DisguiseData.readingsOf[v]?.first, isUsed(Self.homophoneToken | UInt32(r)) {
-          tokens.append((Self.homophoneToken | UInt32(r), p + 1))
+          if k < Int(bmp.start[Int(v) + 1]) { push(Self.homophoneToken | UInt32(bmp.ids[k]), p + 1) }
+        } else if let r = DisguiseData.readingsOf[v]?.first {
+          push(Self.homophoneToken | UInt32(r), p + 1)
         }
       }
-      if let syl = syllableEdges[p] {
-        for e in syl where !units[p + 1..<e.end].contains(where: \.lineStart) {
-          let t = Self.pinyinToken | UInt32(e.id)
-          if isUsed(t) { tokens.append((t, e.end)) }
-        }
+      if hasSyllables, let syl = syllableEdges[p] {
+        for e in syl { push(Self.pinyinToken | UInt32(e.id), e.end) }
       }
-      if tokens.isEmpty {
-        ring[slot].removeAll(keepingCapacity: true)
+      if count == 0 {
+        if !ring[slot].isEmpty { ring[slot].removeAll(keepingCapacity: true) }
         continue
       }
-      here.removeAll(keepingCapacity: true)
+      if !here.isEmpty { here.removeAll(keepingCapacity: true) }
       swap(&here, &ring[slot])
       for st in here {
-        for t in tokens { step(st, t.token, t.to, &ring, units, report) }
+        for j in 0..<count { step(st, tokenValue[j], tokenTo[j], &ring, units, report) }
       }
       for (r, root) in roots.enumerated() {
         let st = Live(state: root, start: Int32(p), kind: [], anchored: false)
-        for t in tokens {
-          if let d = Self.denseIndex(t.token) {
+        for j in 0..<count {
+          if let d = Self.denseIndex(tokenValue[j]) {
             let k = rootSlot[r * Self.rootWidth + d]
-            if k >= 0 { follow(Int(k), st, t.to, &ring, units, report) }
+            if k >= 0 { follow(Int(k), st, tokenTo[j], &ring, units, report) }
           } else {
-            step(st, t.token, t.to, &ring, units, report)
+            step(st, tokenValue[j], tokenTo[j], &ring, units, report)
           }
         }
       }
