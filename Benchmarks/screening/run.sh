@@ -25,6 +25,8 @@
 #   OMBUDS_SCREEN_PEER_REPEAT scan runs per peer, best counts (default 3)
 #   OMBUDS_SCREEN_GOAL        MB/s goal (default 200)
 #   OMBUDS_SCREEN_KEEP        a directory to generate into and keep (default: a temporary one)
+#   OMBUDS_SCREEN_MATCH       disguise modes for every keyword, as `ombuds screen --match`
+#                             (e.g. pinyin,homophones,split,lookalike; default: none)
 #   OMBUDS_SCREEN_STRICT      1 = exit 1 when a goal is missed (default: report it, exit 0)
 #   PYTHON                    python interpreter (default python3)
 #
@@ -93,11 +95,14 @@ if [[ ! -x "$OMBUDS_BIN" ]]; then
     echo "building ombuds (release)" >&2
     swift build -c release --product ombuds || fail "building ombuds failed"
 fi
-"$PYTHON" - "$OMBUDS_BIN" "$DIR/keywords.tsv" "$DIR/corpus.txt" "$RUNS" "$CORPUS_BYTES" \
+"$PYTHON" - "$OMBUDS_BIN" "$DIR/keywords.tsv" "$DIR/corpus.txt" "$RUNS" "$CORPUS_BYTES" "${OMBUDS_SCREEN_MATCH:-}" \
     >"$WORK/ombuds.json" <<'EOF' || fail "ombuds screen failed"
 import json, subprocess, sys, time
 binary, keywords, corpus, runs, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 command = [binary, "screen", "--keywords", keywords, "--count", corpus]
+if sys.argv[6]:
+    command[2:2] = ["--match", sys.argv[6]]
+    print(f"disguise modes: {sys.argv[6]}", file=sys.stderr)
 results = []
 for _ in range(max(1, runs)):
     started = time.perf_counter()

@@ -14,7 +14,10 @@ public struct ScreenCommand: ParsableCommand {
     discussion: """
       Prints one JSON line per match: {"file", "line", "start", "end", "category", "keyword"}, where \
       start and end are 0-based Unicode-scalar offsets in the line (end exclusive) and keyword is \
-      the keyword as the rules write it. With --count, one object {"bytes", "matches", "seconds"}. \
+      the keyword as the rules write it; a match found through a disguise (a category's `match:` \
+      modes) also has "disguise": pinyin, homophone, split, lookalike, or several joined with +. \
+      With --explain, one readable line per match instead, quoting the text and naming the \
+      disguise undone. With --count, one object {"bytes", "matches", "seconds"}. \
       Exit status: 0, or 2 for bad usage or bad rules.
       """)
 
@@ -24,8 +27,17 @@ public struct ScreenCommand: ParsableCommand {
   @Option(help: "A keyword list (category<TAB>keyword per line) instead of a rule set.")
   public var keywords: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "With --keywords: the disguises to match too, comma-separated (pinyin,homophones,split,lookalike).",
+      valueName: "modes"))
+  public var match: String?
+
   @Flag(help: "Print only the totals.")
   public var count = false
+
+  @Flag(help: "Print one readable line per match: where, the text matched, the keyword, the disguise undone.")
+  public var explain = false
 
   @Argument(help: "Text files (standard input when none or `-`).")
   public var files: [String] = []
@@ -34,6 +46,25 @@ public struct ScreenCommand: ParsableCommand {
 
   public func validate() throws {
     if rules != nil, keywords != nil { throw ValidationError("give --rules or --keywords, not both") }
+    if match != nil, keywords == nil {
+      throw ValidationError("--match goes with --keywords; a rule set chooses its modes per category (`match:`)")
+    }
+    if count, explain { throw ValidationError("give --count or --explain, not both") }
+    _ = try modes()
+  }
+
+  /// The `--match` modes.
+  func modes() throws -> MatchModes {
+    var modes: MatchModes = []
+    for name in (match ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+    where !name.isEmpty {
+      guard let m = MatchModes.named(name) else {
+        let known = MatchModes.names.map(\.0).joined(separator: ", ")
+        throw ValidationError("unknown match mode `\(name)` (modes: \(known))")
+      }
+      modes.insert(m)
+    }
+    return modes
   }
 
   /// The automaton and the category ids, from a rule set or a bare keyword list.
@@ -44,6 +75,7 @@ public struct ScreenCommand: ParsableCommand {
       var categories: [String] = []
       var index: [String: Int32] = [:]
       var patterns: [Pattern] = []
+      let modes = try modes()
       let (entries, diagnostics) = KeywordList.parse(source)
       if let first = diagnostics.first { throw CLIError(first.description) }
       for entry in entries {
@@ -56,7 +88,7 @@ public struct ScreenCommand: ParsableCommand {
           index[entry.category.value] = c
           categories.append(entry.category.value)
         }
-        patterns.append(Pattern(text: entry.keyword.value, category: c, isException: false))
+        patterns.append(Pattern(text: entry.keyword.value, category: c, isException: false, modes: modes))
       }
       return (KeywordAutomaton(patterns: patterns), categories)
     }
@@ -79,6 +111,8 @@ public struct ScreenCommand: ParsableCommand {
       let start = DispatchTime.now().uptimeNanoseconds
       if count {
         totalMatches += Self.countMatches(bytes, automaton)
+      } else if explain {
+        Self.explain(bytes, file: file, automaton, categories)
       } else {
         Self.report(bytes, file: file, automaton, categories)
       }
@@ -114,7 +148,7 @@ public struct ScreenCommand: ParsableCommand {
         DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
           let chunk = UnsafeBufferPointer(rebasing: input.value[ranges[k]])
           var n = 0
-          if automaton.hasExceptions {
+          if automaton.hasExceptions || automaton.hasDisguises {
             forEachLine(chunk) { line, _ in n += automaton.matches(in: line).count }
           } else {
             automaton.scanRaw(chunk) { _ in n += 1 }
@@ -149,7 +183,7 @@ public struct ScreenCommand: ParsableCommand {
               let p = automaton.patterns[Int(m.pattern)]
               text.append(
                 contentsOf:
-                  "{\"file\":\(fileJSON),\"line\":\(lines[k] + index),\"start\":\(m.start),\"end\":\(m.end),\"category\":\(categoryJSON[Int(p.category)]),\"keyword\":\(keywordJSON[Int(m.pattern)])}\n"
+                  "{\"file\":\(fileJSON),\"line\":\(lines[k] + index),\"start\":\(m.start),\"end\":\(m.end),\"category\":\(categoryJSON[Int(p.category)]),\"keyword\":\(keywordJSON[Int(m.pattern)])\(m.disguise.name.map { ",\"disguise\":\"\($0)\"" } ?? "")}\n"
                   .utf8)
             }
           }
@@ -158,6 +192,42 @@ public struct ScreenCommand: ParsableCommand {
       }
       for o in outputs where !o.isEmpty { Output.write(1, o) }
     }
+  }
+
+  /// `--explain`: per match, `file:line:start-end 「text」 category keyword — disguise`.
+  static func explain(_ bytes: [UInt8], file: String, _ automaton: KeywordAutomaton, _ categories: [String]) {
+    var out = ""
+    bytes.withUnsafeBufferPointer { all in
+      forEachLine(all) { line, index in
+        let found = automaton.matches(in: line)
+        guard !found.isEmpty else { return }
+        let scalars = Array(String(decoding: line, as: UTF8.self).unicodeScalars)
+        for m in found {
+          let p = automaton.patterns[Int(m.pattern)]
+          let lo = max(0, min(m.start, scalars.count))
+          let hi = max(lo, min(m.end, scalars.count))
+          let quoted = String(String.UnicodeScalarView(scalars[lo..<hi]))
+          let how: String
+          if let name = m.disguise.name {
+            how = "written disguised (\(name)): \(Self.disguiseHelp(m.disguise))"
+          } else {
+            how = "as written (spaces, punctuation, width, case and traditional forms ignored)"
+          }
+          out +=
+            "\(file):\(index + 1):\(m.start)-\(m.end): \u{300C}\(quoted)\u{300D} is \(categories[Int(p.category)]) keyword `\(p.text)`, \(how)\n"
+        }
+      }
+    }
+    Output.out(out)
+  }
+
+  static func disguiseHelp(_ d: Disguise) -> String {
+    var parts: [String] = []
+    if d.contains(.pinyin) { parts.append("characters written in pinyin") }
+    if d.contains(.homophone) { parts.append("characters replaced by others with the same syllable") }
+    if d.contains(.split) { parts.append("a character written as its components") }
+    if d.contains(.lookalike) { parts.append("a character replaced by a look-alike") }
+    return parts.joined(separator: "; ")
   }
 
   /// Calls `body` with each line (without its `\n`) and its 0-based index in the chunk.

@@ -122,8 +122,12 @@ public final class CompiledRules: Sendable {
     var patterns: [Pattern] = []
     var major: UInt64 = 0
     for (i, category) in ruleSet.categories.enumerated() {
-      for k in category.keywords { patterns.append(Pattern(text: k.value, category: Int32(i), isException: false)) }
-      for e in category.exceptions { patterns.append(Pattern(text: e.value, category: Int32(i), isException: true)) }
+      for k in category.keywords {
+        patterns.append(Pattern(text: k.value, category: Int32(i), isException: false, modes: category.modes))
+      }
+      for e in category.exceptions {
+        patterns.append(Pattern(text: e.value, category: Int32(i), isException: true, modes: category.modes))
+      }
       if category.major, i < 64 { major |= 1 << UInt64(i) }
     }
     self.screening = patterns.isEmpty ? nil : KeywordAutomaton(patterns: patterns)

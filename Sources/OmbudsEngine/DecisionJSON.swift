@@ -154,7 +154,9 @@ public struct DecisionRenderer: Sendable {
       if i > 0 { out.append(0x2C) }
       out.append(0x7B)
       out.append(contentsOf: patternJSON[Int(m.pattern)])
-      out.append(contentsOf: ",\"start\":\(m.start),\"end\":\(m.end)}".utf8)
+      out.append(contentsOf: ",\"start\":\(m.start),\"end\":\(m.end)".utf8)
+      if let name = m.disguise.name { out.append(contentsOf: ",\"disguise\":\"\(name)\"".utf8) }
+      out.append(0x7D)
     }
     out.append(contentsOf: "],\"refund_approver\":".utf8)
     if let a = d.refundApprover { out.append(contentsOf: approverJSON[a]) } else { out.append(contentsOf: "null".utf8) }

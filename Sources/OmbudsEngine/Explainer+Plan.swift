@@ -72,16 +72,12 @@ extension Explainer {
     var reported = screening(decision.matches, automaton)
     guard automaton.hasExceptions else { return reported }
     var text = facts.text
-    var raw: [Match] = []
-    text.withUTF8 { automaton.scanRaw($0) { raw.append($0) } }
+    let raw = text.withUTF8 { automaton.rawMatches(in: $0) }
     let kept = Set(decision.matches)
     let exceptions = raw.filter { automaton.patterns[Int($0.pattern)].isException }
     for m in raw where !automaton.patterns[Int(m.pattern)].isException && !kept.contains(m) {
       let category = automaton.patterns[Int(m.pattern)].category
-      guard
-        let e = exceptions.first(where: {
-          automaton.patterns[Int($0.pattern)].category == category && $0.start <= m.start && $0.end >= m.end
-        }), var item = screening([m], automaton).first
+      guard let e = exceptions.first(where: { automaton.suppresses($0, m) }), var item = screening([m], automaton).first
       else { continue }
       let phrase = automaton.patterns[Int(e.pattern)].text
       item.suppressedBy = phrase
@@ -110,7 +106,7 @@ extension Explainer {
       return ScreeningExplanation(
         keyword: pattern.text, category: category.id, categoryLabel: category.label,
         source: category.keywords.first { $0.value == pattern.text }?.location, start: m.start, end: m.end,
-        original: String(original), normalized: String(normalized), disguise: nil)
+        original: String(original), normalized: String(normalized), disguise: m.disguise.name)
     }
   }
 }

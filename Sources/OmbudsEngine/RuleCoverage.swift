@@ -228,20 +228,9 @@ public struct RuleCoverage: Sendable {
 
   /// The exception phrases (pattern indices) that suppress a keyword match in `text`.
   static func suppressing(_ screening: KeywordAutomaton, _ text: String) -> Set<Int> {
-    var raw: [Match] = []
     var t = text
-    t.withUTF8 { bytes in screening.scanRaw(bytes) { raw.append($0) } }
-    var out = Set<Int>()
-    for e in raw where screening.patterns[Int(e.pattern)].isException {
-      let category = screening.patterns[Int(e.pattern)].category
-      if raw.contains(where: {
-        !screening.patterns[Int($0.pattern)].isException && screening.patterns[Int($0.pattern)].category == category
-          && e.start <= $0.start && e.end >= $0.end
-      }) {
-        out.insert(Int(e.pattern))
-      }
-    }
-    return out
+    let raw = t.withUTF8 { screening.rawMatches(in: $0) }
+    return Set(screening.suppressingExceptions(raw).map(Int.init))
   }
 
   /// Per file, in the order first seen: items exercised and items in all.

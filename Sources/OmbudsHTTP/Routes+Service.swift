@@ -93,9 +93,10 @@ extension OmbudsAPI {
         let category = Int(p.category) < categories.count ? categories[Int(p.category)] : "?"
         if !seen.contains(category) { seen.append(category) }
         found.append(
-          J.object([
-            ("start", "\(m.start)"), ("end", "\(m.end)"), ("category", J.str(category)), ("keyword", J.str(p.text)),
-          ]))
+          J.object(
+            [
+              ("start", "\(m.start)"), ("end", "\(m.end)"), ("category", J.str(category)), ("keyword", J.str(p.text)),
+            ] + (m.disguise.name.map { [("disguise", J.str($0))] } ?? [])))
       }
     }
     return Self.json(.ok, J.object([("categories", J.array(seen.map(J.str))), ("matches", J.array(found))]))

@@ -1,3 +1,4 @@
+import OmbudsScreening
 import OmbudsSyntax
 
 /// The type of a case fact.
@@ -88,6 +89,8 @@ public struct CategoryDecl: Sendable {
   public var keywords: [Located<String>] = []
   /// Exception phrases: a match of this category inside one of them is not reported.
   public var exceptions: [Located<String>] = []
+  /// The disguises its keywords (and exceptions) are also matched through (`match:`).
+  public var modes: MatchModes = []
 }
 
 /// Where a webhook channel posts: a URL given in the rules or read from the environment, and

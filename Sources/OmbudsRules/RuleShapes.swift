@@ -1,3 +1,5 @@
+import OmbudsScreening
+
 /// The shape of rule files: every section, the keys each mapping allows and requires, and what
 /// each value holds — declared once. The checker takes every allowed and required key from
 /// here (`Reader.mapping(_:_:shape:)`), and `ombuds schema` turns the same declarations into
@@ -126,6 +128,10 @@ public enum RuleShapes {
       description,
       ("keywords", .list(.text), "the words that put a text in this category"),
       ("exceptions", .list(.text), "phrases that contain a keyword but are innocent"),
+      (
+        "match", .oneOrMore(.oneOf(MatchModes.names.map(\.0))),
+        "disguises matched besides the usual ones: pinyin, homophones, split characters, look-alikes"
+      ),
     ])
 
   public static let webhook = RuleKeys(

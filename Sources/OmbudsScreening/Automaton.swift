@@ -6,11 +6,14 @@ public struct Pattern: Sendable {
   public var category: Int32
   /// An exception phrase: it suppresses the matches of its category that it contains.
   public var isException: Bool
+  /// The disguises its category allows (`match:` in the rules); empty: folding only.
+  public var modes: MatchModes
 
-  public init(text: String, category: Int32, isException: Bool) {
+  public init(text: String, category: Int32, isException: Bool, modes: MatchModes = []) {
     self.text = text
     self.category = category
     self.isException = isException
+    self.modes = modes
   }
 }
 
@@ -20,6 +23,15 @@ public struct Match: Sendable, Hashable {
   public var pattern: Int32
   public var start: Int
   public var end: Int
+  /// The disguises undone to find it (empty: the keyword as written, folded).
+  public var disguise: Disguise
+
+  public init(pattern: Int32, start: Int, end: Int, disguise: Disguise = []) {
+    self.pattern = pattern
+    self.start = start
+    self.end = end
+    self.disguise = disguise
+  }
 }
 
 /// One Aho–Corasick automaton over normalized text for every keyword of every category,
@@ -63,6 +75,11 @@ public final class KeywordAutomaton: @unchecked Sendable {
   public let hasExceptions: Bool
   /// Patterns whose normalized text is empty (reported by the rules check, never matched).
   public let emptyPatterns: [Int]
+  /// The keywords and exceptions of categories with `match:` modes, matched disguised.
+  let disguised: DisguiseMatcher?
+  /// Whether some category matches disguises (then `matches(in:)` also runs the slower
+  /// disguise matcher, and `scanRaw` alone is not the whole answer).
+  public var hasDisguises: Bool { disguised != nil }
   public var stateCount: Int { fail.count }
 
   static let outputBit: Int32 = 1 << 30
@@ -75,10 +92,13 @@ public final class KeywordAutomaton: @unchecked Sendable {
     // 1. Normalize every pattern and give each distinct scalar a class.
     var classes: [UInt32: UInt16] = [:]
     var folded: [[UInt16]] = []
+    var foldedScalars: [[UInt32]] = []
     var empty: [Int] = []
     for (i, p) in patterns.enumerated() {
       var seq: [UInt16] = []
-      for v in Normalizer.fold(p.text) where v != 0x0A {
+      let scalars = Normalizer.fold(p.text).filter { $0 != 0x0A }
+      foldedScalars.append(scalars)
+      for v in scalars {
         if let c = classes[v] {
           seq.append(c)
         } else {
@@ -91,6 +111,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
       folded.append(seq)
     }
     emptyPatterns = empty
+    disguised =
+      patterns.contains { !$0.modes.isEmpty } ? DisguiseMatcher(patterns: patterns, folded: foldedScalars) : nil
     classCount = classes.count + 1
     // 2. The class of every BMP scalar, through the normalizer.
     let table = Normalizer.tables
@@ -357,23 +379,58 @@ public final class KeywordAutomaton: @unchecked Sendable {
   }
 
   public func matches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
+    filter(rawMatches(in: bytes))
+  }
+
+  /// Every match in `bytes` — keywords and exception phrases, plain and disguised — before
+  /// the exceptions are applied.
+  public func rawMatches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
     var found: [Match] = []
     scanRaw(bytes) { found.append($0) }
-    return filter(found)
+    if let disguised {
+      disguised.scan(String(decoding: bytes, as: UTF8.self)) { found.append($0) }
+    }
+    return found
+  }
+
+  /// Whether exception match `e` suppresses keyword match `m`: same category, `m` inside `e`.
+  @inline(__always)
+  public func suppresses(_ e: Match, _ m: Match) -> Bool {
+    patterns[Int(e.pattern)].isException && !patterns[Int(m.pattern)].isException
+      && patterns[Int(e.pattern)].category == patterns[Int(m.pattern)].category && e.start <= m.start
+      && e.end >= m.end
+  }
+
+  /// The exception phrases (pattern indices) that suppress at least one keyword match of `raw`.
+  public func suppressingExceptions(_ raw: [Match]) -> Set<Int32> {
+    var out = Set<Int32>()
+    for e in raw where patterns[Int(e.pattern)].isException && raw.contains(where: { suppresses(e, $0) }) {
+      out.insert(e.pattern)
+    }
+    return out
   }
 
   /// Applies the exceptions to raw matches of one text or line.
-  public func filter(_ raw: [Match]) -> [Match] {
+  public func filter(_ found: [Match]) -> [Match] {
+    var raw = found
+    if disguised != nil {
+      // One match per pattern and span: the one that undid the fewest disguises.
+      raw.sort {
+        ($0.pattern, $0.start, $0.end, $0.disguise.rawValue.nonzeroBitCount, $0.disguise.rawValue)
+          < ($1.pattern, $1.start, $1.end, $1.disguise.rawValue.nonzeroBitCount, $1.disguise.rawValue)
+      }
+      var unique: [Match] = []
+      for m in raw where unique.last.map({ $0.pattern != m.pattern || $0.start != m.start || $0.end != m.end }) ?? true
+      {
+        unique.append(m)
+      }
+      raw = unique
+    }
     var keep: [Match] = []
     if hasExceptions {
       let exceptions = raw.filter { patterns[Int($0.pattern)].isException }
       for m in raw where !patterns[Int(m.pattern)].isException {
-        let cat = patterns[Int(m.pattern)].category
-        if exceptions.contains(where: {
-          patterns[Int($0.pattern)].category == cat && $0.start <= m.start && $0.end >= m.end
-        }) {
-          continue
-        }
+        if exceptions.contains(where: { suppresses($0, m) }) { continue }
         keep.append(m)
       }
     } else {

@@ -121,6 +121,10 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
   public static let duplicateKeyword = DiagnosticCode("rules.duplicate-keyword", [.warning], "a keyword listed twice")
   public static let keywordSwallowed = DiagnosticCode(
     "rules.keyword-swallowed", [.warning], "an exception hides every match of a keyword")
+  public static let unknownMatchMode = DiagnosticCode(
+    "rules.unknown-match-mode", [.error], "a category's `match:` names a mode that does not exist")
+  public static let shortPinyinKeyword = DiagnosticCode(
+    "rules.short-pinyin-keyword", [.warning], "a keyword too short in pinyin to match on syllables safely")
   public static let invalidUrl = DiagnosticCode(
     "rules.invalid-url", [.error], "a webhook `url` that is not `http://` or `https://`")
   public static let unusedChannel = DiagnosticCode(
@@ -151,7 +155,8 @@ public struct DiagnosticCode: Sendable, Hashable, CustomStringConvertible {
     undefinedDeadline, levelInversion, shadowedCondition, unreachableLevel, noFallbackLevel, tooManyConditions,
     tooManyLevels, tooManyCategories, tierGap, tierOverlap, tierCurrency, numberRange, nonPositiveDuration, invalidDate,
     holidayConflict, dateRange, redundantWorkingDay, unknownTimeZone, levelInLevelCondition, calendarCoverage,
-    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, invalidUrl, unusedChannel, unknownEventType,
+    emptyCategory, emptyKeyword, duplicateKeyword, keywordSwallowed, unknownMatchMode, shortPinyinKeyword, invalidUrl,
+    unusedChannel, unknownEventType,
     overridePermission, duplicatePermission, undefinedSatisfaction, measureFloor, tooManyDiagnostics,
     compile, testFailed, testInvalid,
   ]

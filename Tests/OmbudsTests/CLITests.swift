@@ -247,6 +247,33 @@ extension CLITests {
   }
 }
 
+/// `ombuds screen` names the disguise it undid: in JSON, with `--explain`, and with `--match`.
+@Suite struct ScreenDisguiseCommandTests {
+  @Test func screenNamesTheDisguise() throws {
+    let dir = try Support.temporaryDirectory()
+    let file = dir.appendingPathComponent("t.txt")
+    try "这里有dubo网站\n我的邻居Dubois先生\n".write(to: file, atomically: true, encoding: .utf8)
+    let json = try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, file.path])
+    #expect(
+      json.stdout
+        == "{\"file\":\"\(file.path)\",\"line\":1,\"start\":3,\"end\":7,\"category\":\"vice_and_violence\",\"keyword\":\"赌博\",\"disguise\":\"pinyin\"}\n"
+    )
+    let explain = try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--explain", file.path])
+    #expect(
+      explain.stdout
+        == "\(file.path):1:3-7: 「dubo」 is vice_and_violence keyword `赌博`, written disguised (pinyin): characters written in pinyin\n"
+    )
+    let list = dir.appendingPathComponent("k.tsv")
+    try "rumor\t赌博\n".write(to: list, atomically: true, encoding: .utf8)
+    #expect(try Support.run("ombuds", ["screen", "--keywords", list.path, file.path]).stdout.isEmpty)
+    let withModes = try Support.run("ombuds", ["screen", "--keywords", list.path, "--match", "pinyin", file.path])
+    #expect(withModes.stdout.contains("\"disguise\":\"pinyin\""))
+    #expect(try Support.run("ombuds", ["screen", "--keywords", list.path, "--match", "pinyn", file.path]).status == 2)
+    #expect(
+      try Support.run("ombuds", ["screen", "--rules", Support.rulesDir, "--match", "pinyin", file.path]).status == 2)
+  }
+}
+
 /// `rules-check --test` reports failing and malformed rule tests, and an unreadable path, with
 /// positions and codes; exit 1.
 @Suite struct RuleTestDiagnosticsTests {

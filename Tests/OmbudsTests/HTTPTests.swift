@@ -322,6 +322,14 @@ import Testing
     #expect(match["start"] as? Int == 5)
     #expect(match["end"] as? Int == 7)
     #expect(screened.json?["categories"] as? [String] == [match["category"] as? String ?? "?"])
+    #expect(match["disguise"] == nil)  // found as written
+    // A disguise undone says which.
+    let disguised = try await s.call(.POST, "/v1/screen", token: token, body: #"{"text":"这里有dubo网站"}"#)
+    let dm = try #require((disguised.json?["matches"] as? [[String: Any]])?.first)
+    #expect(dm["keyword"] as? String == "赌博")
+    #expect(dm["disguise"] as? String == "pinyin")
+    #expect(dm["start"] as? Int == 3)
+    #expect(dm["end"] as? Int == 7)
 
     let rules = try await s.call(.GET, "/v1/rules", token: token)
     #expect(rules.status == 200)

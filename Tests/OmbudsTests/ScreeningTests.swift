@@ -2,6 +2,7 @@ import Foundation
 import OmbudsEngine
 import OmbudsRules
 import OmbudsScreening
+import OmbudsSyntax
 import Testing
 
 /// Harmful-content screening: normalization against evasion, spans, exceptions, overlaps.
@@ -116,5 +117,129 @@ import Testing
     let actions = try #require(obj["actions"] as? [[String: Any]])
     #expect(
       actions.contains { ($0["to"] as? [String]) == ["supervising_leader"] && $0["when"] as? String == "immediately" })
+  }
+}
+
+/// Issue 12: pinyin, homophones, split characters and look-alikes, chosen per category.
+@Suite struct DisguiseTests {
+  /// The issue's lines, tried with the shipped rules: (text, category, keyword, span, disguise).
+  @Test(arguments: [
+    ("这里有dubo网站", "vice_and_violence", "赌博", 3..<7, "pinyin"),
+    ("这里有du博网站", "vice_and_violence", "赌博", 3..<6, "pinyin"),
+    ("这里有赌bo网站", "vice_and_violence", "赌博", 3..<6, "pinyin"),
+    ("这里有堵博网站", "vice_and_violence", "赌博", 3..<5, "homophone"),
+    ("这里有贝者博网站", "vice_and_violence", "赌博", 3..<6, "split"),
+    ("宣扬涩情内容", "vice_and_violence", "色情", 2..<4, "homophone"),
+    ("宣扬se情内容", "vice_and_violence", "色情", 2..<5, "pinyin"),
+    ("宣扬sè qíng内容", "vice_and_violence", "色情", 2..<9, "pinyin"),
+    ("炸骗电话", "other_illegal", "诈骗", 0..<2, "homophone"),
+    ("zhapian电话", "other_illegal", "诈骗", 0..<7, "pinyin"),
+  ])
+  func issueLinesAreFlaggedWithTheShippedRules(
+    _ text: String, _ category: String, _ keyword: String, _ span: Range<Int>, _ disguise: String
+  ) throws {
+    let rules = try Support.defaultRules()
+    let screening = try #require(rules.screening)
+    let found = screening.matches(in: text).map { m in
+      let p = screening.patterns[Int(m.pattern)]
+      return "\(rules.ruleSet.categories[Int(p.category)].id) \(p.text) \(m.start)..<\(m.end) \(m.disguise.name ?? "-")"
+    }
+    #expect(found == ["\(category) \(keyword) \(span) \(disguise)"])
+  }
+
+  static func automaton(_ keywords: [String], modes: MatchModes, exceptions: [String] = []) -> KeywordAutomaton {
+    KeywordAutomaton(
+      patterns: keywords.map { Pattern(text: $0, category: 0, isException: false, modes: modes) }
+        + exceptions.map { Pattern(text: $0, category: 0, isException: true, modes: modes) })
+  }
+
+  static func describe(_ a: KeywordAutomaton, _ text: String) -> [String] {
+    a.matches(in: text).map { "\(a.patterns[Int($0.pattern)].text)@\($0.start)-\($0.end):\($0.disguise.name ?? "-")" }
+  }
+
+  /// (text, matches of 赌博 / 强奸 with every mode on)
+  @Test(arguments: [
+    ("dubois先生", [String]()),  // pinyin only on syllable boundaries
+    ("Dubo", ["赌博@0-4:pinyin"]),  // capitals
+    ("DǓ BÓ", ["赌博@0-5:pinyin"]),  // tone marks, capitals, a space
+    ("du bo", ["赌博@0-5:pinyin"]),
+    ("贝者bo", ["赌博@0-4:pinyin+split"]),  // two disguises in one match
+    ("弓虽奸", ["强奸@0-3:split"]),
+    ("睹博", ["赌博@0-2:homophone"]),  // same syllable
+    ("赌\nbo", [String]()),  // a line break still ends a keyword
+    ("赌博", ["赌博@0-2:-"]),  // plain, reported once
+    ("己经", [String]()),  // 已经 is no keyword here
+    ("肚搏", [String]()),  // homophones only, two characters: not reported (学习 is no 血洗)
+  ])
+  func disguisesWithEveryMode(_ text: String, _ expected: [String]) {
+    let a = Self.automaton(["赌博", "强奸"], modes: .all)
+    #expect(Self.describe(a, text) == expected)
+  }
+
+  @Test func modesAreChosenPerCategory() {
+    let a = KeywordAutomaton(patterns: [
+      Pattern(text: "赌博", category: 0, isException: false, modes: [.pinyin]),
+      Pattern(text: "诈骗", category: 1, isException: false, modes: [.homophones]),
+      Pattern(text: "色情", category: 2, isException: false, modes: []),
+    ])
+    #expect(Self.describe(a, "dubo 堵博 zhapian 炸骗 seqing 涩情") == ["赌博@0-4:pinyin", "诈骗@16-18:homophone"])
+  }
+
+  @Test func homophonesOnlyNeedThreeCharacters() {
+    let a = Self.automaton(["六合彩", "血洗"], modes: [.homophones])
+    #expect(Self.describe(a, "六和采") == ["六合彩@0-3:homophone"])
+    #expect(Self.describe(a, "溜禾睬") == ["六合彩@0-3:homophone"])  // every character a homophone
+    #expect(Self.describe(a, "学习").isEmpty)  // two characters, both homophones: an ordinary word
+    #expect(Self.describe(a, "血习") == ["血洗@0-2:homophone"])
+  }
+
+  @Test func lookalikesNeedTheirMode() {
+    let latin = Self.automaton(["vpn翻墙"], modes: [.lookalike])
+    #expect(Self.describe(latin, "用vрn翻墙") == ["vpn翻墙@1-6:lookalike"])  // Cyrillic р
+    #expect(Self.describe(Self.automaton(["vpn翻墙"], modes: [.pinyin]), "用vрn翻墙").isEmpty)
+    #expect(Self.describe(Self.automaton(["末日"], modes: [.lookalike]), "未日来了") == ["末日@0-2:lookalike"])
+  }
+
+  @Test func exceptionPhrasesStillWinOverDisguisedKeywords() {
+    let a = Self.automaton(["暴力"], modes: .all, exceptions: ["暴力分拣"])
+    #expect(Self.describe(a, "快递baoli分拣").isEmpty)  // the exception matches through pinyin too
+    #expect(Self.describe(a, "扬言baoli解决") == ["暴力@2-7:pinyin"])
+  }
+
+  @Test func exceptionPhrasesAreNotMatchedThroughHomophones() {
+    let a = Self.automaton(["冰毒"], modes: .all, exceptions: ["病毒"])
+    #expect(Self.describe(a, "电脑中了病毒").isEmpty)  // the homophone match lies inside the exception
+    #expect(Self.describe(a, "贩卖冰毒") == ["冰毒@2-4:-"])  // the exception does not sound its way over 冰毒
+  }
+
+  @Test func rulesCheckValidatesModesAndWarnsAboutShortPinyinKeywords() {
+    let yaml = """
+      categories:
+        rumor:
+          match: [pinyin, homophone]
+          keywords: [谣, 散布谣言]
+      """
+    let result = RuleSetLoader.check(sources: [SourceFile(path: "c.yaml", text: yaml)])
+    let found = result.diagnostics.map { "\($0.code) \($0.location.line):\($0.location.column)" }
+    #expect(found.contains("rules.unknown-match-mode 3:21"))
+    #expect(found.contains("rules.short-pinyin-keyword 4:16"))
+    #expect(!found.contains("rules.short-pinyin-keyword 4:19"))
+    #expect(result.diagnostics.contains { $0.help == "did you mean `homophones`?" })
+  }
+
+  @Test func decisionsNameTheDisguise() throws {
+    let rules = try Support.defaultRules()
+    let lines = [
+      #"{"id":"A","received_at":"2025-10-19T09:00:00+08:00","text":"这里有dubo网站"}"#,
+      #"{"id":"B","received_at":"2025-10-19T09:00:00+08:00","text":"赌博"}"#,
+    ]
+    let (out, _) = ClassifyBatch(rules: rules).run(
+      Array(lines.joined(separator: "\n").utf8), now: Support.time("2025-10-20T09:00:00+08:00"))
+    let text = String(decoding: out, as: UTF8.self)
+    #expect(
+      text.contains(
+        #""matches":[{"category":"vice_and_violence","keyword":"赌博","start":3,"end":7,"disguise":"pinyin"}]"#))
+    // A plain match keeps the existing shape: no `disguise` key.
+    #expect(text.contains(#""matches":[{"category":"vice_and_violence","keyword":"赌博","start":0,"end":2}]"#))
   }
 }

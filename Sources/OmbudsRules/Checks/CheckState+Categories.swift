@@ -29,6 +29,19 @@ extension CheckState {
           reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
         }
       }
+      if let node = keys["match"]?.value, let names = reader.identifiers(node, "\(context) match") {
+        let known = MatchModes.names.map(\.0)
+        for name in names {
+          if let mode = MatchModes.named(name.value) {
+            decl.modes.insert(mode)
+          } else {
+            reader.error(
+              .unknownMatchMode, "`\(name.value)` is not a match mode", at: name.location,
+              length: name.value.unicodeScalars.count,
+              help: Suggest.help(for: name.value, in: known) ?? "modes: \(known.joined(separator: ", "))")
+          }
+        }
+      }
       categories.append(decl)
     }
   }
@@ -113,6 +126,17 @@ extension CheckState {
             help: "keep it in one category")
         } else {
           seen[folded] = (category.id, k.location)
+        }
+        if category.modes.contains(.pinyin), let letters = PinyinCheck.shortest(folded),
+          letters < PinyinCheck.minimumLetters
+        {
+          reader.warning(
+            .shortPinyinKeyword,
+            "keyword `\(k.value)` is only \(letters) letters in pinyin: in `match: [pinyin]` it fires on ordinary syllables",
+            at: k.location, length: k.value.unicodeScalars.count,
+            help:
+              "lengthen it (a two-character keyword of at least \(PinyinCheck.minimumLetters) letters), or drop `pinyin` from the category's `match`"
+          )
         }
         for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
           reader.warning(

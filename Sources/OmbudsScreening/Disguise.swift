@@ -1,0 +1,616 @@
+/// The disguises a category's keywords may be matched through, beyond the always-on folding
+/// (separators, full-width forms, case, traditional characters). Each costs some precision,
+/// so each category chooses its own (`match:` in the rules).
+public struct MatchModes: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  /// Keyword characters written in pinyin (`dubo`, `dǔ bó`, `du博`), on syllable boundaries.
+  public static let pinyin = MatchModes(rawValue: 1)
+  /// A character with the same toneless syllable (堵博 for 赌博).
+  public static let homophones = MatchModes(rawValue: 2)
+  /// A character written as its components (拆字: 贝者 for 赌).
+  public static let split = MatchModes(rawValue: 4)
+  /// A character that looks like it (己/已, Cyrillic а for a).
+  public static let lookalike = MatchModes(rawValue: 8)
+
+  public static let all: MatchModes = [.pinyin, .homophones, .split, .lookalike]
+
+  /// The names the rules use, in order.
+  public static let names: [(String, MatchModes)] = [
+    ("pinyin", .pinyin), ("homophones", .homophones), ("split", .split), ("lookalike", .lookalike),
+  ]
+
+  public static func named(_ name: String) -> MatchModes? { names.first { $0.0 == name }?.1 }
+
+  public var names: [String] { Self.names.filter { contains($0.1) }.map(\.0) }
+}
+
+/// Which disguises were undone to find one match (empty: the keyword as written, folded).
+public struct Disguise: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt8
+  public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+  public static let pinyin = Disguise(rawValue: 1)
+  public static let homophone = Disguise(rawValue: 2)
+  public static let split = Disguise(rawValue: 4)
+  public static let lookalike = Disguise(rawValue: 8)
+
+  static let order: [(String, Disguise)] = [
+    ("pinyin", .pinyin), ("homophone", .homophone), ("split", .split), ("lookalike", .lookalike),
+  ]
+
+  /// `pinyin`, `homophone`, `split`, `lookalike`, or several joined with `+`
+  /// (`split+pinyin` order is fixed: pinyin, homophone, split, lookalike); `nil` when none.
+  public var name: String? {
+    isEmpty ? nil : Self.order.filter { contains($0.1) }.map(\.0).joined(separator: "+")
+  }
+}
+
+/// The generated data, parsed once per process.
+enum DisguiseData {
+  /// Toneless syllables; their index is the syllable id.
+  static let syllables: [String] = readings.syllables
+  static let syllableID: [String: UInt16] = Dictionary(
+    syllables.enumerated().map { ($0.element, UInt16($0.offset)) }, uniquingKeysWith: { a, _ in a })
+  /// Code point → syllable ids, commonest reading first.
+  static let readingsOf: [UInt32: [UInt16]] = readings.table
+  static let maxSyllableLength = 6
+  /// The same readings, dense for the Basic Multilingual Plane: code point v's syllable ids
+  /// are `bmpIDs[bmpStart[v] ..< bmpStart[v + 1]]`.
+  static let bmp: (start: [UInt32], ids: [UInt16]) = {
+    var start = [UInt32](repeating: 0, count: 0x10001)
+    var ids: [UInt16] = []
+    for v in 0..<0x10000 {
+      start[v] = UInt32(ids.count)
+      if let rs = readingsOf[UInt32(v)] { ids.append(contentsOf: rs) }
+    }
+    start[0x10000] = UInt32(ids.count)
+    return (start, ids)
+  }()
+
+  static let readings: (syllables: [String], table: [UInt32: [UInt16]]) = {
+    var ids: [Substring: UInt16] = [:]
+    var names: [String] = []
+    var table: [UInt32: [UInt16]] = [:]
+    table.reserveCapacity(42_000)
+    for line in PinyinReadings.data.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard let first = fields.first, var cp = UInt32(first, radix: 16) else { continue }
+      for field in fields.dropFirst() {
+        if field != "-" {
+          var list: [UInt16] = []
+          for r in field.split(separator: ",") {
+            if let id = ids[r] {
+              list.append(id)
+            } else {
+              let id = UInt16(names.count)
+              ids[r] = id
+              names.append(String(r))
+              list.append(id)
+            }
+          }
+          table[cp] = list
+        }
+        cp &+= 1
+      }
+    }
+    return (names, table)
+  }()
+
+  /// Character → its component splits (each 2 or 3 code points).
+  static let splits: [UInt32: [[UInt32]]] = {
+    var table: [UInt32: [[UInt32]]] = [:]
+    table.reserveCapacity(21_000)
+    for line in CharacterSplits.data.split(separator: "\n") {
+      let scalars = Array(line.unicodeScalars.drop { $0 == " " })
+      guard scalars.count >= 3, let c = scalars.first else { continue }
+      let rest = String(String.UnicodeScalarView(scalars.dropFirst(2)))
+      table[c.value] = rest.split(separator: "|").map { $0.unicodeScalars.map(\.value) }
+    }
+    return table
+  }()
+
+  /// Look-alike characters: for a keyword character, the characters written in its place.
+  /// Hand-kept (small on purpose: each pair costs precision): CJK pairs that differ by a
+  /// stroke, and Cyrillic/Greek letters and digits that pass for Latin letters.
+  static let lookalikes: [UInt32: [UInt32]] = {
+    let groups = [
+      "己已巳", "未末", "土士", "日曰", "戊戌戍", "人入", "千干", "大太犬", "王玉", "贝见", "刀力",
+      "天夭", "午牛", "由甲申", "白自", "拔拨", "候侯", "毫亳", "冶治", "徒徙", "祟崇", "茶荼",
+      "侍待", "炙灸", "籍藉", "汩汨",
+    ]
+    let latin: [(Character, String)] = [
+      ("a", "аα@4"), ("e", "е3"), ("o", "оο0"), ("p", "рρ"), ("c", "сϲ"), ("x", "хχ"), ("y", "уγ"),
+      ("i", "іι1!"), ("l", "1|ӏ"), ("s", "ѕ5$"), ("b", "Ь6"), ("t", "т7+"), ("g", "9"), ("z", "2"),
+      ("k", "кκ"), ("n", "ηп"), ("v", "νѵ"), ("h", "һ"), ("m", "м"),
+    ]
+    var table: [UInt32: [UInt32]] = [:]
+    for g in groups {
+      let cs = g.unicodeScalars.map(\.value)
+      for c in cs { table[c, default: []].append(contentsOf: cs.filter { $0 != c }) }
+    }
+    for (letter, forms) in latin {
+      guard let v = letter.unicodeScalars.first?.value else { continue }
+      table[v, default: []].append(contentsOf: forms.unicodeScalars.map(\.value))
+    }
+    return table
+  }()
+
+  /// A Latin letter with a pinyin tone mark (or ü) → its plain ASCII letter (ü → v).
+  static func plainLetter(_ v: UInt32) -> UInt8? {
+    if v >= 0x61 && v <= 0x7A { return UInt8(v) }
+    switch v {
+    case 0xE0, 0xE1, 0x101, 0x1CE: return UInt8(ascii: "a")
+    case 0xE8, 0xE9, 0x113, 0x11B, 0xEA: return UInt8(ascii: "e")
+    case 0xEC, 0xED, 0x12B, 0x1D0: return UInt8(ascii: "i")
+    case 0xF2, 0xF3, 0x14D, 0x1D2: return UInt8(ascii: "o")
+    case 0xF9, 0xFA, 0x16B, 0x1D4: return UInt8(ascii: "u")
+    case 0xFC, 0x1D6, 0x1D8, 0x1DA, 0x1DC: return UInt8(ascii: "v")
+    case 0x144, 0x148, 0x1F9: return UInt8(ascii: "n")
+    case 0x1E3F: return UInt8(ascii: "m")
+    default: return nil
+    }
+  }
+}
+
+/// Finds the keywords whose categories allow disguises, written disguised: a trie over the
+/// keywords' characters whose edges also accept, per enabled mode, the character's pinyin
+/// syllables, homophones (any text character with one of its toneless syllables), its
+/// component splits and its look-alikes. The text becomes a small graph (a Latin letter run
+/// that splits wholly into pinyin syllables adds one edge per syllable; a character adds its
+/// own edge and one per reading), walked left to right with the set of live trie states.
+/// Reports only matches that undid at least one disguise: the automaton finds the rest.
+final class DisguiseMatcher: @unchecked Sendable {
+  // @unchecked: written in init only.
+  struct Edge {
+    var target: Int32
+    var kind: Disguise
+  }
+  /// (state << 32 | token) → edges, as an open-addressing table: slot k holds `slotKey[k]`
+  /// (`emptyKey` when free) and its edges `edgeList[slotStart[k] ..< slotStart[k] + slotCount[k]]`.
+  /// Tokens: a character (its normalized scalar), `homophoneToken | id` (a character's
+  /// commonest reading), or `pinyinToken | id` (a Latin syllable).
+  let slotKey: [UInt64]
+  let slotStart: [Int32]
+  let slotCount: [Int32]
+  let edgeList: [Edge]
+  let slotShift: UInt64
+  static let emptyKey = UInt64.max
+  /// Per state: bit `(token * 0x9E3779B1) >> 26` set for each token it has an edge on, so
+  /// most tokens are turned away without probing the table.
+  let stateFilter: [UInt64]
+  /// Root edges, dense: for root r (its index in `roots`) and token t, the table slot
+  /// `rootSlot[r * rootWidth + denseIndex(t)]` (-1 none). Every position starts at every
+  /// root, so this probe is the hot one.
+  let rootSlot: [Int32]
+  static let rootWidth = 0x10000 + 2048
+  /// Per state s: the patterns that end there, `outputList[outputStart[s] ..< outputStart[s + 1]]`.
+  let outputStart: [Int32]
+  let outputList: [Int32]
+  /// Per pattern: its length in keyword characters (folded).
+  let lengths: [Int]
+  /// One root per distinct mode set.
+  let roots: [Int32]
+  let wantsHomophones: Bool
+  let wantsPinyin: Bool
+  /// Bit per token that labels some edge: a text token without one moves no state.
+  let used: [UInt64]
+  static let homophoneToken: UInt32 = 0x0040_0000
+  static let pinyinToken: UInt32 = 0x0080_0000
+
+  /// `folded[i]` is pattern i's normalized scalars; only patterns with modes are added.
+  init(patterns: [Pattern], folded: [[UInt32]]) {
+    var raw: [(key: UInt64, edge: Edge)] = []  // grouped by key below
+    var outputs: [Int32: [Int32]] = [:]
+    var stateCount: Int32 = 0
+    var rootOf: [MatchModes: Int32] = [:]
+    var children: [UInt64: Int32] = [:]  // the keyword-character trie: (state, scalar) → state
+    func newState() -> Int32 {
+      stateCount += 1
+      return stateCount - 1
+    }
+    func add(_ from: Int32, _ token: UInt32, _ edge: Edge) {
+      let key = UInt64(UInt32(bitPattern: from)) << 32 | UInt64(token)
+      raw.append((key, edge))
+    }
+    var modesSeen: MatchModes = []
+    // Per keyword character, computed once: its look-alikes and its splits, folded.
+    var lookalikeMemo: [UInt32: [UInt32]] = [:]
+    var splitMemo: [UInt32: [[UInt32]]] = [:]
+    for (i, p) in patterns.enumerated() where !p.modes.isEmpty && !folded[i].isEmpty {
+      // Exception phrases are real words: they are found through every mode but homophones,
+      // or the exception 病毒 (a virus) would also cover the keyword 冰毒 written as itself.
+      let modes = p.isException ? p.modes.subtracting(.homophones) : p.modes
+      if modes.isEmpty { continue }
+      modesSeen.formUnion(modes)
+      let root: Int32
+      if let r = rootOf[modes] {
+        root = r
+      } else {
+        root = newState()
+        rootOf[modes] = root
+      }
+      var s = root
+      for k in folded[i] {
+        let key = UInt64(UInt32(bitPattern: s)) << 32 | UInt64(k)
+        let child: Int32
+        if let c = children[key] {
+          child = c
+        } else {
+          child = newState()
+          children[key] = child
+          add(s, k, Edge(target: child, kind: []))
+          let readings = DisguiseData.readingsOf[k] ?? []
+          if modes.contains(.homophones), let r = readings.first {
+            // The commonest reading only, on both sides: rare readings of polyphones (暴 bó,
+            // 大 dài) made ordinary words (一百里, 代码) read as keywords (暴力, 大麻).
+            add(s, Self.homophoneToken | UInt32(r), Edge(target: child, kind: .homophone))
+          }
+          if modes.contains(.pinyin) {
+            for r in readings { add(s, Self.pinyinToken | UInt32(r), Edge(target: child, kind: .pinyin)) }
+          }
+          if modes.contains(.lookalike) {
+            if lookalikeMemo[k] == nil {
+              lookalikeMemo[k] = (DisguiseData.lookalikes[k] ?? []).flatMap(Self.fold).filter { $0 != k }
+            }
+            for y in lookalikeMemo[k] ?? [] { add(s, y, Edge(target: child, kind: .lookalike)) }
+          }
+          if modes.contains(.split) {
+            if splitMemo[k] == nil {
+              // Components as the text will read after folding (貝 → 贝).
+              splitMemo[k] = (DisguiseData.splits[k] ?? []).map { $0.flatMap(Self.fold) }.filter { $0.count >= 2 }
+            }
+            for seq in splitMemo[k] ?? [] {
+              var at = s
+              for (j, c) in seq.enumerated() {
+                let next = j == seq.count - 1 ? child : newState()
+                add(at, c, Edge(target: next, kind: .split))
+                at = next
+              }
+            }
+          }
+        }
+        s = child
+      }
+      outputs[s, default: []].append(Int32(i))
+    }
+    // Group the edges by key, each (key, target, kind) once.
+    raw.sort { ($0.key, $0.edge.target, $0.edge.kind.rawValue) < ($1.key, $1.edge.target, $1.edge.kind.rawValue) }
+    var groups: [(key: UInt64, start: Int, count: Int)] = []
+    var list: [Edge] = []
+    list.reserveCapacity(raw.count)
+    for (i, r) in raw.enumerated() {
+      if i > 0, raw[i - 1].key == r.key, raw[i - 1].edge.target == r.edge.target, raw[i - 1].edge.kind == r.edge.kind {
+        continue
+      }
+      if let last = groups.last, last.key == r.key {
+        groups[groups.count - 1].count += 1
+      } else {
+        groups.append((r.key, list.count, 1))
+      }
+      list.append(r.edge)
+    }
+    var capacity = 16
+    while capacity < groups.count * 2 { capacity <<= 1 }
+    var shift: UInt64 = 64
+    while (1 << (64 - shift)) < capacity { shift -= 1 }
+    var keys = [UInt64](repeating: Self.emptyKey, count: capacity)
+    var starts = [Int32](repeating: 0, count: capacity)
+    var counts = [Int32](repeating: 0, count: capacity)
+    for g in groups {
+      var k = Int(truncatingIfNeeded: (g.key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+      while keys[k] != Self.emptyKey { k = (k + 1) & (capacity - 1) }
+      keys[k] = g.key
+      starts[k] = Int32(truncatingIfNeeded: g.start)
+      counts[k] = Int32(truncatingIfNeeded: g.count)
+    }
+    var filter = [UInt64](repeating: 0, count: Int(stateCount))
+    for key in groups.map(\.key) {
+      let state = Int(key >> 32)
+      filter[state] |= 1 << Self.filterBit(UInt32(truncatingIfNeeded: key))
+    }
+    self.stateFilter = filter
+    let rootList = rootOf.values.sorted()
+    var dense = [Int32](repeating: -1, count: rootList.count * Self.rootWidth)
+    for (r, root) in rootList.enumerated() {
+      for k in 0..<capacity where keys[k] != Self.emptyKey && Int32(truncatingIfNeeded: keys[k] >> 32) == root {
+        if let d = Self.denseIndex(UInt32(truncatingIfNeeded: keys[k])) {
+          dense[r * Self.rootWidth + d] = Int32(truncatingIfNeeded: k)
+        }
+      }
+    }
+    self.rootSlot = dense
+    self.slotKey = keys
+    self.slotStart = starts
+    self.slotCount = counts
+    self.edgeList = list
+    self.slotShift = shift
+    self.lengths = folded.map(\.count)
+    var used = [UInt64](repeating: 0, count: Int(Self.pinyinToken >> 6) + 1024)
+    for key in groups.map(\.key) {  // (the table above, by key)
+      let t = Int(key & 0xFFFF_FFFF)
+      if t >> 6 < used.count { used[t >> 6] |= 1 << UInt64(t & 63) }
+    }
+    self.used = used
+    var outputStart = [Int32](repeating: 0, count: Int(stateCount) + 1)
+    var outputList: [Int32] = []
+    for s in 0..<Int(stateCount) {
+      outputStart[s] = Int32(truncatingIfNeeded: outputList.count)
+      outputList.append(contentsOf: outputs[Int32(truncatingIfNeeded: s)] ?? [])
+    }
+    outputStart[Int(stateCount)] = Int32(truncatingIfNeeded: outputList.count)
+    self.outputStart = outputStart
+    self.outputList = outputList
+    self.roots = rootOf.values.sorted()
+    self.wantsHomophones = modesSeen.contains(.homophones)
+    self.wantsPinyin = modesSeen.contains(.pinyin)
+  }
+
+  /// What a scalar reads as after folding (nothing for skipped ones and line breaks).
+  static func fold(_ v: UInt32) -> [UInt32] {
+    guard let u = Unicode.Scalar(v), case .scalars(let out) = Normalizer.action(u) else { return [] }
+    return out
+  }
+
+  /// One folded scalar of the text and where it came from.
+  struct Unit {
+    var scalar: UInt32
+    /// Index of the original scalar it came from.
+    var origin: Int
+    /// Start of a line: no keyword continues across it.
+    var lineStart: Bool
+  }
+
+  struct Live: Equatable {
+    var state: Int32
+    var start: Int32
+    var kind: Disguise
+    /// Some keyword character so far was itself, its pinyin or its components — not a
+    /// homophone nor a look-alike, which both put another real character in its place. A match of homophones only is not reported for a keyword
+    /// of two characters: 学习 is no disguise of 血洗, 联系前台 holds no 洗钱 (from three on,
+    /// three syllables in a row rarely happen by chance).
+    var anchored: Bool
+
+    /// Reading the same state from the same start twice: keep the better reading.
+    func isBetter(than other: Live) -> Bool {
+      (anchored ? 0 : 1, kind.rawValue.nonzeroBitCount, kind.rawValue)
+        < (other.anchored ? 0 : 1, other.kind.rawValue.nonzeroBitCount, other.kind.rawValue)
+    }
+  }
+
+  /// Every disguised match in `text` (exceptions not applied).
+  func scan(_ text: String, _ report: (Match) -> Void) {
+    // 1. The text as folded units with their origins; Latin letter runs.
+    var units: [Unit] = []
+    var letters: [UInt8] = []  // per unit: its plain pinyin letter, or 0
+    var lineStart = true
+    var index = 0
+    var previousWasLetter = false
+    var runBreaks: [Bool] = []  // per unit: a Latin run ends before it
+    let table = Normalizer.tables.bmp
+    for s in text.unicodeScalars {
+      // The common case without building an action: a BMP scalar that maps to one scalar.
+      if s.value < 0x10000 {
+        let code = table[Int(s.value)]
+        if code != Normalizer.skipCode && code != Normalizer.breakCode && code & Normalizer.expansionFlag == 0 {
+          let letter = DisguiseData.plainLetter(code) ?? 0
+          units.append(Unit(scalar: code, origin: index, lineStart: lineStart))
+          letters.append(letter)
+          runBreaks.append(!(previousWasLetter && letter != 0))
+          previousWasLetter = letter != 0
+          lineStart = false
+          index += 1
+          continue
+        }
+      }
+      switch Normalizer.action(s) {
+      case .skip:
+        previousWasLetter = false
+      case .lineBreak:
+        lineStart = true
+        previousWasLetter = false
+      case .scalars(let vs):
+        for v in vs {
+          let letter = DisguiseData.plainLetter(v) ?? 0
+          units.append(Unit(scalar: v, origin: index, lineStart: lineStart))
+          letters.append(letter)
+          runBreaks.append(!(previousWasLetter && letter != 0))
+          previousWasLetter = letter != 0
+          lineStart = false
+        }
+      }
+      index += 1
+    }
+    let n = units.count
+    guard n > 0 else { return }
+    // 2. Pinyin syllable edges: each run of letters that splits wholly into syllables.
+    var syllableEdges: [Int: [(end: Int, id: UInt16)]] = [:]
+    if wantsPinyin {
+      var i = 0
+      while i < n {
+        guard letters[i] != 0 else {
+          i += 1
+          continue
+        }
+        var j = i + 1
+        while j < n, letters[j] != 0, !runBreaks[j] { j += 1 }
+        addSyllables(letters, i, j, &syllableEdges)
+        i = j
+      }
+    }
+    // 3. Walk the units with the live states.
+    // The live states waiting at unit p are in `ring[p & ringMask]`: a step moves at most
+    // `maxSyllableLength` units on, so slots are free again before they are reused.
+    var ring: [[Live]] = Array(repeating: [], count: Self.ringSize)
+    var here: [Live] = []
+    let bmp = DisguiseData.bmp
+    // This unit's tokens that label some edge (most units have none): at most its character,
+    // its reading and one syllable per length, so 16 slots are plenty.
+    var tokenValue = [UInt32](repeating: 0, count: 16)
+    var tokenTo = [Int](repeating: 0, count: 16)
+    let hasSyllables = !syllableEdges.isEmpty
+    for p in 0..<n {
+      let slot = p & Self.ringMask
+      if units[p].lineStart, !ring[slot].isEmpty { ring[slot].removeAll(keepingCapacity: true) }
+      var count = 0
+      func push(_ t: UInt32, _ to: Int) {
+        if count < tokenValue.count, isUsed(t) {
+          tokenValue[count] = t
+          tokenTo[count] = to
+          count += 1
+        }
+      }
+      let v = units[p].scalar
+      push(v, p + 1)
+      if wantsHomophones {
+        // A character's commonest reading (as on the keyword side).
+        if v < 0x10000 {
+          let k = Int(bmp.start[Int(v)])
+          if k < Int(bmp.start[Int(v) + 1]) { push(Self.homophoneToken | UInt32(bmp.ids[k]), p + 1) }
+        } else if let r = DisguiseData.readingsOf[v]?.first {
+          push(Self.homophoneToken | UInt32(r), p + 1)
+        }
+      }
+      if hasSyllables, let syl = syllableEdges[p] {
+        for e in syl { push(Self.pinyinToken | UInt32(e.id), e.end) }
+      }
+      if count == 0 {
+        if !ring[slot].isEmpty { ring[slot].removeAll(keepingCapacity: true) }
+        continue
+      }
+      if !here.isEmpty { here.removeAll(keepingCapacity: true) }
+      swap(&here, &ring[slot])
+      for st in here {
+        for j in 0..<count { step(st, tokenValue[j], tokenTo[j], &ring, units, report) }
+      }
+      for (r, root) in roots.enumerated() {
+        let st = Live(state: root, start: Int32(p), kind: [], anchored: false)
+        for j in 0..<count {
+          if let d = Self.denseIndex(tokenValue[j]) {
+            let k = rootSlot[r * Self.rootWidth + d]
+            if k >= 0 { follow(Int(k), st, tokenTo[j], &ring, units, report) }
+          } else {
+            step(st, tokenValue[j], tokenTo[j], &ring, units, report)
+          }
+        }
+      }
+    }
+  }
+
+  /// A token's column in `rootSlot`: BMP characters, then readings, then pinyin syllables;
+  /// nil for characters outside the BMP (probed through the table).
+  @inline(__always)
+  static func denseIndex(_ t: UInt32) -> Int? {
+    if t < 0x10000 { return Int(t) }
+    if t & homophoneToken != 0, t & 0xFFFF < 1024 { return 0x10000 + Int(t & 0xFFFF) }
+    if t & pinyinToken != 0, t & 0xFFFF < 1024 { return 0x10000 + 1024 + Int(t & 0xFFFF) }
+    return nil
+  }
+
+  @inline(__always)
+  static func filterBit(_ token: UInt32) -> UInt64 { UInt64((token &* 0x9E37_79B1) >> 26) }
+
+  static let ringSize = 8
+  static let ringMask = ringSize - 1
+
+  @inline(__always)
+  func isUsed(_ t: UInt32) -> Bool {
+    let w = Int(t >> 6)
+    return w < used.count && used[w] & (1 << UInt64(t & 63)) != 0
+  }
+
+  @inline(__always)
+  func step(_ st: Live, _ token: UInt32, _ to: Int, _ ring: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void)
+  {
+    guard stateFilter[Int(st.state)] & (1 << Self.filterBit(token)) != 0 else { return }
+    let key = UInt64(UInt32(bitPattern: st.state)) << 32 | UInt64(token)
+    let mask = slotKey.count - 1
+    var k = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> slotShift)
+    while slotKey[k] != key {
+      if slotKey[k] == Self.emptyKey { return }
+      k = (k + 1) & mask
+    }
+    follow(k, st, to, &ring, units, report)
+  }
+
+  /// Follows the edges of table slot `k` from `st` to unit `to`.
+  @inline(__always)
+  func follow(_ k: Int, _ st: Live, _ to: Int, _ ring: inout [[Live]], _ units: [Unit], _ report: (Match) -> Void) {
+    let slot = to & Self.ringMask
+    let first = Int(slotStart[k])
+    for e in edgeList[first..<(first + Int(slotCount[k]))] {
+      let next = Live(
+        state: e.target, start: st.start, kind: st.kind.union(e.kind),
+        anchored: st.anchored || (e.kind != .homophone && e.kind != .lookalike))
+      if let j = ring[slot].firstIndex(where: { $0.state == next.state && $0.start == next.start }) {
+        guard next.isBetter(than: ring[slot][j]) else { continue }
+        ring[slot][j] = next
+      } else {
+        ring[slot].append(next)
+      }
+      let t = Int(e.target)
+      if outputStart[t] < outputStart[t + 1], !next.kind.isEmpty {
+        let out = outputList[Int(outputStart[t])..<Int(outputStart[t + 1])]
+        let begin = units[Int(st.start)].origin
+        let end = units[to - 1].origin + 1
+        for q in out where next.anchored || lengths[Int(q)] >= 3 {
+          report(Match(pattern: q, start: begin, end: end, disguise: next.kind))
+        }
+      }
+    }
+  }
+
+  /// Adds the syllable edges of the letter run `i ..< j` when it splits wholly into syllables.
+  func addSyllables(_ letters: [UInt8], _ i: Int, _ j: Int, _ out: inout [Int: [(end: Int, id: UInt16)]]) {
+    let len = j - i
+    guard len >= 1, len <= 4096 else { return }
+    let maxLen = DisguiseData.maxSyllableLength
+    func syllable(_ a: Int, _ b: Int) -> UInt16? {
+      let s = String(decoding: letters[(i + a)..<(i + b)], as: UTF8.self)
+      return DisguiseData.syllableID[s]
+    }
+    var forward = [Bool](repeating: false, count: len + 1)
+    forward[0] = true
+    for a in 0..<len where forward[a] {
+      for b in (a + 1)...min(len, a + maxLen) where syllable(a, b) != nil { forward[b] = true }
+    }
+    guard forward[len] else { return }
+    var backward = [Bool](repeating: false, count: len + 1)
+    backward[len] = true
+    for b in stride(from: len, through: 1, by: -1) where backward[b] {
+      for a in max(0, b - maxLen)..<b where forward[a] && syllable(a, b) != nil { backward[a] = true }
+    }
+    for a in 0..<len where forward[a] && backward[a] {
+      for b in (a + 1)...min(len, a + maxLen) where backward[b] {
+        if let id = syllable(a, b) { out[i + a, default: []].append((i + b, id)) }
+      }
+    }
+  }
+}
+
+/// What `rules-check` asks of a keyword in pinyin mode.
+public enum PinyinCheck {
+  /// A keyword whose shortest pinyin spelling is shorter than this, or that is one syllable,
+  /// is warned about: `du`, `bao li`… are everyday syllables.
+  public static let minimumLetters = 4
+
+  /// The letters in the shortest pinyin spelling of a folded keyword (a character without a
+  /// reading, such as the K of K粉, counts as one letter: it must be written as it is), or nil
+  /// when no character has a reading. A keyword that is one character and nothing else counts
+  /// as at most `minimumLetters - 1`.
+  public static func shortest(_ folded: [UInt32]) -> Int? {
+    var total = 0
+    var syllables = 0
+    for v in folded {
+      guard let rs = DisguiseData.readingsOf[v] else {
+        total += 1
+        continue
+      }
+      syllables += 1
+      total += rs.map { DisguiseData.syllables[Int($0)].utf8.count }.min() ?? 0
+    }
+    if syllables == 0 { return nil }
+    return folded.count == 1 ? min(total, minimumLetters - 1) : total
+  }
+}
