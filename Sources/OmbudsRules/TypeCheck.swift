@@ -39,7 +39,7 @@ struct TypeChecker {
       }
       switch pair.key.value {
       case "any", "all":
-        guard let items = reader.list(pair.value, "`\(pair.key.value)`") else { return nil }
+        guard let items = reader.list(pair.value, Ctx.code(pair.key.value)) else { return nil }
         if items.isEmpty {
           reader.error(.conditionShape, "`\(pair.key.value)` needs at least one condition", at: pair.key.location)
           return nil
@@ -61,10 +61,13 @@ struct TypeChecker {
       if case .scalar(let s, .plain) = node, s.value == "true" || s.value == "false" {
         return .constant(s.value == "true")
       }
-      guard let e = reader.expression(node, "condition") else { return nil }
+      guard let e = reader.expression(node, Ctx.words("condition", "条件")) else { return nil }
       return check(e, context, &reader)
     case .sequence:
-      reader.typeError(node, expected: "a condition (text, or a mapping with any/all/not)", in: "condition")
+      reader.typeError(
+        node,
+        expected: Expected.words("a condition (text, or a mapping with any/all/not)", "条件（文本，或带 any/all/not 的映射）"),
+        in: Ctx.words("condition", "条件"))
       return nil
     }
   }

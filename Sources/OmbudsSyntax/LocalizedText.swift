@@ -62,7 +62,7 @@ public struct LabelTable: Sendable, Hashable {
 }
 
 /// A message, note or help in both languages.
-public struct LocalizedText: Sendable, Hashable {
+public struct LocalizedText: Sendable, Hashable, CustomStringConvertible {
   /// A piece of the Chinese: text, or an id of the rule set (shown `` `id`（label） ``).
   public enum Piece: Sendable, Hashable {
     case text(String)
@@ -90,6 +90,9 @@ public struct LocalizedText: Sendable, Hashable {
     self.en = s
     self.zhPieces = [.text(s)]
   }
+
+  /// The English.
+  public var description: String { en }
 
   public var hasChinese: Bool { zhPieces != nil }
 
@@ -173,7 +176,9 @@ public struct ZH: Sendable, Hashable, ExpressibleByStringInterpolation {
     public mutating func appendInterpolation(_ s: Substring) { text(String(s)) }
     public mutating func appendInterpolation<I: BinaryInteger>(_ n: I) { text(String(n)) }
     public mutating func appendInterpolation(code s: String) { text("`\(s)`") }
-    public mutating func appendInterpolation(_ kind: LabelKind, _ id: String) { pieces.append(.id(kind, id, label: nil)) }
+    public mutating func appendInterpolation(_ kind: LabelKind, _ id: String) {
+      pieces.append(.id(kind, id, label: nil))
+    }
     public mutating func appendInterpolation(_ t: LocalizedText) {
       for piece in t.zhPieces ?? [.text(t.en)] {
         if case .text(let s) = piece { text(s) } else { pieces.append(piece) }

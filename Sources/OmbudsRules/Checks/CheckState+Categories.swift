@@ -7,26 +7,27 @@ import OmbudsSyntax
 extension CheckState {
   mutating func checkCategories() {
     for pair in entries("categories") {
-      let context = "category `\(pair.key.value)`"
+      let context = Ctx.category(pair.key.value)
       guard
         let keys = reader.mapping(pair.value, context, shape: RuleShapes.category)
       else { continue }
       var decl = CategoryDecl(
-        id: pair.key.value, label: reader.string(keys["label"]?.value, "\(context) label"),
-        major: keys["major"].flatMap { reader.bool($0.value, "\(context) major") } ?? false,
+        id: pair.key.value, label: reader.string(keys["label"]?.value, context.key("label")),
+        major: keys["major"].flatMap { reader.bool($0.value, context.key("major")) } ?? false,
         location: pair.key.location)
-      for item in reader.list(keys["keywords"]?.value, "\(context) keywords") ?? [] {
+      for item in reader.list(keys["keywords"]?.value, context.key("keywords")) ?? [] {
         if case .scalar(let k, _) = item, !item.isNull {
           decl.keywords.append(Located(k.value, at: item.contentLocation))
         } else {
-          reader.typeError(item, expected: "a keyword (text)", in: "\(context) keywords")
+          reader.typeError(item, expected: Expected.words("a keyword (text)", "关键词（文本）"), in: context.key("keywords"))
         }
       }
-      for item in reader.list(keys["exceptions"]?.value, "\(context) exceptions") ?? [] {
+      for item in reader.list(keys["exceptions"]?.value, context.key("exceptions")) ?? [] {
         if case .scalar(let k, _) = item, !item.isNull {
           decl.exceptions.append(Located(k.value, at: item.contentLocation))
         } else {
-          reader.typeError(item, expected: "an exception phrase (text)", in: "\(context) exceptions")
+          reader.typeError(
+            item, expected: Expected.words("an exception phrase (text)", "例外短语（文本）"), in: context.key("exceptions"))
         }
       }
       categories.append(decl)
@@ -39,8 +40,8 @@ extension CheckState {
   /// comments; paths relative to the file that names them.
   mutating func checkKeywordLists() {
     for def in sections["keyword_lists"] ?? [] {
-      for item in reader.list(def.value, "keyword_lists") ?? [] {
-        guard let relative = reader.string(item, "keyword list path") else { continue }
+      for item in reader.list(def.value, Ctx.path("keyword_lists")) ?? [] {
+        guard let relative = reader.string(item, Ctx.words("keyword list path", "关键词表路径")) else { continue }
         let path = Self.importedPath(relative, from: def.key.location.file)
         guard let read = importedFiles[path], let bytes = read else {
           reader.error(
@@ -137,11 +138,13 @@ extension CheckState {
   /// `harmful_information: {on_major: [duty, …]}`: what a report in a `major` category triggers.
   mutating func checkHarmfulInformation() {
     guard let def = sections["harmful_information"]?.first else { return }
-    guard let keys = reader.mapping(def.value, "harmful_information", shape: RuleShapes.harmfulInformation) else {
+    guard let keys = reader.mapping(def.value, Ctx.path("harmful_information"), shape: RuleShapes.harmfulInformation)
+    else {
       return
     }
-    harmfulMajorDuties = (reader.list(keys["on_major"]?.value, "harmful_information on_major") ?? []).compactMap {
-      duty($0, "harmful_information on_major")
-    }
+    harmfulMajorDuties = (reader.list(keys["on_major"]?.value, Ctx.path("harmful_information on_major")) ?? [])
+      .compactMap {
+        duty($0, Ctx.path("harmful_information on_major"))
+      }
   }
 }

@@ -6,7 +6,7 @@ import OmbudsSyntax
 extension CheckState {
   mutating func checkDeadlines() {
     for pair in entries("deadlines") {
-      let context = "deadline `\(pair.key.value)`"
+      let context = Ctx.deadline(pair.key.value)
       var rulesNode: YAMLNode?
       var label: String?
       var calendar = defaultCalendar ?? calendars.first?.id ?? ""
@@ -15,8 +15,8 @@ extension CheckState {
         rulesNode = pair.value
       } else if let keys = reader.mapping(pair.value, context, shape: RuleShapes.deadline) {
         rulesNode = keys["rules"]?.value
-        label = reader.string(keys["label"]?.value, "\(context) label")
-        if let c = reader.identifier(keys["calendar"]?.value, "\(context) calendar") {
+        label = reader.string(keys["label"]?.value, context.key("label"))
+        if let c = reader.identifier(keys["calendar"]?.value, context.key("calendar")) {
           if calendars.contains(where: { $0.id == c.value }) {
             calendar = c.value
           } else {
@@ -25,15 +25,15 @@ extension CheckState {
               length: c.value.unicodeScalars.count, help: Suggest.help(for: c.value, in: calendars.map(\.id)))
           }
         }
-        maximum = reader.duration(keys["max"]?.value, "\(context) max")
+        maximum = reader.duration(keys["max"]?.value, context.key("max"))
       }
       var rules: [DeadlineRule] = []
-      for node in reader.list(rulesNode, "\(context) rules") ?? [] {
-        guard let r = reader.mapping(node, "\(context) rule", shape: RuleShapes.deadlineRule) else {
+      for node in reader.list(rulesNode, context.key("rules")) ?? [] {
+        guard let r = reader.mapping(node, context.part("rule", "规则"), shape: RuleShapes.deadlineRule) else {
           continue
         }
         let when = r["when"].flatMap { item($0.value, .general) }
-        guard let dueNode = r["due"]?.value, let due = reader.expression(dueNode, "\(context) due") else { continue }
+        guard let dueNode = r["due"]?.value, let due = reader.expression(dueNode, context.key("due")) else { continue }
         guard case .plus(.name(let baseName, let bspan), .duration(let d, let dspan), _) = due else {
           reader.error(
             .typeMismatch, "a due time is a timestamp plus a duration", at: due.span.location,

@@ -14,11 +14,11 @@ extension CheckState {
           at: pair.key.location, length: id.unicodeScalars.count)
         continue
       }
-      let context = "field `\(id)`"
+      let context = Ctx.field(id)
       guard
         let keys = reader.mapping(pair.value, context, shape: RuleShapes.field)
       else { continue }
-      guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, "\(context) type") else {
+      guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, context.key("type")) else {
         continue
       }
       var type: FieldType
@@ -34,7 +34,7 @@ extension CheckState {
           reader.error(.missingKey, "\(context) is an enum and needs `values`", at: pair.value.location)
           continue
         }
-        let values = reader.identifiers(valuesNode, "\(context) values") ?? []
+        let values = reader.identifiers(valuesNode, context.key("values")) ?? []
         var seen = Set<String>()
         for v in values where !seen.insert(v.value).inserted {
           reader.error(
@@ -42,7 +42,7 @@ extension CheckState {
             length: v.value.unicodeScalars.count)
         }
         if values.isEmpty {
-          reader.error(.emptyEnum, "\(context) needs at least one value", at: valuesNode.location)
+          reader.error(.emptyEnum, context.key("needs at least one value"), at: valuesNode.location)
           continue
         }
         if values.count > 64 {
@@ -62,9 +62,9 @@ extension CheckState {
       } else if let v = keys["values"] {
         reader.error(.unknownKey, "`values` applies to enum fields only", at: v.key.location)
       }
-      let optional = keys["optional"].flatMap { reader.bool($0.value, "\(context) optional") } ?? false
+      let optional = keys["optional"].flatMap { reader.bool($0.value, context.key("optional")) } ?? false
       var decl = FieldDecl(
-        id: id, label: reader.string(keys["label"]?.value, "\(context) label"), type: type, optional: optional,
+        id: id, label: reader.string(keys["label"]?.value, context.key("label")), type: type, optional: optional,
         defaultSlot: nil, defaultString: nil, minimum: nil, maximum: nil, builtin: false,
         slot: type == .string ? stringSlots : numericSlots, location: pair.key.location)
       if type == .string { stringSlots += 1 } else { numericSlots += 1 }
@@ -75,7 +75,7 @@ extension CheckState {
           continue
         }
         let v =
-          type == .decimal ? reader.decimal(node, "\(context) \(bound)") : reader.integer(node, "\(context) \(bound)")
+          type == .decimal ? reader.decimal(node, context.key(bound)) : reader.integer(node, context.key(bound))
         if let v {
           if bound == "min" { decl.minimum = v } else { decl.maximum = v }
         }
@@ -83,15 +83,15 @@ extension CheckState {
       if let node = keys["default"]?.value {
         if node.isNull {
           if !optional {
-            reader.error(.invalidDefault, "\(context) has no value by default but is not optional", at: node.location)
+            reader.error(.invalidDefault, context.key("has no value by default but is not optional"), at: node.location)
           }
         } else {
           switch type {
-          case .bool: decl.defaultSlot = reader.bool(node, "\(context) default").map { $0 ? 1 : 0 }
-          case .integer: decl.defaultSlot = reader.integer(node, "\(context) default")
-          case .decimal: decl.defaultSlot = reader.decimal(node, "\(context) default")
+          case .bool: decl.defaultSlot = reader.bool(node, context.key("default")).map { $0 ? 1 : 0 }
+          case .integer: decl.defaultSlot = reader.integer(node, context.key("default"))
+          case .decimal: decl.defaultSlot = reader.decimal(node, context.key("default"))
           case .enumeration(let values):
-            if let v = reader.identifier(node, "\(context) default") {
+            if let v = reader.identifier(node, context.key("default")) {
               if let i = values.firstIndex(of: v.value) {
                 decl.defaultSlot = Int64(i)
               } else {
@@ -100,8 +100,8 @@ extension CheckState {
                   length: v.value.unicodeScalars.count, help: Suggest.help(for: v.value, in: values))
               }
             }
-          case .string: decl.defaultString = reader.string(node, "\(context) default")
-          case .money: decl.defaultSlot = reader.money(node, "\(context) default", currency: currency)
+          case .string: decl.defaultString = reader.string(node, context.key("default"))
+          case .money: decl.defaultSlot = reader.money(node, context.key("default"), currency: currency)
           case .timestamp:
             reader.error(.invalidDefault, "\(context): timestamps have no default", at: node.location)
           }
@@ -115,12 +115,12 @@ extension CheckState {
       if let d = decl.defaultSlot, let defaultNode = keys["default"]?.value {
         if let lo = decl.minimum, d < lo, let minNode = keys["min"]?.value {
           reader.error(
-            .defaultOutOfRange, "\(context) default is below its min", at: defaultNode.location,
+            .defaultOutOfRange, context.key("default is below its min"), at: defaultNode.location,
             related: [.init("the min is here", at: minNode.location)])
         }
         if let hi = decl.maximum, d > hi, let maxNode = keys["max"]?.value {
           reader.error(
-            .defaultOutOfRange, "\(context) default is above its max", at: defaultNode.location,
+            .defaultOutOfRange, context.key("default is above its max"), at: defaultNode.location,
             related: [.init("the max is here", at: maxNode.location)])
         }
       }

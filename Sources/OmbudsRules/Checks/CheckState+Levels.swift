@@ -71,11 +71,11 @@ extension CheckState {
   /// Pass `levels`: each level's label and condition; the fallback level.
   mutating func checkLevels() {
     for (index, pair) in levelPairs.enumerated() {
-      let context = "level `\(pair.key.value)`"
+      let context = Ctx.level(pair.key.value)
       guard
         let keys = reader.mapping(pair.value, context, shape: RuleShapes.level)
       else { continue }
-      levels[index].label = reader.string(keys["label"]?.value, "\(context) label")
+      levels[index].label = reader.string(keys["label"]?.value, context.key("label"))
       let modes = ["any", "all", "not", "when", "otherwise"].filter { keys[$0] != nil }
       if modes.count != 1 {
         reader.error(
@@ -91,7 +91,7 @@ extension CheckState {
       let node = modePair.value
       switch mode {
       case "otherwise":
-        if reader.bool(node, "\(context) otherwise") == true {
+        if reader.bool(node, context.key("otherwise")) == true {
           levels[index].mode = .otherwise
           levels[index].items = [
             ConditionItem(text: "otherwise", location: modePair.key.location, length: 9, cond: .constant(true))
@@ -101,7 +101,7 @@ extension CheckState {
         }
       case "any", "all":
         levels[index].mode = mode == "any" ? .any : .all
-        guard let items = reader.list(node, "\(context) \(mode)") else { continue }
+        guard let items = reader.list(node, context.key(mode)) else { continue }
         if items.isEmpty {
           reader.error(.conditionShape, "\(context) `\(mode)` needs at least one condition", at: node.location)
         }

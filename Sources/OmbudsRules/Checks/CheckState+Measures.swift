@@ -8,12 +8,12 @@ extension CheckState {
 
   mutating func checkMeasures() {
     for pair in entries("satisfaction") {
-      let context = "satisfaction `\(pair.key.value)`"
+      let context = Ctx.satisfaction(pair.key.value)
       var label: String?
       if case .scalar = pair.value, !pair.value.isNull {
         label = reader.string(pair.value, context)
       } else if let keys = reader.mapping(pair.value, context, shape: RuleShapes.satisfactionLevel) {
-        label = reader.string(keys["label"]?.value, "\(context) label")
+        label = reader.string(keys["label"]?.value, context.key("label"))
       }
       guard let label else { continue }
       satisfaction.append(SatisfactionLevel(id: pair.key.value, label: label, location: pair.key.location))
@@ -24,13 +24,13 @@ extension CheckState {
   }
 
   mutating func measure(_ pair: YAMLNode.Pair) -> MeasureDecl? {
-    let context = "measure `\(pair.key.value)`"
+    let context = Ctx.measure(pair.key.value)
     guard
       let keys = reader.mapping(pair.value, context, shape: RuleShapes.measure)
     else { return nil }
-    let label = reader.string(keys["label"]?.value, "\(context) label")
+    let label = reader.string(keys["label"]?.value, context.key("label"))
     var cohort: MeasureCohort?
-    if let node = keys["cohort"]?.value, let text = reader.string(node, "\(context) cohort") {
+    if let node = keys["cohort"]?.value, let text = reader.string(node, context.key("cohort")) {
       cohort = MeasureCohort(rawValue: text)
       if cohort == nil {
         let values = MeasureCohort.allCases.map(\.rawValue)
@@ -41,11 +41,11 @@ extension CheckState {
             ?? "`received`: the cases received in the period; `resolved`: those resolved in it")
       }
     }
-    let numerator = keys["numerator"].flatMap { measureCondition($0.value, "\(context) numerator") }
-    let denominator = keys["denominator"].flatMap { measureCondition($0.value, "\(context) denominator") }
+    let numerator = keys["numerator"].flatMap { measureCondition($0.value, context.key("numerator")) }
+    let denominator = keys["denominator"].flatMap { measureCondition($0.value, context.key("denominator")) }
     var floor: Int64?
-    if let node = keys["floor"]?.value { floor = measureFloor(node, "\(context) floor") }
-    let description = reader.string(keys["description"]?.value, "\(context) description")
+    if let node = keys["floor"]?.value { floor = measureFloor(node, context.key("floor")) }
+    let description = reader.string(keys["description"]?.value, context.key("description"))
     guard let label, let cohort, let numerator, let denominator else { return nil }
     if keys["floor"] != nil, floor == nil { return nil }
     return MeasureDecl(
@@ -55,7 +55,7 @@ extension CheckState {
 
   /// `{event: accept}`, `{events: [accept, reject], within: 24 hours}`, `{resolved: true, by:
   /// resolve_by}`, `{satisfaction: [satisfied, fairly_satisfied]}`.
-  mutating func measureCondition(_ node: YAMLNode, _ context: String) -> MeasureCondition? {
+  mutating func measureCondition(_ node: YAMLNode, _ context: Context) -> MeasureCondition? {
     guard let keys = reader.mapping(node, context, shape: RuleShapes.measureCondition) else { return nil }
     var condition = MeasureCondition(location: node.location)
     var valid = true
@@ -67,11 +67,14 @@ extension CheckState {
     for key in ["event", "events"] {
       guard let pair = keys[key] else { continue }
       if key == "event", pair.value.items != nil {
-        reader.typeError(pair.value, expected: "one event type (or write `events: [...]`)", in: "\(context) event")
+        reader.typeError(
+          pair.value,
+          expected: Expected.words("one event type (or write `events: [...]`)", "一个事件类型（或写 `events: [...]`）"),
+          in: context.part("event", "事件"))
         valid = false
         continue
       }
-      guard let types = reader.identifiers(pair.value, "\(context) \(key)") else {
+      guard let types = reader.identifiers(pair.value, context.key(key)) else {
         valid = false
         continue
       }
@@ -93,7 +96,7 @@ extension CheckState {
       }
     }
     if let pair = keys["resolved"] {
-      if let value = reader.bool(pair.value, "\(context) resolved") {
+      if let value = reader.bool(pair.value, context.key("resolved")) {
         if !value {
           reader.error(
             .trueOnly, "\(context): `resolved` is `true` or left out", at: pair.value.location,
@@ -107,7 +110,7 @@ extension CheckState {
       }
     }
     if let pair = keys["satisfaction"] {
-      guard let ids = reader.identifiers(pair.value, "\(context) satisfaction") else { return nil }
+      guard let ids = reader.identifiers(pair.value, context.key("satisfaction")) else { return nil }
       if ids.isEmpty {
         reader.error(.conditionShape, "\(context): `satisfaction` lists no answer", at: pair.value.location)
         valid = false
@@ -134,7 +137,7 @@ extension CheckState {
         at: within.key.location, length: 6)
       valid = false
     }
-    if let pair = keys["by"], let id = reader.identifier(pair.value, "\(context) by") {
+    if let pair = keys["by"], let id = reader.identifier(pair.value, context.key("by")) {
       if deadlines.contains(where: { $0.id == id.value }) {
         condition.deadline = .deadline(id.value)
       } else {
@@ -150,7 +153,7 @@ extension CheckState {
       valid = false
     }
     if let pair = keys["within"] {
-      if let d = reader.duration(pair.value, "\(context) within") {
+      if let d = reader.duration(pair.value, context.key("within")) {
         if d.unit == .workingDays, calendars.isEmpty {
           reader.error(
             .undefinedCalendar, "working days need a business calendar; none is defined", at: pair.value.location,
@@ -181,9 +184,9 @@ extension CheckState {
   }
 
   /// `85%`, `92.5 %` or `85`: a percentage from 0 to 100, in units of 10⁻⁴.
-  mutating func measureFloor(_ node: YAMLNode, _ context: String) -> Int64? {
+  mutating func measureFloor(_ node: YAMLNode, _ context: Context) -> Int64? {
     guard case .scalar(let s, _) = node, !node.isNull else {
-      reader.typeError(node, expected: "a percentage such as `85%`", in: context)
+      reader.typeError(node, expected: Expected.words("a percentage such as `85%`", "百分比，如 `85%`"), in: context)
       return nil
     }
     var text = Substring(s.value)
@@ -194,16 +197,22 @@ extension CheckState {
       if Reader.isDecimalText(String(text)) {
         reader.numberRange(
           node,
-          "\(context): `\(s.value)` is out of range: a floor is a percentage with at most \(Money.scaleDigits) places")
+          LocalizedText(
+            en:
+              "\(context.en): `\(s.value)` is out of range: a floor is a percentage with at most \(Money.scaleDigits) places",
+            zh: "\(context)：`\(s.value)` 超出范围：下限是百分比，最多 \(Money.scaleDigits) 位小数"))
       } else {
-        reader.typeError(node, expected: "a percentage such as `85%`", in: context)
+        reader.typeError(node, expected: Expected.words("a percentage such as `85%`", "百分比，如 `85%`"), in: context)
       }
       return nil
     }
     guard units >= 0, units <= 100 * Money.scale else {
       reader.error(
-        .measureFloor, "\(context): `\(s.value)` is not a percentage from 0 to 100 %", at: s.location, length: length,
-        help: "a floor is a share of the cases, e.g. `85%`")
+        .measureFloor,
+        LocalizedText(
+          en: "\(context.en): `\(s.value)` is not a percentage from 0 to 100 %",
+          zh: "\(context)：`\(s.value)` 不是 0 到 100 % 之间的百分比"), at: s.location, length: length,
+        help: LocalizedText(en: "a floor is a share of the cases, e.g. `85%`", zh: "下限是案件所占的比例，例如 `85%`"))
       return nil
     }
     return units

@@ -18,7 +18,7 @@ extension CheckState {
       permissions = policy
       return
     }
-    guard let keys = reader.mapping(def.value, "`permissions`", shape: RuleShapes.permissions) else { return }
+    guard let keys = reader.mapping(def.value, Ctx.code("permissions"), shape: RuleShapes.permissions) else { return }
     if let pair = keys["roles"] {
       policy.rolesLocation = pair.key.location
       if !pair.value.isNull {
@@ -32,7 +32,9 @@ extension CheckState {
             if let grant = permissionGrant(entry, holder: .role(role.value)) { policy.roles[role.value] = grant }
           }
         } else {
-          reader.typeError(pair.value, expected: "a mapping of role ids", in: "`permissions` roles")
+          reader.typeError(
+            pair.value, expected: Expected.words("a mapping of role ids", "以角色 id 为键的映射"),
+            in: Ctx.code("permissions").part("roles", "角色"))
         }
       }
     }
@@ -40,7 +42,7 @@ extension CheckState {
     if let pair = keys["approver"] { policy.approver = permissionGrant(pair, holder: .approver) }
     if let pair = keys["respondent"] {
       policy.respondentLocation = pair.key.location
-      if let value = reader.string(pair.value, "`permissions` respondent"), value != "never" {
+      if let value = reader.string(pair.value, Ctx.code("permissions").key("respondent")), value != "never" {
         reader.error(
           .unknownValue, "`respondent` is `never`: the person complained about never acts on their own case",
           at: pair.value.location, length: value.unicodeScalars.count,
@@ -63,32 +65,40 @@ extension CheckState {
       case .approver: "the approver"
       }
     }
+
+    var text: LocalizedText {
+      switch self {
+      case .role(let id): Ctx.role(id)
+      case .assignee: LocalizedText(en: name, zh: "承办人")
+      case .approver: LocalizedText(en: name, zh: "审批人")
+      }
+    }
   }
 
   /// One entry: `{events: [type, …], identity: always | unless_protected | never}`, or nothing.
   mutating func permissionGrant(_ pair: YAMLNode.Pair, holder: PermissionHolder) -> PermissionGrant? {
     var grant = PermissionGrant(location: pair.key.location)
     if pair.value.isNull { return grant }
-    let context = "permissions of \(holder.name)"
+    let context = Context(en: "permissions of \(holder.name)", zh: "\(holder.text) 的权限")
     var shape = RuleShapes.grant
     if case .role = holder { shape = RuleShapes.roleGrant }
     guard let keys = reader.mapping(pair.value, context, shape: shape) else { return nil }
     if let views = keys["views"] {
       grant.viewsLocation = views.key.location
       grant.views = listed(
-        views.value, "\(context) views", known: PermissionViews.all, holder: holder, unknown: .unknownValue,
+        views.value, context.key("views"), known: PermissionViews.all, holder: holder, unknown: .unknownValue,
         noun: "view", listName: "views", named: true
       ).map(\.value)
     }
     let events = listed(
-      keys["events"]?.value, "\(context) events", known: EventTypes.all, holder: holder, unknown: .unknownEventType,
+      keys["events"]?.value, context.key("events"), known: EventTypes.all, holder: holder, unknown: .unknownEventType,
       noun: "event type", listName: "event types")
     for type in events {
       if type.value == "override" { checkOverrideGrant(type, holder: holder) }
       grant.events.append(type.value)
       grant.eventLocations[type.value] = type.location
     }
-    if let node = keys["identity"]?.value, let text = reader.string(node, "\(context) identity") {
+    if let node = keys["identity"]?.value, let text = reader.string(node, context.key("identity")) {
       if let access = IdentityAccess(rawValue: text) {
         grant.identity = access
       } else {
@@ -107,7 +117,7 @@ extension CheckState {
   /// the error `unknown` ("unknown \(noun) `x`", with "did you mean"), a repeated one the
   /// warning `rules.duplicate-permission` (its message naming the noun when `named`).
   mutating func listed(
-    _ node: YAMLNode?, _ context: String, known: [String], holder: PermissionHolder, unknown: DiagnosticCode,
+    _ node: YAMLNode?, _ context: Context, known: [String], holder: PermissionHolder, unknown: DiagnosticCode,
     noun: String, listName: String, named: Bool = false
   ) -> [Located<String>] {
     var seen: [String: SourceLocation] = [:]
@@ -160,7 +170,7 @@ extension CheckState {
   mutating func identityProtection(_ pair: YAMLNode.Pair) -> IdentityProtection? {
     var protection = IdentityProtection(majorHarmfulInformation: false, when: nil, location: pair.key.location)
     let node = pair.value
-    let context = "`protect_identity`"
+    let context = Ctx.code("protect_identity")
     let isCondition: Bool
     switch node {
     case .scalar: isCondition = !node.isNull
@@ -176,7 +186,7 @@ extension CheckState {
     guard let keys = reader.mapping(node, context, shape: RuleShapes.protection)
     else { return nil }
     protection.majorHarmfulInformation =
-      reader.bool(keys["major_harmful_information"]?.value, "\(context) major_harmful_information") ?? false
+      reader.bool(keys["major_harmful_information"]?.value, context.key("major_harmful_information")) ?? false
     if let when = keys["when"]?.value { protection.when = protectionCondition(when) }
     if keys["major_harmful_information"] == nil, keys["when"] == nil {
       reader.error(

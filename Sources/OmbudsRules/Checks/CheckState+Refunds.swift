@@ -7,10 +7,10 @@ extension CheckState {
   mutating func checkRefunds() {
     guard let def = sections["refund_approval"]?.first else { return }
     guard
-      let keys = reader.mapping(def.value, "refund_approval", shape: RuleShapes.refundApproval)
+      let keys = reader.mapping(def.value, Ctx.path("refund_approval"), shape: RuleShapes.refundApproval)
     else { return }
     var base = currency
-    if let node = keys["currency"]?.value, let c = reader.string(node, "refund_approval currency") {
+    if let node = keys["currency"]?.value, let c = reader.string(node, Ctx.path("refund_approval currency")) {
       if c != currency {
         reader.error(
           .tierCurrency, "refund tiers are in \(c) but the policy's currency is \(currency)",
@@ -25,21 +25,24 @@ extension CheckState {
           equivalents[p.key.value] = v
         } else {
           reader.typeError(
-            p.value, expected: "a positive exchange rate such as 7.10", in: "equivalent of \(p.key.value)")
+            p.value, expected: Expected.words("a positive exchange rate such as 7.10", "正的汇率，如 7.10"),
+            in: Context(en: "equivalent of \(p.key.value)", zh: "\(p.key.value) 的折算汇率"))
         }
       }
     } else if let node = keys["equivalents"]?.value {
-      reader.typeError(node, expected: "a mapping of currency codes to rates", in: "refund_approval equivalents")
+      reader.typeError(
+        node, expected: Expected.words("a mapping of currency codes to rates", "币种代码到汇率的映射"),
+        in: Ctx.path("refund_approval equivalents"))
     }
     var tiers: [RefundTier] = []
-    for node in reader.list(keys["tiers"]?.value, "refund_approval tiers") ?? [] {
+    for node in reader.list(keys["tiers"]?.value, Ctx.path("refund_approval tiers")) ?? [] {
       guard
-        let t = reader.mapping(node, "refund tier", shape: RuleShapes.tier)
+        let t = reader.mapping(node, Ctx.words("refund tier", "退款档位"), shape: RuleShapes.tier)
       else { continue }
-      guard let above = reader.money(t["above"]?.value, "tier above", currency: base),
-        let approver = reader.identifier(t["approver"]?.value, "tier approver")
+      guard let above = reader.money(t["above"]?.value, Ctx.words("tier above", "档位的 `above`"), currency: base),
+        let approver = reader.identifier(t["approver"]?.value, Ctx.words("tier approver", "档位的 `approver`"))
       else { continue }
-      let upTo = t["up_to"].flatMap { reader.money($0.value, "tier up_to", currency: base) }
+      let upTo = t["up_to"].flatMap { reader.money($0.value, Ctx.words("tier up_to", "档位的 `up_to`"), currency: base) }
       if let upTo, upTo <= above {
         reader.error(
           .tierOverlap,

@@ -8,7 +8,9 @@ extension CheckState {
     for (_, root) in roots {
       if root.isNull { continue }
       guard let pairs = root.pairs else {
-        reader.typeError(root, expected: "a mapping of sections (levels:, fields:, …)", in: "rule file")
+        reader.typeError(
+          root, expected: Expected.words("a mapping of sections (levels:, fields:, …)", "由各部分组成的映射（levels:、fields:、…）"),
+          in: Ctx.words("rule file", "规则文件"))
         continue
       }
       for pair in pairs {
@@ -43,7 +45,7 @@ extension CheckState {
     for def in sections[section] ?? [] {
       if def.value.isNull { continue }
       guard let pairs = def.value.pairs else {
-        reader.typeError(def.value, expected: "a mapping of ids", in: "`\(section)`")
+        reader.typeError(def.value, expected: Expected.words("a mapping of ids", "以 id 为键的映射"), in: Ctx.code(section))
         continue
       }
       for pair in pairs {
