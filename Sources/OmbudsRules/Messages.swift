@@ -77,11 +77,11 @@ enum Messages {
 
   static func typeError(_ context: Context, expected: LocalizedText, found: LocalizedText) -> LocalizedText {
     LocalizedText(
-      en: "\(context.en): expected \(expected.en), found \(found.en)", zh: "\(context)：应为\(expected)，实际为\(found)")
+      en: "\(context.en): expected \(expected.en), found \(found.en)", zh: "\(context)：应为 \(expected)，实际为 \(found)")
   }
 
   static func unknownKey(_ key: String, in context: Context) -> LocalizedText {
-    LocalizedText(en: "unknown key `\(key)` in \(context.en)", zh: "未知的键 `\(key)`（位于\(context)）")
+    LocalizedText(en: "unknown key `\(key)` in \(context.en)", zh: "未知的键 `\(key)`（位于 \(context)）")
   }
 
   static func allowedHere(_ keys: [String]) -> LocalizedText {
@@ -206,5 +206,22 @@ extension Messages {
   /// "define it under `levels:`".
   static func defineUnder(_ section: String) -> LocalizedText {
     LocalizedText(en: "define it under `\(section):`", zh: "请在 `\(section):` 下定义")
+  }
+}
+
+// MARK: - Loading
+
+extension Messages {
+  static func moreNotShown(_ n: Int) -> LocalizedText {
+    LocalizedText(en: "\(n) more diagnostics not shown", zh: "另有 \(n) 条诊断未显示")
+  }
+  static func noSuchPath(_ path: String) -> LocalizedText {
+    LocalizedText(en: "cannot read `\(path)`: no such file or directory", zh: "无法读取 `\(path)`：没有这个文件或目录")
+  }
+  static func cannotRead(_ path: String) -> LocalizedText {
+    LocalizedText(en: "cannot read `\(path)`", zh: "无法读取 `\(path)`")
+  }
+  static func noRuleFiles(_ place: String) -> LocalizedText {
+    LocalizedText(en: "no rule files (*.yaml) in `\(place)`", zh: "`\(place)` 中没有规则文件（*.yaml）")
   }
 }
