@@ -225,3 +225,41 @@ extension Messages {
     LocalizedText(en: "no rule files (*.yaml) in `\(place)`", zh: "`\(place)` 中没有规则文件（*.yaml）")
   }
 }
+
+// MARK: - Shared notes
+
+extension Messages {
+  static let firstDefinedHere = LocalizedText(en: "first defined here", zh: "首次定义在此")
+  static let firstListedHere = LocalizedText(en: "first listed here", zh: "首次列出在此")
+  static let alsoListedHere = LocalizedText(en: "also listed here", zh: "此处也列了")
+}
+
+extension Messages {
+  static func unknownField(_ name: String) -> LocalizedText {
+    LocalizedText(en: "unknown field `\(name)`", zh: "未知的字段 `\(name)`")
+  }
+  static let declareField = LocalizedText(en: "declare it under `fields:`", zh: "请在 `fields:` 下声明")
+  static let workingDaysNeedCalendar = LocalizedText(
+    en: "working days need a business calendar; none is defined", zh: "工作日需要工作日历，但没有定义任何日历")
+  /// "undefined recipient `x`": `what` is role, approver or recipient.
+  static func undefinedRole(as what: String, _ id: String) -> LocalizedText {
+    let zh =
+      switch what {
+      case "approver": "审批人"
+      case "recipient": "接收人"
+      case "override role": "可人工定级的角色"
+      default: "角色"
+      }
+    return LocalizedText(en: "undefined \(what) `\(id)`", zh: "未定义的\(zh) `\(id)`")
+  }
+  /// "amounts above 400.00 up to 500.00 CNY have no approver".
+  static func noApprover(from: String, upTo: String?, _ currency: String) -> LocalizedText {
+    guard let upTo else {
+      return LocalizedText(
+        en: "amounts above \(from) \(currency) have no approver", zh: "高于 \(from) \(currency) 的金额没有审批人")
+    }
+    return LocalizedText(
+      en: "amounts above \(from) up to \(upTo) \(currency) have no approver",
+      zh: "高于 \(from) 且不超过 \(upTo) \(currency) 的金额没有审批人")
+  }
+}

@@ -11,7 +11,10 @@ extension CheckState {
       let keys = reader.mapping(node, context, shape: shape)
     else { return nil }
     if keys["notify"] == nil, keys["report"] == nil {
-      reader.error(.missingKey, "\(context) needs `notify` or `report`", at: node.location)
+      reader.error(
+        .missingKey,
+        LocalizedText(en: "\(context.en) needs `notify` or `report`", zh: "\(context) 需要 `notify` 或 `report`"),
+        at: node.location)
       return nil
     }
     var recipients: [Located<String>] = []
@@ -27,9 +30,12 @@ extension CheckState {
         at = w
       } else {
         reader.error(
-          .unknownValue, "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
+          .unknownValue,
+          LocalizedText(
+            en: "`at` is `once`, `office_hours` or `next_working_day`, not `\(s)`",
+            zh: "`at` 只能是 `once`、`office_hours` 或 `next_working_day`，不能是 `\(s)`"),
           at: node.location, length: s.unicodeScalars.count,
-          help: Suggest.help(for: s, in: ["once", "office_hours", "next_working_day"]))
+          help: Suggest.didYouMean(for: s, in: ["once", "office_hours", "next_working_day"]))
       }
     }
     return Duty(
@@ -41,17 +47,17 @@ extension CheckState {
   mutating func checkRole(_ r: Located<String>, as what: String) {
     if !roles.contains(where: { $0.id == r.value }) {
       reader.error(
-        .undefinedRole, "undefined \(what) `\(r.value)`", at: r.location, length: r.value.unicodeScalars.count,
-        help: Suggest.help(for: r.value, in: roles.map(\.id)) ?? "define it under `roles:`")
+        .undefinedRole, Messages.undefinedRole(as: what, r.value), at: r.location, length: r.value.unicodeScalars.count,
+        help: Suggest.didYouMean(for: r.value, in: roles.map(\.id), kind: .role) ?? Messages.defineUnder("roles"))
     }
   }
 
   mutating func checkReport(_ r: Located<String>) {
     if !reports.contains(where: { $0.id == r.value }) {
       reader.error(
-        .undefinedReport, "undefined report `\(r.value)`", at: r.location,
+        .undefinedReport, Messages.undefined(.report, r.value), at: r.location,
         length: r.value.unicodeScalars.count,
-        help: Suggest.help(for: r.value, in: reports.map(\.id)) ?? "define it under `reports:`")
+        help: Suggest.didYouMean(for: r.value, in: reports.map(\.id), kind: .report) ?? Messages.defineUnder("reports"))
     }
   }
 
@@ -60,8 +66,8 @@ extension CheckState {
       let id = pair.key.value
       if !levels.contains(where: { $0.id == id }) {
         reader.error(
-          .undefinedLevel, "undefined level `\(id)`", at: pair.key.location, length: id.unicodeScalars.count,
-          help: Suggest.help(for: id, in: levels.map(\.id)))
+          .undefinedLevel, Messages.undefined(.level, id), at: pair.key.location, length: id.unicodeScalars.count,
+          help: Suggest.didYouMean(for: id, in: levels.map(\.id), kind: .level))
         continue
       }
       let context = Ctx.duties(id)
@@ -78,7 +84,11 @@ extension CheckState {
         duty($0, context.key("while_open"))
       }
       for w in d.whileOpen where w.every == nil {
-        reader.error(.missingKey, "a duty while open needs `every`, e.g. `every: 1 week`", at: w.location)
+        reader.error(
+          .missingKey,
+          LocalizedText(
+            en: "a duty while open needs `every`, e.g. `every: 1 week`", zh: "办理期间的职责需要 `every`，例如 `every: 1 week`"),
+          at: w.location)
       }
       for node in reader.list(keys["on_change"]?.value, context.key("on_change")) ?? [] {
         guard var change = duty(node, context.key("on_change"), shape: RuleShapes.changeDuty) else { continue }
@@ -88,9 +98,9 @@ extension CheckState {
               change.fields.append(name.value)
             } else {
               reader.error(
-                .unknownField, "unknown field `\(name.value)`", at: name.location,
+                .unknownField, Messages.unknownField(name.value), at: name.location,
                 length: name.value.unicodeScalars.count,
-                help: Suggest.help(for: name.value, in: fields.map(\.id)) ?? "declare it under `fields:`")
+                help: Suggest.didYouMean(for: name.value, in: fields.map(\.id), kind: .field) ?? Messages.declareField)
             }
           }
         }
@@ -117,9 +127,13 @@ extension CheckState {
         else { continue }
         if !transitions.contains(t.value) {
           reader.error(
-            .unknownValue, "unknown transition `\(t.value)`", at: t.location,
+            .unknownValue, LocalizedText(en: "unknown transition `\(t.value)`", zh: "未知的状态转换 `\(t.value)`"),
+            at: t.location,
             length: t.value.unicodeScalars.count,
-            help: Suggest.help(for: t.value, in: transitions) ?? "transitions: \(transitions.joined(separator: ", "))")
+            help: Suggest.didYouMean(for: t.value, in: transitions)
+              ?? LocalizedText(
+                en: "transitions: \(transitions.joined(separator: ", "))",
+                zh: "可用的状态转换：\(transitions.joined(separator: "、"))"))
         }
         let approval = reader.identifier(
           keys["require_approval"]?.value, Ctx.words("gate require_approval", "关卡的 `require_approval`"))
@@ -128,7 +142,11 @@ extension CheckState {
           keys["require_report"]?.value, Ctx.words("gate require_report", "关卡的 `require_report`"))
         if let report { checkReport(report) }
         if approval == nil, report == nil {
-          reader.error(.missingKey, "a gate needs `require_approval` or `require_report`", at: node.location)
+          reader.error(
+            .missingKey,
+            LocalizedText(
+              en: "a gate needs `require_approval` or `require_report`",
+              zh: "关卡需要 `require_approval` 或 `require_report`"), at: node.location)
         }
         gates.append(
           Gate(
@@ -144,9 +162,10 @@ extension CheckState {
       let name = pair.key.value
       guard let index = deadlines.firstIndex(where: { $0.id == name }) else {
         reader.error(
-          .undefinedDeadline, "undefined deadline `\(name)`", at: pair.key.location,
+          .undefinedDeadline, Messages.undefined(.deadline, name), at: pair.key.location,
           length: name.unicodeScalars.count,
-          help: Suggest.help(for: name, in: deadlines.map(\.id)) ?? "define it under `deadlines:`")
+          help: Suggest.didYouMean(for: name, in: deadlines.map(\.id), kind: .deadline)
+            ?? Messages.defineUnder("deadlines"))
         continue
       }
       let context = Ctx.deadlineAlert(name)
@@ -159,13 +178,20 @@ extension CheckState {
           if reader.bool(n, context.key("on_breach")) == true {
             offsets.append(.breach)
           } else {
-            reader.error(.trueOnly, "\(context): `on_breach` is `true` or left out", at: n.location)
+            reader.error(
+              .trueOnly,
+              LocalizedText(
+                en: "\(context.en): `on_breach` is `true` or left out", zh: "\(context)：`on_breach` 只能是 `true` 或省略"),
+              at: n.location)
           }
         }
         let given = ["before", "after", "on_breach"].filter { node[$0] != nil }
         if given.count != 1 {
           reader.error(
-            .missingKey, "\(context) needs exactly one of `before`, `on_breach: true` or `after`",
+            .missingKey,
+            LocalizedText(
+              en: "\(context.en) needs exactly one of `before`, `on_breach: true` or `after`",
+              zh: "\(context) 需要 `before`、`on_breach: true`、`after` 三者之一（只能一个）"),
             at: node.location)
           continue
         }

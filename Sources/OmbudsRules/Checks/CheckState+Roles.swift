@@ -20,8 +20,10 @@ extension CheckState {
       let known = ["log", "file", "webhook"]
       for c in channels where !known.contains(c.value) {
         reader.error(
-          .unknownValue, "unknown channel `\(c.value)`", at: c.location, length: c.value.unicodeScalars.count,
-          help: Suggest.help(for: c.value, in: known) ?? "channels: log, file, webhook")
+          .unknownValue, LocalizedText(en: "unknown channel `\(c.value)`", zh: "未知的渠道 `\(c.value)`"), at: c.location,
+          length: c.value.unicodeScalars.count,
+          help: Suggest.didYouMean(for: c.value, in: known)
+            ?? LocalizedText(en: "channels: log, file, webhook", zh: "可用的渠道：log、file、webhook"))
       }
       var role = RoleDecl(
         id: pair.key.value, label: reader.string(keys["label"]?.value, context.key("label")),
@@ -30,13 +32,20 @@ extension CheckState {
       if let node = keys["file"]?.value { role.file = reader.string(node, context.key("file")) }
       if let c = channels.first(where: { $0.value == "webhook" }), keys["webhook"] == nil {
         reader.error(
-          .missingKey, "\(context) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
+          .missingKey,
+          LocalizedText(
+            en: "\(context.en) has the `webhook` channel but no `webhook:` (url or url_env, secret_env)",
+            zh: "\(context) 有 `webhook` 渠道，却没有 `webhook:`（url 或 url_env，以及 secret_env）"),
           at: c.location, length: 7)
       }
       if let w = keys["webhook"], !channels.contains(where: { $0.value == "webhook" }) {
         reader.warning(
-          .unusedChannel, "\(context) defines a webhook but does not list `webhook` in `channels`",
-          at: w.key.location, length: 7, help: "add it: `channels: [webhook]`")
+          .unusedChannel,
+          LocalizedText(
+            en: "\(context.en) defines a webhook but does not list `webhook` in `channels`",
+            zh: "\(context) 定义了 webhook，但 `channels` 中没有 `webhook`"),
+          at: w.key.location, length: 7,
+          help: LocalizedText(en: "add it: `channels: [webhook]`", zh: "请加上：`channels: [webhook]`"))
       }
       roles.append(role)
     }

@@ -17,9 +17,12 @@ extension CheckState {
         let key = pair.key.value
         guard RuleSetLoader.sectionKeys.contains(key) else {
           reader.error(
-            .unknownKey, "unknown section `\(key)`", at: pair.key.location, length: key.unicodeScalars.count,
-            help: Suggest.help(for: key, in: RuleSetLoader.sectionKeys)
-              ?? "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))")
+            .unknownKey, LocalizedText(en: "unknown section `\(key)`", zh: "未知的部分 `\(key)`"), at: pair.key.location,
+            length: key.unicodeScalars.count,
+            help: Suggest.didYouMean(for: key, in: RuleSetLoader.sectionKeys)
+              ?? LocalizedText(
+                en: "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))",
+                zh: "可用的部分：\(RuleSetLoader.sectionKeys.joined(separator: "、"))"))
           continue
         }
         sections[key, default: []].append(pair)
@@ -30,9 +33,10 @@ extension CheckState {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(
-            .duplicateDefinition, "`\(key)` is defined more than once in this rule set",
+            .duplicateDefinition,
+            LocalizedText(en: "`\(key)` is defined more than once in this rule set", zh: "`\(key)` 在本规则集中定义了不止一次"),
             at: extra.key.location, length: key.unicodeScalars.count,
-            related: [.init("first defined here", at: defs[0].key.location)])
+            related: [.init(Messages.firstDefinedHere, at: defs[0].key.location)])
         }
       }
     }
@@ -51,14 +55,20 @@ extension CheckState {
       for pair in pairs {
         if let first = seen[pair.key.value] {
           reader.error(
-            .duplicateDefinition, "`\(pair.key.value)` is already defined in `\(section)`",
+            .duplicateDefinition,
+            LocalizedText(
+              en: "`\(pair.key.value)` is already defined in `\(section)`",
+              zh: "`\(pair.key.value)` 已在 `\(section)` 中定义过"),
             at: pair.key.location, length: pair.key.value.unicodeScalars.count,
-            related: [.init("first defined here", at: first)])
+            related: [.init(Messages.firstDefinedHere, at: first)])
           continue
         }
         guard reader.isIdentifier(pair.key.value) else {
           reader.error(
-            .invalidId, "`\(pair.key.value)` is not a valid id (letters, digits and _)", at: pair.key.location,
+            .invalidId,
+            LocalizedText(
+              en: "`\(pair.key.value)` is not a valid id (letters, digits and _)",
+              zh: "`\(pair.key.value)` 不是有效的 id（字母、数字和 _）"), at: pair.key.location,
             length: pair.key.value.unicodeScalars.count)
           continue
         }

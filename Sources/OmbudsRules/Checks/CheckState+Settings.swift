@@ -14,9 +14,8 @@ extension CheckState {
       if let id = reader.string(tz, Ctx.path("settings.time_zone")) {
         if TimeZone(identifier: id) == nil {
           reader.error(
-            .unknownTimeZone, "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
-            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
-              ?? "use an IANA name such as Asia/Shanghai")
+            .unknownTimeZone, Messages.unknownTimeZone(id), at: tz.location, length: id.unicodeScalars.count,
+            help: Suggest.didYouMean(for: id, in: TimeZone.knownTimeZoneIdentifiers) ?? Messages.useIANAName)
         } else {
           timeZone = id
         }
@@ -28,7 +27,10 @@ extension CheckState {
       if code.count == 3, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
         currency = code
       } else {
-        reader.error(.invalidCurrency, "currency must be a three-letter code such as CNY", at: c.location)
+        reader.error(
+          .invalidCurrency,
+          LocalizedText(en: "currency must be a three-letter code such as CNY", zh: "币种必须是三个字母的代码，如 CNY"),
+          at: c.location)
       }
     }
   }
