@@ -263,3 +263,80 @@ extension Messages {
       zh: "高于 \(from) 且不超过 \(upTo) \(currency) 的金额没有审批人")
   }
 }
+
+// MARK: - Screening (categories, keywords)
+
+extension Messages {
+  static func cannotReadKeywordList(_ relative: String, _ path: String) -> LocalizedText {
+    LocalizedText(
+      en: "cannot read keyword list `\(relative)` (looked for \(path))", zh: "无法读取关键词表 `\(relative)`（查找的是 \(path)）")
+  }
+  static func tooManyCategories(_ count: Int) -> LocalizedText {
+    LocalizedText(
+      en: "a rule set holds at most 64 categories; this is number 65 of \(count)",
+      zh: "一个规则集最多 64 个类别；这是第 65 个（共 \(count) 个）")
+  }
+  static func emptyCategory(_ id: String) -> LocalizedText {
+    LocalizedText(en: "category `\(id)` has no keywords", zh: "类别 \(.category, id) 没有关键词")
+  }
+  static let listKeywords = LocalizedText(
+    en: "list its keywords under `keywords:`, or import a list", zh: "请在 `keywords:` 下列出关键词，或导入关键词表")
+  static func emptyKeyword(keyword: String) -> LocalizedText {
+    LocalizedText(
+      en: "keyword `\(keyword)` is only spaces, punctuation or symbols, which matching ignores",
+      zh: "关键词 `\(keyword)` 只有空格、标点或符号，匹配时会被忽略")
+  }
+  static func emptyKeyword(exception: String) -> LocalizedText {
+    LocalizedText(
+      en: "exception `\(exception)` is only spaces, punctuation or symbols, which matching ignores",
+      zh: "例外 `\(exception)` 只有空格、标点或符号，匹配时会被忽略")
+  }
+  static func keywordTwice(_ keyword: String, in category: String) -> LocalizedText {
+    LocalizedText(
+      en: "keyword `\(keyword)` is listed twice in `\(category)`", zh: "关键词 `\(keyword)` 在 \(.category, category) 中列了两次"
+    )
+  }
+  static func keywordInTwo(_ keyword: String, _ first: String, _ second: String) -> LocalizedText {
+    LocalizedText(
+      en: "keyword `\(keyword)` is in `\(first)` and in `\(second)`",
+      zh: "关键词 `\(keyword)` 同时在 \(.category, first) 和 \(.category, second) 中")
+  }
+  static let keepInOneCategory = LocalizedText(en: "keep it in one category", zh: "请只保留在一个类别中")
+  static func keywordSwallowed(_ keyword: String, by exception: String) -> LocalizedText {
+    LocalizedText(
+      en: "keyword `\(keyword)` can never be reported: the exception `\(exception)` lies inside every match of it",
+      zh: "关键词 `\(keyword)` 永远不会被报告：它的每次匹配都包含在例外 `\(exception)` 之中")
+  }
+  static let exceptionHere = LocalizedText(en: "exception here", zh: "例外在此")
+}
+
+// MARK: - Permissions and measures
+
+extension Messages {
+  static func nounZH(_ noun: String) -> String {
+    switch noun {
+    case "event type": "事件类型"
+    case "event types": "事件类型"
+    case "view": "视图"
+    case "views": "视图"
+    case "deadlines": "期限"
+    case "satisfaction": "满意度"
+    default: noun
+    }
+  }
+  /// "unknown event type `acept`".
+  static func unknownListed(_ noun: String, _ id: String) -> LocalizedText {
+    LocalizedText(en: "unknown \(noun) `\(id)`", zh: "未知的\(nounZH(noun)) `\(id)`")
+  }
+  /// "event types: accept, …".
+  static func listedWords(_ listName: String, _ words: [String]) -> LocalizedText {
+    LocalizedText(
+      en: "\(listName): \(words.joined(separator: ", "))", zh: "可用的\(nounZH(listName))：\(words.joined(separator: "、"))")
+  }
+  /// "view `cases` is listed twice for role `handler`".
+  static func listedTwice(_ noun: String?, _ id: String, for holder: LocalizedText) -> LocalizedText {
+    LocalizedText(
+      en: "\(noun.map { $0 + " " } ?? "")`\(id)` is listed twice for \(holder.en)",
+      zh: "\(noun.map(nounZH) ?? "")`\(id)` 在\(holder)的权限中列了两次")
+  }
+}

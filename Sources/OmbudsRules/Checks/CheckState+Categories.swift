@@ -45,7 +45,7 @@ extension CheckState {
         let path = Self.importedPath(relative, from: def.key.location.file)
         guard let read = importedFiles[path], let bytes = read else {
           reader.error(
-            .io, "cannot read keyword list `\(relative)` (looked for \(path))", at: item.location,
+            .io, Messages.cannotReadKeywordList(relative, path), at: item.location,
             length: relative.unicodeScalars.count)
           continue
         }
@@ -64,9 +64,10 @@ extension CheckState {
     for entry in entries {
       guard let c = index[entry.category.value] else {
         reader.error(
-          .undefinedCategory, "undefined category `\(entry.category.value)`", at: entry.category.location,
+          .undefinedCategory, Messages.undefined(.category, entry.category.value), at: entry.category.location,
           length: entry.category.value.unicodeScalars.count,
-          help: Suggest.help(for: entry.category.value, in: categories.map(\.id)) ?? "define it under `categories:`")
+          help: Suggest.didYouMean(for: entry.category.value, in: categories.map(\.id))
+            ?? Messages.defineUnder("categories"))
         continue
       }
       categories[c].keywords.append(entry.keyword)
@@ -77,21 +78,21 @@ extension CheckState {
   mutating func checkKeywords() {
     if categories.count > 64, let extra = categories.dropFirst(64).first {
       reader.error(
-        .tooManyCategories, "a rule set holds at most 64 categories; this is number 65 of \(categories.count)",
+        .tooManyCategories, Messages.tooManyCategories(categories.count),
         at: extra.location, length: extra.id.unicodeScalars.count)
     }
     var seen: [[UInt32]: (category: String, location: SourceLocation)] = [:]
     for category in categories {
       if category.keywords.isEmpty {
         reader.error(
-          .emptyCategory, "category `\(category.id)` has no keywords", at: category.location,
-          length: category.id.unicodeScalars.count, help: "list its keywords under `keywords:`, or import a list")
+          .emptyCategory, Messages.emptyCategory(category.id), at: category.location,
+          length: category.id.unicodeScalars.count, help: Messages.listKeywords)
       }
       let exceptions = category.exceptions.map { ($0, Normalizer.fold($0.value).filter { $0 != 0x0A }) }
       for (e, folded) in exceptions where folded.isEmpty {
         reader.error(
           .emptyKeyword,
-          "exception `\(e.value)` is only spaces, punctuation or symbols, which matching ignores",
+          Messages.emptyKeyword(exception: e.value),
           at: e.location, length: max(1, e.value.unicodeScalars.count))
       }
       for k in category.keywords {
@@ -99,7 +100,7 @@ extension CheckState {
         if folded.isEmpty {
           reader.error(
             .emptyKeyword,
-            "keyword `\(k.value)` is only spaces, punctuation or symbols, which matching ignores",
+            Messages.emptyKeyword(keyword: k.value),
             at: k.location, length: max(1, k.value.unicodeScalars.count))
           continue
         }
@@ -107,20 +108,20 @@ extension CheckState {
           reader.warning(
             .duplicateKeyword,
             first.category == category.id
-              ? "keyword `\(k.value)` is listed twice in `\(category.id)`"
-              : "keyword `\(k.value)` is in `\(first.category)` and in `\(category.id)`",
+              ? Messages.keywordTwice(k.value, in: category.id)
+              : Messages.keywordInTwo(k.value, first.category, category.id),
             at: k.location, length: k.value.unicodeScalars.count,
-            related: [.init("also listed here", at: first.location)],
-            help: "keep it in one category")
+            related: [.init(Messages.alsoListedHere, at: first.location)],
+            help: Messages.keepInOneCategory)
         } else {
           seen[folded] = (category.id, k.location)
         }
         for (e, ef) in exceptions where !ef.isEmpty && Self.contains(folded, ef) {
           reader.warning(
             .keywordSwallowed,
-            "keyword `\(k.value)` can never be reported: the exception `\(e.value)` lies inside every match of it",
+            Messages.keywordSwallowed(k.value, by: e.value),
             at: k.location, length: k.value.unicodeScalars.count,
-            related: [.init("exception here", at: e.location)])
+            related: [.init(Messages.exceptionHere, at: e.location)])
         }
       }
     }

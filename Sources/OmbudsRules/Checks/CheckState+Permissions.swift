@@ -44,9 +44,14 @@ extension CheckState {
       policy.respondentLocation = pair.key.location
       if let value = reader.string(pair.value, Ctx.code("permissions").key("respondent")), value != "never" {
         reader.error(
-          .unknownValue, "`respondent` is `never`: the person complained about never acts on their own case",
+          .unknownValue,
+          LocalizedText(
+            en: "`respondent` is `never`: the person complained about never acts on their own case",
+            zh: "`respondent` 只能是 `never`：被投诉人永远不能处理针对自己的案件"),
           at: pair.value.location, length: value.unicodeScalars.count,
-          help: "write `respondent: never`, or leave the key out (the rule holds either way)")
+          help: LocalizedText(
+            en: "write `respondent: never`, or leave the key out (the rule holds either way)",
+            zh: "请写 `respondent: never`，或者省略这个键（两种写法规则都成立）"))
       }
     }
     if let pair = keys["protect_identity"] { policy.protectIdentity = identityProtection(pair) }
@@ -104,10 +109,15 @@ extension CheckState {
       } else {
         let values = IdentityAccess.allCases.map(\.rawValue)
         reader.error(
-          .unknownValue, "`identity` is `always`, `unless_protected` or `never`, not `\(text)`",
+          .unknownValue,
+          LocalizedText(
+            en: "`identity` is `always`, `unless_protected` or `never`, not `\(text)`",
+            zh: "`identity` 只能是 `always`、`unless_protected` 或 `never`，不能是 `\(text)`"),
           at: node.location, length: max(1, text.unicodeScalars.count),
-          help: Suggest.help(for: text, in: values)
-            ?? "`always`: even when the identity is protected; `unless_protected`: unless `protect_identity` holds")
+          help: Suggest.didYouMean(for: text, in: values)
+            ?? LocalizedText(
+              en: "`always`: even when the identity is protected; `unless_protected`: unless `protect_identity` holds",
+              zh: "`always`：即使身份受保护也可见；`unless_protected`：`protect_identity` 成立时不可见"))
       }
     }
     return grant
@@ -125,15 +135,15 @@ extension CheckState {
     for id in reader.identifiers(node, context) ?? [] {
       guard known.contains(id.value) else {
         reader.error(
-          unknown, "unknown \(noun) `\(id.value)`", at: id.location, length: id.value.unicodeScalars.count,
-          help: Suggest.help(for: id.value, in: known) ?? "\(listName): \(known.joined(separator: ", "))")
+          unknown, Messages.unknownListed(noun, id.value), at: id.location, length: id.value.unicodeScalars.count,
+          help: Suggest.didYouMean(for: id.value, in: known) ?? Messages.listedWords(listName, known))
         continue
       }
       if let first = seen[id.value] {
         reader.warning(
-          .duplicatePermission, "\(named ? noun + " " : "")`\(id.value)` is listed twice for \(holder.name)",
+          .duplicatePermission, Messages.listedTwice(named ? noun : nil, id.value, for: holder.text),
           at: id.location,
-          length: id.value.unicodeScalars.count, related: [.init("first listed here", at: first)])
+          length: id.value.unicodeScalars.count, related: [.init(Messages.firstListedHere, at: first)])
         continue
       }
       seen[id.value] = id.location
@@ -149,15 +159,24 @@ extension CheckState {
     if let role = overrideBy?.value {
       reader.error(
         .overridePermission,
-        "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
+        LocalizedText(
+          en: "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
+          zh: "`override` 只能授予 \(.role, role)（settings.override_by），不能授予\(holder.text)"),
         at: type.location, length: type.value.unicodeScalars.count, related: related,
-        help: "remove `override` here; list it under `roles: {\(role): …}`")
+        help: LocalizedText(
+          en: "remove `override` here; list it under `roles: {\(role): …}`",
+          zh: "请删去此处的 `override`，改列在 `roles: {\(role): …}` 下"))
     } else {
       reader.error(
         .overridePermission,
-        "`override` is granted to \(holder.name), but `settings.override_by` names no role: nobody may set a level by hand",
+        LocalizedText(
+          en:
+            "`override` is granted to \(holder.name), but `settings.override_by` names no role: nobody may set a level by hand",
+          zh: "`override` 授予了\(holder.text)，但 `settings.override_by` 没有指定角色：谁都不能人工定级"),
         at: type.location, length: type.value.unicodeScalars.count,
-        help: "set `settings.override_by: \(holderRole(holder) ?? "ROLE")`, or remove `override` here")
+        help: LocalizedText(
+          en: "set `settings.override_by: \(holderRole(holder) ?? "ROLE")`, or remove `override` here",
+          zh: "请设置 `settings.override_by: \(holderRole(holder) ?? "ROLE")`，或删去此处的 `override`"))
     }
   }
 
@@ -190,7 +209,10 @@ extension CheckState {
     if let when = keys["when"]?.value { protection.when = protectionCondition(when) }
     if keys["major_harmful_information"] == nil, keys["when"] == nil {
       reader.error(
-        .missingKey, "\(context) needs `when` (a condition) or `major_harmful_information: true`",
+        .missingKey,
+        LocalizedText(
+          en: "\(context.en) needs `when` (a condition) or `major_harmful_information: true`",
+          zh: "\(context) 需要 `when`（条件）或 `major_harmful_information: true`"),
         at: node.location)
     }
     return protection
@@ -202,8 +224,12 @@ extension CheckState {
     guard let item = item(node, .general) else { return nil }
     if Self.usesAggregate(item.cond) {
       reader.error(
-        .typeMismatch, "`same_issue_complainants` cannot be used in `protect_identity`: it sees the case alone",
-        at: item.location, length: item.length, help: "protect the identity by facts of the case itself")
+        .typeMismatch,
+        LocalizedText(
+          en: "`same_issue_complainants` cannot be used in `protect_identity`: it sees the case alone",
+          zh: "`protect_identity` 中不能用 `same_issue_complainants`：这里只看得到案件本身"),
+        at: item.location, length: item.length,
+        help: LocalizedText(en: "protect the identity by facts of the case itself", zh: "请用案件本身的事实来保护身份"))
       return nil
     }
     return item
