@@ -340,3 +340,14 @@ extension Messages {
       zh: "\(noun.map(nounZH) ?? "")`\(id)` 在\(holder)的权限中列了两次")
   }
 }
+
+// MARK: - Conditions
+
+extension Messages {
+  static func notAValue(_ value: String, of field: String) -> LocalizedText {
+    LocalizedText(en: "`\(value)` is not a value of `\(field)`", zh: "`\(value)` 不是 \(.field, field) 的取值")
+  }
+  static func values(_ values: [String]) -> LocalizedText {
+    LocalizedText(en: "values: \(values.joined(separator: ", "))", zh: "可用的取值：\(values.joined(separator: "、"))")
+  }
+}

@@ -155,7 +155,13 @@ extension CheckState {
   /// `override` may be granted only to the role `settings.override_by` names.
   mutating func checkOverrideGrant(_ type: Located<String>, holder: PermissionHolder) {
     if case .role(let id) = holder, id == overrideBy?.value { return }
-    let related = overrideBy.map { [Diagnostic.Related("`settings.override_by` is here", at: $0.location)] } ?? []
+    let related =
+      overrideBy.map {
+        [
+          Diagnostic.Related(
+            LocalizedText(en: "`settings.override_by` is here", zh: "`settings.override_by` 在此"), at: $0.location)
+        ]
+      } ?? []
     if let role = overrideBy?.value {
       reader.error(
         .overridePermission,
