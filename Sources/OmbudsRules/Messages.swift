@@ -351,3 +351,10 @@ extension Messages {
     LocalizedText(en: "values: \(values.joined(separator: ", "))", zh: "可用的取值：\(values.joined(separator: "、"))")
   }
 }
+
+extension Messages {
+  /// "`major` condition here".
+  static func conditionOf(_ level: String) -> LocalizedText {
+    LocalizedText(en: "`\(level)` condition here", zh: "\(.level, level) 的条件在此")
+  }
+}
