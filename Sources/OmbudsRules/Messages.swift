@@ -337,7 +337,7 @@ extension Messages {
   static func listedTwice(_ noun: String?, _ id: String, for holder: LocalizedText) -> LocalizedText {
     LocalizedText(
       en: "\(noun.map { $0 + " " } ?? "")`\(id)` is listed twice for \(holder.en)",
-      zh: "\(noun.map(nounZH) ?? "")`\(id)` 在\(holder)的权限中列了两次")
+      zh: "\(noun.map { nounZH($0) + " " } ?? "")`\(id)` 在\(holder)的权限中列了两次")
   }
 }
 

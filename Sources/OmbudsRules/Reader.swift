@@ -5,20 +5,6 @@ struct Reader {
   var bag = DiagnosticBag()
 
   mutating func error(
-    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
-    related: [Diagnostic.Related] = [], help: String? = nil
-  ) {
-    bag.add(.error(code, message, at: location, length: length, related: related, help: help))
-  }
-
-  mutating func warning(
-    _ code: DiagnosticCode, _ message: String, at location: SourceLocation, length: Int = 1,
-    related: [Diagnostic.Related] = [], help: String? = nil
-  ) {
-    bag.add(.warning(code, message, at: location, length: length, related: related, help: help))
-  }
-
-  mutating func error(
     _ code: DiagnosticCode, _ message: LocalizedText, at location: SourceLocation, length: Int = 1,
     related: [Diagnostic.Related] = [], help: LocalizedText? = nil
   ) {

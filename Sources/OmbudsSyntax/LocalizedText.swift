@@ -108,7 +108,27 @@ public struct LocalizedText: Sendable, Hashable, CustomStringConvertible {
         if let label { out += "（\(label)）" }
       }
     }
-    return out
+    return Self.tidy(out)
+  }
+
+  /// Chinese typography: no space between two Chinese characters or full-width marks (the
+  /// messages put spaces around code spans and ids, and parts join with spaces).
+  static func tidy(_ s: String) -> String {
+    guard s.contains(" ") else { return s }
+    let scalars = Array(s.unicodeScalars)
+    var out = String.UnicodeScalarView()
+    for (i, c) in scalars.enumerated() {
+      if c == " ", i > 0, i + 1 < scalars.count, isWide(scalars[i - 1]), isWide(scalars[i + 1]) { continue }
+      out.append(c)
+    }
+    return String(out)
+  }
+
+  /// CJK ideographs and full-width punctuation.
+  static func isWide(_ c: Unicode.Scalar) -> Bool {
+    let v = c.value
+    return (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x3000...0x303F).contains(v)
+      || (0xFF00...0xFFEF).contains(v) || v == 0x201C || v == 0x201D
   }
 
   public func string(_ language: Language) -> String {

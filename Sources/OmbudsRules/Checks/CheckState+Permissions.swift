@@ -167,7 +167,7 @@ extension CheckState {
         .overridePermission,
         LocalizedText(
           en: "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
-          zh: "`override` 只能授予 \(.role, role)（settings.override_by），不能授予\(holder.text)"),
+          zh: "`override` 只能授予 `settings.override_by` 指定的 \(.role, role)，不能授予\(holder.text)"),
         at: type.location, length: type.value.unicodeScalars.count, related: related,
         help: LocalizedText(
           en: "remove `override` here; list it under `roles: {\(role): …}`",
