@@ -45,6 +45,15 @@ public struct ClassifyCommand: ParsableCommand {
   @Option(help: "Worker threads (default: all cores).")
   public var jobs: Int = 0
 
+  @Flag(
+    help:
+      "Add an `explanation` to each decision: the conditions with the case's values, deadlines, refund tier, screening."
+  )
+  public var explain = false
+
+  @Option(help: "The language of explanations: zh (labels from the rules beside the ids) or en.")
+  public var lang: ExplainLanguage = .zh
+
   @Argument(help: "Case files (JSON Lines); standard input when none or `-`.")
   public var files: [String] = []
 
@@ -60,35 +69,46 @@ public struct ClassifyCommand: ParsableCommand {
   public func run() throws {
     let compiled = try loadRules(rules)
     let at = now.flatMap(RFC3339.parse) ?? Int64(Date().timeIntervalSince1970 * 1000)
-    var input: [UInt8] = []
-    let sources = files.isEmpty ? ["-"] : files
-    // Where each file starts, in lines of the joined input, to report rejections per file.
-    var firstLines: [(file: String, line: Int)] = []
-    var linesSoFar = 0
-    for (i, f) in sources.enumerated() {
-      var bytes = try Output.readAll(f)
-      if i < sources.count - 1, !bytes.isEmpty, bytes.last != 0x0A { bytes.append(0x0A) }
-      firstLines.append((f, linesSoFar))
-      linesSoFar += bytes.count { $0 == 0x0A }
-      input.append(contentsOf: bytes)
-    }
-    let batch = ClassifyBatch(rules: compiled, workers: jobs)
-    let rejections = batch.run(input, now: at) { Output.write(1, $0) }
-    if !rejections.isEmpty {
-      var text = ""
-      for r in rejections {
-        if sources.count == 1 {
-          text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n"
-        } else {
-          // Several files: the line within its file, and which file.
-          let origin = firstLines.last { $0.line < r.line } ?? firstLines[0]
-          text +=
-            "{\"line\":\(r.line - origin.line),\"error\":\(JSONText.quoted(r.message)),\"file\":\(JSONText.quoted(origin.file))}\n"
-        }
+    try classify(
+      compiled, at: at, files: files, explain: explain ? .field(ExplanationJSON(rules: compiled, language: lang)) : nil,
+      jobs: jobs)
+  }
+}
+
+/// Reads case lines from `files` (standard input for none or `-`), classifies them together
+/// and writes a line per case (see `ClassifyBatch.Explain`); rejected lines on standard error,
+/// with exit status 1.
+func classify(
+  _ compiled: CompiledRules, at: Millis, files: [String], explain: ClassifyBatch.Explain?, jobs: Int
+) throws {
+  var input: [UInt8] = []
+  let sources = files.isEmpty ? ["-"] : files
+  // Where each file starts, in lines of the joined input, to report rejections per file.
+  var firstLines: [(file: String, line: Int)] = []
+  var linesSoFar = 0
+  for (i, f) in sources.enumerated() {
+    var bytes = try Output.readAll(f)
+    if i < sources.count - 1, !bytes.isEmpty, bytes.last != 0x0A { bytes.append(0x0A) }
+    firstLines.append((f, linesSoFar))
+    linesSoFar += bytes.count { $0 == 0x0A }
+    input.append(contentsOf: bytes)
+  }
+  let batch = ClassifyBatch(rules: compiled, workers: jobs)
+  let rejections = batch.run(input, now: at, explain: explain) { Output.write(1, $0) }
+  if !rejections.isEmpty {
+    var text = ""
+    for r in rejections {
+      if sources.count == 1 {
+        text += "{\"line\":\(r.line),\"error\":\(JSONText.quoted(r.message))}\n"
+      } else {
+        // Several files: the line within its file, and which file.
+        let origin = firstLines.last { $0.line < r.line } ?? firstLines[0]
+        text +=
+          "{\"line\":\(r.line - origin.line),\"error\":\(JSONText.quoted(r.message)),\"file\":\(JSONText.quoted(origin.file))}\n"
       }
-      Output.err(text)
-      throw ExitCode(1)
     }
+    Output.err(text)
+    throw ExitCode(1)
   }
 }
 
@@ -101,6 +121,7 @@ public struct OmbudsCommand: AsyncParsableCommand {
       ClassifyCommand.self, ScreenCommand.self, ReplayCommand.self, CasesCommand.self, TickCommand.self,
       OutboxCommand.self, DispatchCommand.self, ServeCommand.self, TokenCommand.self, ReportCommand.self,
       ReevaluateCommand.self, ImpactCommand.self, SchemaCommand.self,
+      ExplainCommand.self,
     ])
 
   public init() {}

@@ -47,7 +47,28 @@ public struct RulesCheckCommand: ParsableCommand {
     return language
   }
 
+  @Flag(
+    help: """
+      With --test: report which condition items, levels, refund tiers, deadline rules, duties, gates, \
+      keywords, exception phrases, holidays and make-up days the rule tests exercised, and list the others.
+      """)
+  public var coverage = false
+
+  @Option(help: "With --coverage: exit 1 when a rule set's coverage is below this percentage (0–100).")
+  public var coverageMin: Double?
+
   public init() {}
+
+  public func validate() throws {
+    if let coverageMin {
+      guard coverageMin.isFinite, (0...100).contains(coverageMin) else {
+        throw ValidationError("--coverage-min must be a percentage from 0 to 100, not \(coverageMin)")
+      }
+    }
+    if (coverage || coverageMin != nil) && !test {
+      throw ValidationError("--coverage needs --test (coverage is what the rule tests exercise)")
+    }
+  }
 
   /// The rule sets the arguments name: one per directory, plus one for all files together.
   func ruleSets() -> [[String]] {
@@ -76,6 +97,8 @@ public struct RulesCheckCommand: ParsableCommand {
     var all: [Diagnostic] = []
     var testsPassed = 0
     var testsFailed = 0
+    var coverages: [(set: String, coverage: RuleCoverage)] = []
+    let wantsCoverage = coverage || coverageMin != nil
     for set in ruleSets() {
       let result = RuleSetLoader.load(paths: set)
       var diagnostics = result.diagnostics
@@ -84,7 +107,9 @@ public struct RulesCheckCommand: ParsableCommand {
       if test, let ruleSet = result.ruleSet, set.count == 1 {
         do {
           let compiled = try CompiledRules(ruleSet)
-          let outcome = RuleTestRunner(rules: compiled).run(files: RuleTestRunner.testFiles(forRuleSet: set[0]))
+          let outcome = RuleTestRunner(rules: compiled, coverage: wantsCoverage).run(
+            files: RuleTestRunner.testFiles(forRuleSet: set[0]))
+          if let c = outcome.coverage { coverages.append((set[0], c)) }
           testsPassed += outcome.passed
           testsFailed += outcome.failed
           diagnostics += outcome.diagnostics
@@ -139,22 +164,30 @@ public struct RulesCheckCommand: ParsableCommand {
         }
       }
     }
+    let below = coverages.filter { c in coverageMin.map { c.coverage.percent < $0 } ?? false }
+    let failed = errors > 0 || !below.isEmpty
     switch format {
     case .sarif:
-      Output.out(SARIFRenderer.render(all, exitCode: errors > 0 ? 1 : 0, language: language))
+      Output.out(SARIFRenderer.render(all, exitCode: failed ? 1 : 0, language: language))
     case .github:
       Output.out(words.totals(errors: errors, warnings: warnings) + "\n")
       if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
+      Output.out(coverages.map { CoverageRenderer.github($0.coverage) }.joined())
     case .json:
       var s =
         "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
       if test { s += ",\"tests\":{\"passed\":\(testsPassed),\"failed\":\(testsFailed)}" }
+      if wantsCoverage {
+        s +=
+          ",\"coverage\":[\(coverages.map { CoverageRenderer.json($0.coverage, ruleSet: $0.set, minimum: coverageMin) }.joined(separator: ","))]"
+      }
       Output.out(s + "}\n")
     case .text:
       if !quiet { Output.out(words.totals(errors: errors, warnings: warnings) + "\n") }
       if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
+      for c in coverages { Output.out(CoverageRenderer.text(c.coverage, ruleSet: c.set, minimum: coverageMin)) }
     }
-    if errors > 0 { throw ExitCode(1) }
+    if failed { throw ExitCode(1) }
   }
 
 }

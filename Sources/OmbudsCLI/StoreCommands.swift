@@ -108,12 +108,28 @@ public struct CasesCommand: AsyncParsableCommand {
   @Flag(help: "Include the complainant's identity (confidential; only for those who need it).")
   public var includeConfidential = false
 
+  @Option(
+    help: "Add an `explanation` to each case, as of now, in this language (zh or en); see `ombuds explain`.")
+  public var explain: ExplainLanguage?
+
   public init() {}
 
   public func run() async throws {
     let includeConfidential = includeConfidential
-    let (stored, clock) = try await options.withStore { store in
-      (try await store.cases(includeConfidential: includeConfidential), store.rules.calendar.clock)
+    let language = explain
+    let (stored, clock, explanations) = try await options.withStore { store in
+      let stored = try await store.cases(includeConfidential: includeConfidential)
+      var explanations: [String: String] = [:]
+      if let language {
+        let at = Millis(Date().timeIntervalSince1970 * 1000)
+        let json = ExplanationJSON(rules: store.rules, language: language)
+        for c in stored {
+          if let e = try await store.explanation(c.id, at: at, identityVisible: includeConfidential) {
+            explanations[c.id] = json.render(e)
+          }
+        }
+      }
+      return (stored, store.rules.calendar.clock, explanations)
     }
     var out = ""
     for c in stored {
@@ -122,7 +138,7 @@ public struct CasesCommand: AsyncParsableCommand {
           JSONText.quoted(RFC3339.format($0, offsetSeconds: clock.offset(at: $0)))
         } ?? "null"
       out +=
-        "{\"id\":\(JSONText.quoted(c.id)),\"version\":\(c.version),\"state\":\(JSONText.quoted(c.state)),\"stage\":\(JSONText.quoted(c.stage)),\"level\":\(JSONText.quoted(c.level)),\"next_review_at\":\(review),\"snapshot\":\(c.snapshotJSON),\"lifecycle\":\(c.lifecycleJSON),\"decision\":\(c.decisionJSON ?? "null")}\n"
+        "{\"id\":\(JSONText.quoted(c.id)),\"version\":\(c.version),\"state\":\(JSONText.quoted(c.state)),\"stage\":\(JSONText.quoted(c.stage)),\"level\":\(JSONText.quoted(c.level)),\"next_review_at\":\(review),\"snapshot\":\(c.snapshotJSON),\"lifecycle\":\(c.lifecycleJSON),\"decision\":\(c.decisionJSON ?? "null")\(explanations[c.id].map { ",\"explanation\":\($0)" } ?? "")}\n"
     }
     Output.out(out)
   }

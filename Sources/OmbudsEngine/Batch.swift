@@ -50,15 +50,32 @@ public struct ClassifyBatch: Sendable {
 
   /// Classifies every case in `input` at `now`. Returns the output bytes (decisions in input
   /// order) and the rejected lines.
-  public func run(_ input: [UInt8], now: Millis) -> (output: [UInt8], rejections: [Rejection]) {
+  public func run(_ input: [UInt8], now: Millis, explain: Explain? = nil) -> (
+    output: [UInt8], rejections: [Rejection]
+  ) {
     var output: [UInt8] = []
-    let rejections = run(input, now: now) { output.append(contentsOf: $0) }
+    let rejections = run(input, now: now, explain: explain) { output.append(contentsOf: $0) }
     return (output, rejections)
+  }
+
+  /// What to write per case besides, or instead of, the decision line.
+  public enum Explain: Sendable {
+    /// The decision line with an `explanation` field (JSON) added at its end.
+    case field(ExplanationJSON)
+    /// The explanation alone, as JSON, one line per case.
+    case json(ExplanationJSON)
+    /// The explanation alone, as text, cases separated by a blank line.
+    case text(ExplanationText)
   }
 
   /// Classifies every case in `input` at `now`, handing the decisions to `sink` in input
   /// order, chunk by chunk. Returns the rejected lines.
   public func run(_ input: [UInt8], now: Millis, sink: ([UInt8]) -> Void) -> [Rejection] {
+    run(input, now: now, explain: nil, sink: sink)
+  }
+
+  /// `run(_:now:sink:)`, with each case explained as `explain` says (nil: decisions only).
+  public func run(_ input: [UInt8], now: Millis, explain: Explain?, sink: ([UInt8]) -> Void) -> [Rejection] {
     input.withUnsafeBufferPointer { buffer in
       let spans = Self.lines(buffer)
       let count = spans.count
@@ -126,7 +143,21 @@ public struct ClassifyBatch: Sendable {
             guard var f = frozenFacts[i] else { continue }
             f.ordinal = frozenIndex[i]
             rules.evaluate(f, at: now, history: frozenHistory, into: &decision)
-            renderer.append(decision, for: f, to: &out)
+            guard let explain else {
+              renderer.append(decision, for: f, to: &out)
+              continue
+            }
+            let e = rules.explain(f, decision: decision, at: now, history: frozenHistory)
+            switch explain {
+            case .field(let json):
+              var line: [UInt8] = []
+              renderer.append(decision, for: f, to: &line)
+              line.removeLast(2)  // the closing `}` and the newline
+              out += line
+              out += Array(",\"explanation\":\(json.render(e))}\n".utf8)
+            case .json(let json): out += Array((json.render(e) + "\n").utf8)
+            case .text(let text): out += Array(((frozenIndex[i] == 0 ? "" : "\n") + text.render(e)).utf8)
+            }
           }
           o.value[c] = out
         }

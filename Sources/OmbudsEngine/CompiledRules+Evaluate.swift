@@ -92,17 +92,20 @@ extension CompiledRules {
     case .stringIsNull:
       return facts.strings[Int(node.slot)] == nil
     case .sameIssue:
-      let own = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
-      let n: Int
-      if facts.strings[BuiltinFields.issueKey] == nil {
-        n = own
-      } else {
-        n = history?.sameIssueComplainants(of: facts, window: program.windows[Int(node.first)], asOf: now) ?? own
-      }
-      return node.op.holds(Int64(n), node.k)
+      return node.op.holds(sameIssueCount(node, facts, now, history), node.k)
     default:
       return false
     }
+  }
+
+  /// The value a `same_issue_complainants` node compares: distinct complainants of the case's
+  /// issue in its window (the case alone when it has no issue or there is no history).
+  func sameIssueCount(_ node: Node, _ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?)
+    -> Int64
+  {
+    let own = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
+    if facts.strings[BuiltinFields.issueKey] == nil { return Int64(own) }
+    return Int64(history?.sameIssueComplainants(of: facts, window: program.windows[Int(node.first)], asOf: now) ?? own)
   }
 
   /// Evaluates one case at `now` into `decision`, reusing its storage (no allocation once warm):

@@ -5,10 +5,15 @@ import OmbudsSyntax
 /// What the store and the notifier act on: the refund approver, deadlines, the next review.
 extension CompiledRules {
   func refundApprover(_ facts: borrowing CaseFacts) -> Int? {
+    refundTier(facts).flatMap { tiers[$0].role }
+  }
+
+  /// The refund tier (an index into the rules' tiers) the case's compensation falls in.
+  public func refundTier(_ facts: borrowing CaseFacts) -> Int? {
     guard let slot = refundSlot else { return nil }
     let amount = facts.numbers[slot]
     if amount == CaseFacts.null { return nil }
-    for tier in tiers where amount > tier.above && amount <= tier.upTo { return tier.role }
+    for (i, tier) in tiers.enumerated() where amount > tier.above && amount <= tier.upTo { return i }
     return nil
   }
 

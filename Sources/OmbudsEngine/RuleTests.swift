@@ -12,11 +12,18 @@ public struct RuleTestRunner {
     public var diagnostics: [Diagnostic] = []
     public var sources: [String: SourceFile] = [:]
     public var files: [String] = []
+    /// What the tests exercised, when the runner collects it (`coverage: true`).
+    public var coverage: RuleCoverage?
   }
 
   public let rules: CompiledRules
+  /// Collect what the tests exercise (`Outcome.coverage`).
+  public var collectsCoverage: Bool
 
-  public init(rules: CompiledRules) { self.rules = rules }
+  public init(rules: CompiledRules, coverage: Bool = false) {
+    self.rules = rules
+    self.collectsCoverage = coverage
+  }
 
   /// The test files of a rule-set directory: `DIR/tests/*.yaml`.
   public static func testFiles(forRuleSet dir: String) -> [String] {
@@ -26,6 +33,7 @@ public struct RuleTestRunner {
 
   public func run(files: [String]) -> Outcome {
     var outcome = Outcome()
+    if collectsCoverage { outcome.coverage = RuleCoverage(rules: rules) }
     for path in files {
       guard let data = FileManager.default.contents(atPath: path) else {
         outcome.diagnostics.append(
@@ -115,6 +123,7 @@ public struct RuleTestRunner {
     let target = all[all.count - 1]
     let history = InMemoryHistory(cases: all, windows: rules.aggregateWindows, asOf: now, calendar: rules.calendar)
     let decision = rules.evaluate(target, at: now, history: history)
+    outcome.coverage?.observe(target, at: now, history: history, decision: decision, rules: rules)
     var problems: [LocalizedText] = []
     // Each expectation that does not hold, at its line in `want`: expected beside actual.
     var related: [Diagnostic.Related] = []

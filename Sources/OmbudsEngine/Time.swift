@@ -159,6 +159,8 @@ public final class BusinessCalendar: Sendable {
   public let clock: ZoneClock
   let weekend: [Bool]
   let holidays: Set<Int>
+  /// Each holiday's name as the calendar file gives it (`国庆节、中秋节 2025`).
+  let holidayNames: [Int: String]
   let workingDays: Set<Int>
   public let covers: [Int]
   /// Office hours on a working day, in minutes after local midnight.
@@ -175,6 +177,7 @@ public final class BusinessCalendar: Sendable {
     self.clock = clock
     self.weekend = (0..<7).map { decl.weekend.contains($0) }
     self.holidays = Set(decl.holidays.keys.map(\.dayNumber))
+    self.holidayNames = Dictionary(decl.holidays.map { ($0.key.dayNumber, $0.value) }, uniquingKeysWith: { a, _ in a })
     self.workingDays = Set(decl.workingDays.map(\.dayNumber))
     self.covers = decl.covers
     self.officeHours = decl.officeHours
@@ -205,23 +208,45 @@ public final class BusinessCalendar: Sendable {
     return !weekend[((day % 7) + 7 + 3) % 7]
   }
 
+  /// What local day `day` is on this calendar: a working day (a make-up one, 调休上班, or
+  /// not), a weekend day, or a named holiday.
+  public func kind(ofDay day: Int) -> CalendarDay.Kind {
+    if workingDays.contains(day) { return .makeUpWorkingDay }
+    if holidays.contains(day) { return .holiday(holidayNames[day] ?? "") }
+    return weekend[((day % 7) + 7 + 3) % 7] ? .weekend : .workingDay
+  }
+
   /// 23:59:59 local time of the `n`th working day after the local date of `t` (that date never counts).
   public func adding(workingDays n: Int, to t: Millis) -> Millis {
+    var none: [CalendarDay]? = nil
+    return adding(workingDays: n, to: t, walk: &none)
+  }
+
+  /// `adding(workingDays:to:)`, and when `walk` is not nil, every day it stepped over appended
+  /// to it (the days counted and the days skipped, in order): what an explanation shows.
+  /// Without a walk to record, the precomputed table answers without stepping day by day.
+  public func adding(workingDays n: Int, to t: Millis, walk: inout [CalendarDay]?) -> Millis {
     var day = clock.local(t).day
-    // Inside the table: the n-th working day after `day` by index, no day-by-day walk.
+    var limit = 3660
+    // Inside the table: the n-th working day after `day` by index, no day-by-day walk (a walk
+    // to record goes as far as the table's answer, however far that is).
     let offset = day + 1 - tableStart
     if n > 0, offset >= 0, offset < prefix.count {
       let k = Int(prefix[offset]) + n - 1
       if k < workingList.count {
-        return clock.instant(day: tableStart + Int(workingList[k]), msOfDay: 86_399_000)
+        let target = tableStart + Int(workingList[k])
+        if walk == nil { return clock.instant(day: target, msOfDay: 86_399_000) }
+        limit = max(limit, target - day)
       }
     }
     var left = n
     var guardDays = 0
-    while left > 0, guardDays < 3660 {
+    while left > 0, guardDays < limit {
       day += 1
       guardDays += 1
-      if isWorkingDay(day) { left -= 1 }
+      let kind = kind(ofDay: day)
+      walk?.append(CalendarDay(day: day, kind: kind))
+      if kind.isWorking { left -= 1 }
     }
     return clock.instant(day: day, msOfDay: 86_399_000)
   }
@@ -259,9 +284,43 @@ public final class BusinessCalendar: Sendable {
 
 }
 
+/// One local day a working-day count stepped over, and what it was.
+public struct CalendarDay: Sendable, Hashable {
+  public enum Kind: Sendable, Hashable {
+    case workingDay
+    /// A weekend day worked in exchange for a holiday (调休上班): it counts.
+    case makeUpWorkingDay
+    case weekend
+    /// A public holiday, with its name from the calendar file.
+    case holiday(String)
+
+    public var isWorking: Bool {
+      switch self {
+      case .workingDay, .makeUpWorkingDay: true
+      case .weekend, .holiday: false
+      }
+    }
+  }
+  /// The local day number (`CivilDate(dayNumber:)`).
+  public var day: Int
+  public var kind: Kind
+
+  public init(day: Int, kind: Kind) {
+    self.day = day
+    self.kind = kind
+  }
+}
+
 extension RuleDuration {
   /// `t + self` on the calendar.
   public func added(to t: Millis, calendar: BusinessCalendar) -> Millis {
+    var none: [CalendarDay]? = nil
+    return added(to: t, calendar: calendar, walk: &none)
+  }
+
+  /// `t + self` on the calendar; for working days, the days stepped over are appended to
+  /// `walk` when it is not nil (see `BusinessCalendar.adding(workingDays:to:walk:)`).
+  public func added(to t: Millis, calendar: BusinessCalendar, walk: inout [CalendarDay]?) -> Millis {
     switch unit {
     case .seconds: t + Int64(amount) * 1000
     case .minutes: t + Int64(amount) * 60_000
@@ -269,7 +328,7 @@ extension RuleDuration {
     case .days: calendar.clock.adding(days: amount, to: t)
     case .weeks: calendar.clock.adding(days: amount * 7, to: t)
     case .months: calendar.clock.adding(months: amount, to: t)
-    case .workingDays: calendar.adding(workingDays: amount, to: t)
+    case .workingDays: calendar.adding(workingDays: amount, to: t, walk: &walk)
     }
   }
 }

@@ -133,12 +133,23 @@ extension OmbudsAPI {
       }
     }
     let sent = try await notifications.map { outboxJSON($0, store) }
+    // `?explain=zh|en`: why the case has its level and deadlines, with its values (never the
+    // identity the reader may not see).
+    var explanation: String?
+    if let lang = Query(request.uri.query).get("explain") {
+      guard let language = ExplainLanguage(rawValue: lang) else {
+        throw APIError(.invalidParameter, "`explain` is zh or en, not `\(lang)`", field: "explain")
+      }
+      explanation = try await store.explanation(id, at: clock(), identityVisible: c.identityIncluded).map {
+        ExplanationJSON(rules: store.rules, language: language).render($0)
+      }
+    }
     let body = J.object([
       ("id", J.str(c.id)), ("version", "\(c.version)"), ("stage", J.str(c.stage)), ("state", J.str(c.state)),
       ("level", J.str(c.level)), ("identity_included", J.bool(c.identityIncluded)), ("snapshot", J.raw(c.snapshotJSON)),
       ("decision", J.raw(c.decisionJSON)), ("lifecycle", lifecycleJSON(c.lifecycleJSON, store)),
       ("next_review_at", time(c.nextReviewAt, store)), ("timeline", J.array(entries)),
-      ("notifications", J.array(sent)),
+      ("notifications", J.array(sent)), ("explanation", explanation),
     ])
     var headers: HTTPFields = [:]
     headers[.eTag] = "\"\(c.version)\""

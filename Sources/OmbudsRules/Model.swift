@@ -133,6 +133,11 @@ public struct CalendarDecl: Sendable {
   public var location: SourceLocation
   /// Office hours on a working day, in minutes after local midnight: `[start, end)`.
   public var officeHours: Range<Int> = 540..<1080
+  /// Where each holiday date was declared: the position of its entry under `holidays:`
+  /// (the dates of one `{name, from, to}` share it). Coverage reports name holidays by it.
+  public var holidayEntries: [CivilDate: SourceLocation] = [:]
+  /// Where each make-up working day was declared.
+  public var workingDayLocations: [CivilDate: SourceLocation] = [:]
 
   public init(
     id: String, label: String?, timeZone: String, weekend: Set<Int>, holidays: [CivilDate: String],

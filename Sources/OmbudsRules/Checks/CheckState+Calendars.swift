@@ -51,6 +51,7 @@ extension CheckState {
       }
       var holidays: [CivilDate: String] = [:]
       var holidayLocations: [CivilDate: SourceLocation] = [:]
+      var holidayEntries: [CivilDate: SourceLocation] = [:]
       for item in reader.list(keys["holidays"]?.value, context.key("holidays")) ?? [] {
         var dates: [(CivilDate, SourceLocation)] = []
         var name = ""
@@ -89,6 +90,7 @@ extension CheckState {
         for (d, loc) in dates {
           holidays[d] = name
           if holidayLocations[d] == nil { holidayLocations[d] = loc }
+          if holidayEntries[d] == nil { holidayEntries[d] = item.location }
           if !covers.isEmpty, !covers.contains(d.year) {
             reader.warning(
               .calendarCoverage,
@@ -98,6 +100,7 @@ extension CheckState {
         }
       }
       var working: Set<CivilDate> = []
+      var workingLocations: [CivilDate: SourceLocation] = [:]
       for item in reader.list(keys["working_days"]?.value, context.key("working_days")) ?? [] {
         guard let d = reader.date(item, context.part("working day", "调休工作日")) else { continue }
         if let h = holidayLocations[d] {
@@ -112,16 +115,19 @@ extension CheckState {
             at: item.location, length: 10)
         }
         working.insert(d)
+        if workingLocations[d] == nil { workingLocations[d] = item.location }
       }
       var office = 540..<1080
       if let node = keys["office_hours"]?.value, let hours = officeHours(node, context.key("office_hours")) {
         office = hours
       }
-      calendars.append(
-        CalendarDecl(
-          id: pair.key.value, label: reader.string(keys["label"]?.value, context.key("label")), timeZone: tz,
-          weekend: weekend, holidays: holidays, workingDays: working, covers: covers, location: pair.key.location,
-          officeHours: office))
+      var decl = CalendarDecl(
+        id: pair.key.value, label: reader.string(keys["label"]?.value, context.key("label")), timeZone: tz,
+        weekend: weekend, holidays: holidays, workingDays: working, covers: covers, location: pair.key.location,
+        officeHours: office)
+      decl.holidayEntries = holidayEntries
+      decl.workingDayLocations = workingLocations
+      calendars.append(decl)
     }
     if let c = defaultCalendar, !calendars.contains(where: { $0.id == c }),
       let node = sections["settings"]?.first?.value["calendar"]
