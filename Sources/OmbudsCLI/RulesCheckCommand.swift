@@ -172,7 +172,7 @@ public struct RulesCheckCommand: ParsableCommand {
     case .github:
       Output.out(words.totals(errors: errors, warnings: warnings) + "\n")
       if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
-      Output.out(coverages.map { CoverageRenderer.github($0.coverage) }.joined())
+      Output.out(coverages.map { CoverageRenderer.github($0.coverage, language: language) }.joined())
     case .json:
       var s =
         "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
@@ -185,7 +185,9 @@ public struct RulesCheckCommand: ParsableCommand {
     case .text:
       if !quiet { Output.out(words.totals(errors: errors, warnings: warnings) + "\n") }
       if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
-      for c in coverages { Output.out(CoverageRenderer.text(c.coverage, ruleSet: c.set, minimum: coverageMin)) }
+      for c in coverages {
+        Output.out(CoverageRenderer.text(c.coverage, ruleSet: c.set, minimum: coverageMin, language: language))
+      }
     }
     if failed { throw ExitCode(1) }
   }
