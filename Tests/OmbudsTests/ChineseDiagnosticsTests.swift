@@ -150,5 +150,7 @@ import Testing
     #expect(run.status == 0)
     #expect(run.stdout.contains("0 个错误，0 个警告\n"))
     #expect(run.stdout.contains("规则测试："))
+    let coverage = try Support.run("rules-check", ["--test", "--coverage", "--lang", "zh-CN", Support.rulesDir])
+    #expect(coverage.stdout.contains(" 的规则测试覆盖率："), "\(coverage.stdout)")
   }
 }
