@@ -360,7 +360,7 @@ private final class LibYAMLSession {
         .init(
           LocalizedText(
             en: "\(context.isEmpty ? "context" : context) started here",
-            zh: "\(context.isEmpty ? "上下文" : YAMLMessages.libyamlPhrase(context))从此处开始"),
+            zh: "\(context.isEmpty ? "上下文" : YAMLMessages.libyamlObject(context))从此处开始"),
           at: location(parser.context_mark)))
     }
     diagnostics.append(
@@ -415,6 +415,14 @@ enum YAMLMessages {
   ]
 
   static func libyamlPhrase(_ s: String) -> String { phrases[s] ?? s }
+
+  /// What a context phrase is about: "while parsing a flow sequence" → 流式列表.
+  static func libyamlObject(_ s: String) -> String {
+    guard var p = phrases[s] else { return s + " " }
+    for prefix in ["解析", "扫描"] where p.hasPrefix(prefix) { p.removeFirst(prefix.count) }
+    if p.hasSuffix("时") { p.removeLast() }
+    return p
+  }
 
   /// "解析流式列表时，没有找到应有的 `,` 或 `]`".
   static func libyaml(_ problem: String, _ context: String) -> String {
