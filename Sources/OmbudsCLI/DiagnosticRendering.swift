@@ -5,16 +5,21 @@ import OmbudsSyntax
 /// Renders diagnostics as text (with the source line and a caret) or JSON.
 public struct DiagnosticRenderer {
   public var sources: [String: SourceFile]
+  /// The language of messages, helps and notes (codes, severities and positions stay).
+  public var language: Language
 
-  public init(sources: [String: SourceFile]) { self.sources = sources }
+  public init(sources: [String: SourceFile], language: Language = .en) {
+    self.sources = sources
+    self.language = language
+  }
 
   /// `path:line:col: error: message [code]`, the source line, a caret line, help and notes.
   public func text(_ d: Diagnostic) -> String {
-    var out = "\(d.description)\n"
+    var out = "\(d.description(language))\n"
     out += excerpt(d.location, length: d.length)
-    if let help = d.help { out += "  = help: \(help)\n" }
+    if let help = d.help(language) { out += language == .en ? "  = help: \(help)\n" : "  = 帮助：\(help)\n" }
     for r in d.related {
-      out += "\(r.location): note: \(r.message)\n"
+      out += "\(r.location): note: \(r.text.string(language))\n"
       out += excerpt(r.location, length: 1)
     }
     return out
@@ -63,16 +68,18 @@ public struct DiagnosticRenderer {
       || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
   }
 
-  /// One diagnostic as a JSON object.
-  public static func json(_ d: Diagnostic) -> String {
+  /// One diagnostic as a JSON object: `message`, `help` and the notes in `language`.
+  public static func json(_ d: Diagnostic) -> String { json(d, language: .en) }
+
+  public static func json(_ d: Diagnostic, language: Language) -> String {
     var s =
-      "{\"file\":\(JSONText.quoted(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column),\"offset\":\(d.location.offset),\"length\":\(d.length),\"severity\":\"\(d.severity.rawValue)\",\"code\":\(JSONText.quoted(d.code)),\"message\":\(JSONText.quoted(d.message))"
-    if let h = d.help { s += ",\"help\":\(JSONText.quoted(h))" }
+      "{\"file\":\(JSONText.quoted(d.location.file)),\"line\":\(d.location.line),\"column\":\(d.location.column),\"offset\":\(d.location.offset),\"length\":\(d.length),\"severity\":\"\(d.severity.rawValue)\",\"code\":\(JSONText.quoted(d.code)),\"message\":\(JSONText.quoted(d.message(language)))"
+    if let h = d.help(language) { s += ",\"help\":\(JSONText.quoted(h))" }
     if !d.related.isEmpty {
       s +=
         ",\"related\":["
         + d.related.map {
-          "{\"file\":\(JSONText.quoted($0.location.file)),\"line\":\($0.location.line),\"column\":\($0.location.column),\"message\":\(JSONText.quoted($0.message))}"
+          "{\"file\":\(JSONText.quoted($0.location.file)),\"line\":\($0.location.line),\"column\":\($0.location.column),\"message\":\(JSONText.quoted($0.text.string(language)))}"
         }.joined(separator: ",") + "]"
     }
     return s + "}"
@@ -84,7 +91,7 @@ public struct DiagnosticRenderer {
 /// result at its file, line and column (columns in Unicode code points, as everywhere in
 /// Ombuds), its notes as related locations.
 public enum SARIFRenderer {
-  public static func render(_ diagnostics: [Diagnostic], exitCode: Int) -> String {
+  public static func render(_ diagnostics: [Diagnostic], exitCode: Int, language: Language = .en) -> String {
     let codes = DiagnosticCode.all
     let index = Dictionary(codes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
     func q(_ s: String) -> String { JSONText.quoted(s) }
@@ -110,11 +117,11 @@ public enum SARIFRenderer {
       return s + "}"
     }
     let rules = codes.map { c in
-      "{\"id\":\(q(c.id)),\"shortDescription\":{\"text\":\(q(c.meaning))},\"defaultConfiguration\":{\"level\":\"\(level(c.severities.first ?? .error))\"}}"
+      "{\"id\":\(q(c.id)),\"shortDescription\":{\"text\":\(q(language == .en ? c.meaning : c.meaningZH))},\"defaultConfiguration\":{\"level\":\"\(level(c.severities.first ?? .error))\"}}"
     }
     let results = diagnostics.map { d -> String in
-      var text = d.message
-      if let help = d.help { text += " (help: \(help))" }
+      var text = d.message(language)
+      if let help = d.help(language) { text += language == .en ? " (help: \(help))" : "（帮助：\(help)）" }
       var s = "{\"ruleId\":\(q(d.code)),"
       if let i = index[d.code] { s += "\"ruleIndex\":\(i)," }
       s += "\"level\":\"\(level(d.severity))\",\"message\":{\"text\":\(q(text))},"
@@ -122,7 +129,8 @@ public enum SARIFRenderer {
       if !d.related.isEmpty {
         s +=
           ",\"relatedLocations\":["
-          + d.related.enumerated().map { location($1.location, length: 1, message: $1.message, id: $0) }.joined(
+          + d.related.enumerated().map { location($1.location, length: 1, message: $1.text.string(language), id: $0) }
+          .joined(
             separator: ",") + "]"
       }
       return s + "}"
@@ -138,16 +146,16 @@ public enum SARIFRenderer {
 /// an `::error` or `::warning` annotation on its file and line, its help and notes in the
 /// message.
 public enum GitHubRenderer {
-  public static func render(_ d: Diagnostic) -> String {
+  public static func render(_ d: Diagnostic, language: Language = .en) -> String {
     let command: String
     switch d.severity {
     case .error: command = "error"
     case .warning: command = "warning"
     case .note: command = "notice"
     }
-    var message = d.message
-    if let help = d.help { message += "\nhelp: \(help)" }
-    for r in d.related { message += "\n\(r.location): note: \(r.message)" }
+    var message = d.message(language)
+    if let help = d.help(language) { message += "\n\(language == .en ? "help" : "帮助"): \(help)" }
+    for r in d.related { message += "\n\(r.location): note: \(r.text.string(language))" }
     let l = d.location
     return
       "::\(command) file=\(property(l.file)),line=\(max(1, l.line)),col=\(max(1, l.column)),endColumn=\(max(1, l.column) + max(1, d.length)),title=\(property(d.code))::\(data(message))"

@@ -31,6 +31,22 @@ public struct RulesCheckCommand: ParsableCommand {
   @Flag(help: "Print only diagnostics, no per-file summary.")
   public var quiet = false
 
+  @Option(
+    help: """
+      Language of messages, helps and summaries: en or zh-CN (also zh, zh_CN). Default: Chinese when \
+      LC_ALL, LC_MESSAGES or LANG starts with zh, else English. Codes never change.
+      """)
+  public var lang: String?
+
+  /// The language asked for: `--lang`, else the environment.
+  func language(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Language {
+    guard let lang else { return Language.fromEnvironment(environment) }
+    guard let language = Language(argument: lang) else {
+      throw ValidationError("unknown language `\(lang)`: use en or zh-CN")
+    }
+    return language
+  }
+
   @Flag(
     help: """
       With --test: report which condition items, levels, refund tiers, deadline rules, duties, gates, \
@@ -72,6 +88,8 @@ public struct RulesCheckCommand: ParsableCommand {
   }
 
   public func run() throws {
+    let language = try language()
+    let words = SummaryWords(language)
     var errors = 0
     var warnings = 0
     var jsonDiagnostics: [String] = []
@@ -99,7 +117,9 @@ public struct RulesCheckCommand: ParsableCommand {
           fileList += outcome.files
         } catch {
           diagnostics.append(
-            .error(.compile, "\(error)", at: SourceLocation(file: set[0], line: 1, column: 1, offset: 0)))
+            .error(
+              .compile, RuleTestMessages.compileFailed("\(error)"),
+              at: SourceLocation(file: set[0], line: 1, column: 1, offset: 0)))
         }
       }
       diagnostics.sort()
@@ -110,10 +130,10 @@ public struct RulesCheckCommand: ParsableCommand {
         all += diagnostics
       case .github:
         var text = ""
-        for d in diagnostics { text += GitHubRenderer.render(d) + "\n" }
+        for d in diagnostics { text += GitHubRenderer.render(d, language: language) + "\n" }
         Output.out(text)
       case .json:
-        jsonDiagnostics += diagnostics.map(DiagnosticRenderer.json)
+        jsonDiagnostics += diagnostics.map { DiagnosticRenderer.json($0, language: language) }
         for f in fileList {
           let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
           let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
@@ -122,7 +142,7 @@ public struct RulesCheckCommand: ParsableCommand {
           )
         }
       case .text:
-        let renderer = DiagnosticRenderer(sources: sources)
+        let renderer = DiagnosticRenderer(sources: sources, language: language)
         var text = ""
         for d in diagnostics { text += renderer.text(d) + "\n" }
         Output.out(text)
@@ -132,13 +152,13 @@ public struct RulesCheckCommand: ParsableCommand {
           for f in fileList {
             let e = diagnostics.count { $0.location.file == f && $0.severity == .error }
             let w = diagnostics.count { $0.location.file == f && $0.severity == .warning }
-            let counts = e + w == 0 ? "" : " (\(plural(e, "error")), \(plural(w, "warning")))"
-            let status = e > 0 ? "FAILED" : result.checked ? "SUCCESS" : "NOT CHECKED (fix the syntax errors first)"
+            let counts = e + w == 0 ? "" : words.fileCounts(errors: e, warnings: w)
+            let status = e > 0 ? words.failed : result.checked ? words.success : words.notChecked
             summary += "\(f): \(status)\(counts)\n"
           }
           // Diagnostics about paths that are not files (a missing directory, say).
           for d in diagnostics where !known.contains(d.location.file) && d.severity == .error {
-            summary += "\(d.location.file): FAILED\n"
+            summary += "\(d.location.file): \(words.failed)\n"
           }
           Output.out(summary)
         }
@@ -148,11 +168,11 @@ public struct RulesCheckCommand: ParsableCommand {
     let failed = errors > 0 || !below.isEmpty
     switch format {
     case .sarif:
-      Output.out(SARIFRenderer.render(all, exitCode: failed ? 1 : 0))
+      Output.out(SARIFRenderer.render(all, exitCode: failed ? 1 : 0, language: language))
     case .github:
-      Output.out("\(plural(errors, "error")), \(plural(warnings, "warning"))\n")
-      if test { Output.out("\(testsPassed) passed, \(testsFailed) failed\n") }
-      Output.out(coverages.map { CoverageRenderer.github($0.coverage) }.joined())
+      Output.out(words.totals(errors: errors, warnings: warnings) + "\n")
+      if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
+      Output.out(coverages.map { CoverageRenderer.github($0.coverage, language: language) }.joined())
     case .json:
       var s =
         "{\"files\":[\(jsonFiles.joined(separator: ","))],\"diagnostics\":[\(jsonDiagnostics.joined(separator: ","))],\"errors\":\(errors),\"warnings\":\(warnings)"
@@ -163,14 +183,47 @@ public struct RulesCheckCommand: ParsableCommand {
       }
       Output.out(s + "}\n")
     case .text:
-      if !quiet { Output.out("\(plural(errors, "error")), \(plural(warnings, "warning"))\n") }
-      if test { Output.out("\(testsPassed) passed, \(testsFailed) failed\n") }
-      for c in coverages { Output.out(CoverageRenderer.text(c.coverage, ruleSet: c.set, minimum: coverageMin)) }
+      if !quiet { Output.out(words.totals(errors: errors, warnings: warnings) + "\n") }
+      if test { Output.out(words.tests(passed: testsPassed, failed: testsFailed) + "\n") }
+      for c in coverages {
+        Output.out(CoverageRenderer.text(c.coverage, ruleSet: c.set, minimum: coverageMin, language: language))
+      }
     }
     if failed { throw ExitCode(1) }
   }
 
+}
+
+/// The summary lines of `rules-check` in each language. The JSON `status` stays
+/// `SUCCESS`/`FAILED` in every language: tools match on it.
+struct SummaryWords {
+  let language: Language
+  init(_ language: Language) { self.language = language }
+
+  var success: String { language == .en ? "SUCCESS" : "通过" }
+  var failed: String { language == .en ? "FAILED" : "未通过" }
+  var notChecked: String {
+    language == .en ? "NOT CHECKED (fix the syntax errors first)" : "未检查（请先改正语法错误）"
+  }
+
   func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
+  /// ` (1 error, 0 warnings)` after a file's status.
+  func fileCounts(errors: Int, warnings: Int) -> String {
+    language == .en
+      ? " (\(plural(errors, "error")), \(plural(warnings, "warning")))" : "（\(errors) 个错误，\(warnings) 个警告）"
+  }
+
+  /// `0 errors, 0 warnings`.
+  func totals(errors: Int, warnings: Int) -> String {
+    language == .en
+      ? "\(plural(errors, "error")), \(plural(warnings, "warning"))" : "\(errors) 个错误，\(warnings) 个警告"
+  }
+
+  /// `86 passed, 0 failed`.
+  func tests(passed: Int, failed: Int) -> String {
+    language == .en ? "\(passed) passed, \(failed) failed" : "规则测试：\(passed) 项通过，\(failed) 项未通过"
+  }
 }
 
 /// Runs a command and maps usage errors to exit status 2 (the contract), not 64. An

@@ -37,7 +37,9 @@ public struct RuleTestRunner {
     for path in files {
       guard let data = FileManager.default.contents(atPath: path) else {
         outcome.diagnostics.append(
-          .error(.testInvalid, "cannot read `\(path)`", at: SourceLocation(file: path, line: 1, column: 1, offset: 0))
+          .error(
+            .testInvalid, RuleTestMessages.cannotRead(path),
+            at: SourceLocation(file: path, line: 1, column: 1, offset: 0))
         )
         outcome.failed += 1
         continue
@@ -50,7 +52,7 @@ public struct RuleTestRunner {
     return outcome
   }
 
-  func invalid(_ message: String, at location: SourceLocation, _ outcome: inout Outcome) {
+  func invalid(_ message: LocalizedText, at location: SourceLocation, _ outcome: inout Outcome) {
     outcome.diagnostics.append(.error(.testInvalid, message, at: location))
     outcome.failed += 1
   }
@@ -63,13 +65,13 @@ public struct RuleTestRunner {
       return
     }
     guard let tests = root["tests"]?.items else {
-      invalid("a test file needs a `tests:` list", at: root.location, &outcome)
+      invalid(RuleTestMessages.needsTests, at: root.location, &outcome)
       return
     }
     var fileNow: Millis?
     if let n = root["now"] {
       guard let t = n.scalarText.flatMap(RFC3339.parse) else {
-        invalid("`now` must be an RFC 3339 timestamp", at: n.location, &outcome)
+        invalid(RuleTestMessages.nowNotTimestamp, at: n.location, &outcome)
         return
       }
       fileNow = t
@@ -84,25 +86,26 @@ public struct RuleTestRunner {
     var now = fileNow
     if let n = test["now"] {
       guard let t = n.scalarText.flatMap(RFC3339.parse) else {
-        invalid("`now` must be an RFC 3339 timestamp", at: n.location, &outcome)
+        invalid(RuleTestMessages.nowNotTimestamp, at: n.location, &outcome)
         return
       }
       now = t
     }
     guard let now else {
-      invalid("test \"\(note)\" has no `now` (set it on the test or the file)", at: test.location, &outcome)
+      invalid(RuleTestMessages.noNow(note), at: test.location, &outcome)
       return
     }
     if let pairs = test.pairs {
       for p in pairs where !["note", "now", "history", "case", "want"].contains(p.key.value) {
         invalid(
-          "unknown key `\(p.key.value)` in a test\(Suggest.help(for: p.key.value, in: ["note", "now", "history", "case", "want"]).map { "; \($0)" } ?? "")",
+          RuleTestMessages.unknownKey(
+            p.key.value, suggestion: Suggest.closest(to: p.key.value, in: ["note", "now", "history", "case", "want"])),
           at: p.key.location, &outcome)
         return
       }
     }
     guard let caseNode = test["case"], let want = test["want"] else {
-      invalid("test \"\(note)\" needs `case` and `want`", at: test.location, &outcome)
+      invalid(RuleTestMessages.needsCaseAndWant(note), at: test.location, &outcome)
       return
     }
     var all: [CaseFacts] = []
@@ -113,7 +116,7 @@ public struct RuleTestRunner {
         f.ordinal = i
         all.append(f)
       } catch {
-        invalid("test \"\(note)\": case is not valid: \(error)", at: node.location, &outcome)
+        invalid(RuleTestMessages.invalidCase(note, "\(error)"), at: node.location, &outcome)
         return
       }
     }
@@ -121,16 +124,16 @@ public struct RuleTestRunner {
     let history = InMemoryHistory(cases: all, windows: rules.aggregateWindows, asOf: now, calendar: rules.calendar)
     let decision = rules.evaluate(target, at: now, history: history)
     outcome.coverage?.observe(target, at: now, history: history, decision: decision, rules: rules)
-    var problems: [String] = []
+    var problems: [LocalizedText] = []
     // Each expectation that does not hold, at its line in `want`: expected beside actual.
     var related: [Diagnostic.Related] = []
-    func differ(_ at: SourceLocation, _ field: String, expected: String, actual: String, _ summary: String) {
+    func differ(_ at: SourceLocation, _ field: String, expected: String, actual: String, _ summary: LocalizedText) {
       problems.append(summary)
-      related.append(.init("`\(field)`: expected \(expected), actual \(actual)", at: at))
+      related.append(.init(RuleTestMessages.expectedActual(field, expected: expected, actual: actual), at: at))
     }
     let set = rules.ruleSet
     guard let wantPairs = want.pairs else {
-      invalid("`want` must be a mapping", at: want.location, &outcome)
+      invalid(RuleTestMessages.wantNotMapping, at: want.location, &outcome)
       return
     }
     for p in wantPairs {
@@ -140,14 +143,15 @@ public struct RuleTestRunner {
         if p.value.scalarText != got {
           differ(
             p.key.location, "level", expected: "`\(p.value.scalarText ?? "?")`", actual: "`\(got)`",
-            "level is `\(got)`, want `\(p.value.scalarText ?? "?")`")
+            RuleTestMessages.levelIs(got, want: p.value.scalarText ?? "?"))
         }
       case "reasons":
         let got = decision.reasons.map { set.levels[Int($0.level)].items[Int($0.item)].text }
         let wanted = (p.value.items ?? []).compactMap(\.scalarText)
         if got != wanted {
           differ(
-            p.key.location, "reasons", expected: "\(wanted)", actual: "\(got)", "reasons are \(got), want \(wanted)")
+            p.key.location, "reasons", expected: "\(wanted)", actual: "\(got)",
+            RuleTestMessages.listIs("reasons", "\(got)", want: "\(wanted)"))
         }
       case "refund_approver":
         let got = decision.refundApprover.map { set.roles[$0].id }
@@ -155,22 +159,22 @@ public struct RuleTestRunner {
         if got != wanted {
           differ(
             p.key.location, "refund_approver", expected: wanted ?? "null", actual: got ?? "null",
-            "refund_approver is \(got ?? "null"), want \(wanted ?? "null")")
+            RuleTestMessages.valueIs("refund_approver", got ?? "null", want: wanted ?? "null"))
         }
       case "deadlines":
         for d in p.value.pairs ?? [] {
           guard let index = set.deadlines.firstIndex(where: { $0.id == d.key.value }) else {
-            problems.append("no deadline `\(d.key.value)` in the rules")
+            problems.append(RuleTestMessages.noDeadline(d.key.value))
             continue
           }
           let got = decision.deadlines[index]
           let wanted: Millis? = d.value.isNull ? nil : d.value.scalarText.flatMap(RFC3339.parse)
           if !d.value.isNull, wanted == nil {
-            problems.append("deadline `\(d.key.value)`: `\(d.value.scalarText ?? "")` is not an RFC 3339 timestamp")
+            problems.append(RuleTestMessages.deadlineNotTimestamp(d.key.value, d.value.scalarText ?? ""))
           } else if got != wanted {
             differ(
               d.key.location, "deadlines.\(d.key.value)", expected: format(wanted), actual: format(got),
-              "\(d.key.value) is \(format(got)), want \(format(wanted))")
+              RuleTestMessages.deadlineIs(d.key.value, format(got), want: format(wanted)))
           }
         }
       case "categories":
@@ -183,7 +187,7 @@ public struct RuleTestRunner {
         if got != wanted {
           differ(
             p.key.location, "categories", expected: "\(wanted)", actual: "\(got)",
-            "categories are \(got), want \(wanted)")
+            RuleTestMessages.listIs("categories", "\(got)", want: "\(wanted)"))
         }
       case "matches":
         // Each wanted match as `keyword@start-end` (Unicode scalars of the case text).
@@ -193,17 +197,18 @@ public struct RuleTestRunner {
         let wanted = (p.value.items ?? []).compactMap(\.scalarText)
         if got != wanted {
           differ(
-            p.key.location, "matches", expected: "\(wanted)", actual: "\(got)", "matches are \(got), want \(wanted)")
+            p.key.location, "matches", expected: "\(wanted)", actual: "\(got)",
+            RuleTestMessages.listIs("matches", "\(got)", want: "\(wanted)"))
         }
       case "next_review_at":
         let wanted: Millis? = p.value.isNull ? nil : p.value.scalarText.flatMap(RFC3339.parse)
         if decision.nextReviewAt != wanted {
           differ(
             p.key.location, "next_review_at", expected: format(wanted), actual: format(decision.nextReviewAt),
-            "next_review_at is \(format(decision.nextReviewAt)), want \(format(wanted))")
+            RuleTestMessages.valueIs("next_review_at", format(decision.nextReviewAt), want: format(wanted)))
         }
       default:
-        problems.append("unknown expectation `\(p.key.value)`")
+        problems.append(RuleTestMessages.unknownExpectation(p.key.value))
       }
     }
     if problems.isEmpty {
@@ -212,8 +217,9 @@ public struct RuleTestRunner {
       outcome.failed += 1
       outcome.diagnostics.append(
         .error(
-          .testFailed, "test \"\(note)\" failed: " + problems.joined(separator: "; "), at: test.location,
-          related: related))
+          .testFailed, RuleTestMessages.failed(note, problems), at: test.location,
+          related: related
+        ).resolvingLabels(rules.ruleSet.labelTable))
     }
   }
 
@@ -263,5 +269,67 @@ public struct RuleTestRunner {
       }
       out.append(UInt8(ascii: "}"))
     }
+  }
+}
+
+/// The messages of rule tests, in English and Chinese.
+public enum RuleTestMessages {
+  static func cannotRead(_ path: String) -> LocalizedText {
+    LocalizedText(en: "cannot read `\(path)`", zh: "无法读取 `\(path)`")
+  }
+  static let needsTests = LocalizedText(en: "a test file needs a `tests:` list", zh: "测试文件需要 `tests:` 列表")
+  static let nowNotTimestamp = LocalizedText(
+    en: "`now` must be an RFC 3339 timestamp", zh: "`now` 必须是 RFC 3339 时间戳")
+  static func noNow(_ note: String) -> LocalizedText {
+    LocalizedText(
+      en: "test \"\(note)\" has no `now` (set it on the test or the file)", zh: "测试“\(note)”没有 `now`（请在测试或文件上设置）")
+  }
+  static func unknownKey(_ key: String, suggestion: String?) -> LocalizedText {
+    guard let suggestion else { return LocalizedText(en: "unknown key `\(key)` in a test", zh: "测试中有未知的键 `\(key)`") }
+    return LocalizedText(
+      en: "unknown key `\(key)` in a test; did you mean `\(suggestion)`?",
+      zh: "测试中有未知的键 `\(key)`；您是不是想写 `\(suggestion)`？")
+  }
+  static func needsCaseAndWant(_ note: String) -> LocalizedText {
+    LocalizedText(en: "test \"\(note)\" needs `case` and `want`", zh: "测试“\(note)”需要 `case` 和 `want`")
+  }
+  static func invalidCase(_ note: String, _ error: String) -> LocalizedText {
+    LocalizedText(en: "test \"\(note)\": case is not valid: \(error)", zh: "测试“\(note)”：案件无效：\(error)")
+  }
+  static func expectedActual(_ field: String, expected: String, actual: String) -> LocalizedText {
+    LocalizedText(
+      en: "`\(field)`: expected \(expected), actual \(actual)", zh: "`\(field)`：期望 \(expected)，实际 \(actual)")
+  }
+  static let wantNotMapping = LocalizedText(en: "`want` must be a mapping", zh: "`want` 必须是映射")
+  static func levelIs(_ got: String, want: String) -> LocalizedText {
+    LocalizedText(en: "level is `\(got)`, want `\(want)`", zh: "级别为 \(.level, got)，期望 \(.level, want)")
+  }
+  static func listIs(_ name: String, _ got: String, want: String) -> LocalizedText {
+    LocalizedText(en: "\(name) are \(got), want \(want)", zh: "`\(name)` 为 \(got)，期望 \(want)")
+  }
+  static func valueIs(_ name: String, _ got: String, want: String) -> LocalizedText {
+    LocalizedText(en: "\(name) is \(got), want \(want)", zh: "`\(name)` 为 \(got)，期望 \(want)")
+  }
+  static func noDeadline(_ id: String) -> LocalizedText {
+    LocalizedText(en: "no deadline `\(id)` in the rules", zh: "规则中没有期限 `\(id)`")
+  }
+  static func deadlineNotTimestamp(_ id: String, _ text: String) -> LocalizedText {
+    LocalizedText(
+      en: "deadline `\(id)`: `\(text)` is not an RFC 3339 timestamp",
+      zh: "期限 \(.deadline, id)：`\(text)` 不是 RFC 3339 时间戳")
+  }
+  static func deadlineIs(_ id: String, _ got: String, want: String) -> LocalizedText {
+    LocalizedText(en: "\(id) is \(got), want \(want)", zh: "期限 \(.deadline, id) 为 \(got)，期望 \(want)")
+  }
+  static func unknownExpectation(_ key: String) -> LocalizedText {
+    LocalizedText(en: "unknown expectation `\(key)`", zh: "未知的期望项 `\(key)`")
+  }
+  static func failed(_ note: String, _ problems: [LocalizedText]) -> LocalizedText {
+    let all = LocalizedText.joined(problems, en: "; ", zh: "；")
+    return LocalizedText(en: "test \"\(note)\" failed: \(all.en)", zh: "测试“\(note)”未通过：\(all)")
+  }
+  /// The checked rule set could not be compiled (a limit of the compiler, in its words).
+  public static func compileFailed(_ error: String) -> LocalizedText {
+    LocalizedText(en: error, zh: "规则集无法编译：\(error)")
   }
 }

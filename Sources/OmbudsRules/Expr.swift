@@ -148,15 +148,18 @@ public struct ExprParser {
       if case .end = tokens[index].kind {
         return .success(e)
       }
-      throw syntax("unexpected `\(describe(tokens[index]))` after the end of the condition", at: tokens[index])
+      throw syntax(
+        LocalizedText(
+          en: "unexpected `\(describe(tokens[index]))` after the end of the condition",
+          zh: "条件结束后出现了多余的 `\(describeZH(tokens[index]))`"), at: tokens[index])
     } catch let d as Diagnostic {
       return .failure(d)
     } catch {
-      return .failure(.error(.exprSyntax, "\(error)", at: base))
+      return .failure(.error(.exprSyntax, LocalizedText(en: "\(error)", zh: "条件无法读懂：\("\(error)")"), at: base))
     }
   }
 
-  func syntax(_ message: String, at token: Token, help: String? = nil) -> Diagnostic {
+  func syntax(_ message: LocalizedText, at token: Token, help: LocalizedText? = nil) -> Diagnostic {
     let s = span(of: token)
     return .error(.exprSyntax, message, at: s.location, length: s.length, help: help)
   }
@@ -166,7 +169,10 @@ public struct ExprParser {
     let s = span(of: token)
     return .error(
       .numberRange,
-      "`\(text)` is out of range: numbers have at most \(Money.scaleDigits) decimal places and are at most \(Money.format(units: Int64.max))",
+      LocalizedText(
+        en:
+          "`\(text)` is out of range: numbers have at most \(Money.scaleDigits) decimal places and are at most \(Money.format(units: Int64.max))",
+        zh: "`\(text)` 超出范围：数字最多 \(Money.scaleDigits) 位小数，最大为 \(Money.format(units: Int64.max))"),
       at: s.location, length: s.length)
   }
 
@@ -178,6 +184,11 @@ public struct ExprParser {
     case .symbol(let s): s
     case .end: "end of text"
     }
+  }
+
+  func describeZH(_ t: Token) -> String {
+    if case .end = t.kind { return "文本结尾" }
+    return describe(t)
   }
 
   static func isWordStart(_ s: Unicode.Scalar) -> Bool {
@@ -210,8 +221,12 @@ public struct ExprParser {
       if tokens.count >= Self.maxTokens {
         let t = Token(kind: .symbol(String(c)), scalarStart: i, byteStart: byte, scalarLength: 1)
         throw syntax(
-          "this condition is too long (more than \(Self.maxTokens) words and symbols)", at: t,
-          help: "split it into several conditions, one per line of the level's `any:` or `all:` list")
+          LocalizedText(
+            en: "this condition is too long (more than \(Self.maxTokens) words and symbols)",
+            zh: "这个条件太长（超过 \(Self.maxTokens) 个词和符号）"), at: t,
+          help: LocalizedText(
+            en: "split it into several conditions, one per line of the level's `any:` or `all:` list",
+            zh: "请拆成几个条件，在级别的 `any:` 或 `all:` 列表中每行写一个"))
       }
       if c.value >= 0x30 && c.value <= 0x39 {
         var s = ""
@@ -257,7 +272,9 @@ public struct ExprParser {
         }
         if !closed {
           let t = Token(kind: .end, scalarStart: startScalar, byteStart: startByte, scalarLength: 1)
-          throw syntax("unterminated string", at: t, help: "close it with \"")
+          throw syntax(
+            LocalizedText(en: "unterminated string", zh: "字符串没有结束"), at: t,
+            help: LocalizedText(en: "close it with \"", zh: "请用 \" 结束"))
         }
         tokens.append(
           Token(kind: .string(s), scalarStart: startScalar, byteStart: startByte, scalarLength: i - startScalar))
@@ -281,7 +298,7 @@ public struct ExprParser {
         continue
       }
       let t = Token(kind: .symbol(String(c)), scalarStart: i, byteStart: byte, scalarLength: 1)
-      throw syntax("unexpected character `\(c)`", at: t)
+      throw syntax(LocalizedText(en: "unexpected character `\(c)`", zh: "意外的字符 `\(String(c))`"), at: t)
     }
     tokens.append(Token(kind: .end, scalarStart: scalars.count, byteStart: byte, scalarLength: 1))
   }
@@ -299,7 +316,10 @@ public struct ExprParser {
 
   mutating func expect(_ s: String) throws -> Token {
     if isSymbol(s) { return advance() }
-    throw syntax("expected `\(s)` but found `\(describe(current))`", at: current)
+    throw syntax(
+      LocalizedText(
+        en: "expected `\(s)` but found `\(describe(current))`", zh: "此处应为 `\(s)`，实际为 `\(describeZH(current))`"),
+      at: current)
   }
 
   mutating func parseOr() throws -> Expr {
@@ -339,7 +359,9 @@ public struct ExprParser {
       return .compare(op, lhs, rhs, span(from: lhs.span, to: rhs.span))
     }
     if isSymbol("=") {
-      throw syntax("`=` is not a comparison", at: current, help: "write `==` to compare")
+      throw syntax(
+        LocalizedText(en: "`=` is not a comparison", zh: "`=` 不是比较运算"), at: current,
+        help: LocalizedText(en: "write `==` to compare", zh: "比较请写 `==`"))
     }
     if isWord("in") {
       _ = advance()
@@ -384,7 +406,8 @@ public struct ExprParser {
         if w == "working" {
           let unitToken = advance()
           guard case .word(let d) = current.kind, d == "day" || d == "days" else {
-            throw syntax("expected `days` after `working`", at: current)
+            throw syntax(
+              LocalizedText(en: "expected `days` after `working`", zh: "`working` 后面应为 `days`"), at: current)
           }
           let last = advance()
           _ = unitToken
@@ -406,7 +429,9 @@ public struct ExprParser {
         if let near = Suggest.closest(to: w, in: Array(Self.unitWords.keys.filter { $0.count > 2 }) + ["working"]),
           !["and", "or", "not", "in"].contains(w)
         {
-          throw syntax("unknown unit `\(w)` after \(text)", at: current, help: "did you mean `\(near)`?")
+          throw syntax(
+            LocalizedText(en: "unknown unit `\(w)` after \(text)", zh: "\(text) 后面是未知的单位 `\(w)`"), at: current,
+            help: LocalizedText.didYouMean(near))
         }
       }
       guard let units = Money.parseUnits(Substring(text)) else {
@@ -418,7 +443,7 @@ public struct ExprParser {
       return .string(s, span(of: t))
     case .word(let w):
       if ["and", "or", "in"].contains(w) {
-        throw syntax("expected a value before `\(w)`", at: t)
+        throw syntax(LocalizedText(en: "expected a value before `\(w)`", zh: "`\(w)` 前面应有一个值"), at: t)
       }
       _ = advance()
       if isSymbol("(") {
@@ -464,23 +489,30 @@ public struct ExprParser {
         default: return inner
         }
       }
-      throw syntax("expected a number after `-`", at: current)
+      throw syntax(LocalizedText(en: "expected a number after `-`", zh: "`-` 后面应为数字"), at: current)
     case .end:
-      throw syntax(index == 0 ? "empty condition" : "the condition ends too early", at: t)
+      throw syntax(
+        index == 0
+          ? LocalizedText(en: "empty condition", zh: "条件为空")
+          : LocalizedText(en: "the condition ends too early", zh: "条件提前结束了"),
+        at: t)
     default:
-      throw syntax("unexpected `\(describe(t))`", at: t)
+      throw syntax(LocalizedText(en: "unexpected `\(describe(t))`", zh: "意外的 `\(describeZH(t))`"), at: t)
     }
   }
 
   func wholeNumber(_ text: String, _ t: Token) throws -> Int {
     guard Reader.isWholeNumberText(text) else {
-      throw syntax("a duration needs a whole number, not `\(text)`", at: t)
+      throw syntax(
+        LocalizedText(en: "a duration needs a whole number, not `\(text)`", zh: "时长需要整数，不能是 `\(text)`"), at: t)
     }
     guard let n = Int(text), n <= RuleDuration.maximumAmount else {
       let s = span(of: t)
       throw Diagnostic.error(
         .numberRange,
-        "`\(text)` is out of range: a duration counts at most \(RuleDuration.maximumAmount) of its unit",
+        LocalizedText(
+          en: "`\(text)` is out of range: a duration counts at most \(RuleDuration.maximumAmount) of its unit",
+          zh: "`\(text)` 超出范围：时长最多计 \(RuleDuration.maximumAmount) 个单位"),
         at: s.location, length: s.length)
     }
     return n

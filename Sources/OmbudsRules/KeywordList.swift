@@ -15,7 +15,9 @@ public enum KeywordList {
     var diagnostics: [Diagnostic] = []
     if let bad = YAMLParser.firstInvalidUTF8(source.bytes) {
       diagnostics.append(
-        .error(.yamlInvalidUtf8, "invalid UTF-8 in a keyword list", at: source.location(offset: bad)))
+        .error(
+          .yamlInvalidUtf8, LocalizedText(en: "invalid UTF-8 in a keyword list", zh: "关键词表中有无效的 UTF-8"),
+          at: source.location(offset: bad)))
       return (entries, diagnostics)
     }
     // Byte by byte (lists hold tens of thousands of lines): spaces, tabs, U+00A0 and U+3000
@@ -58,7 +60,10 @@ public enum KeywordList {
       guard let tab = slice.firstIndex(of: 0x09) else {
         diagnostics.append(
           .error(
-            .keywordLine, "a keyword list line is `category<TAB>keyword`; this line has no tab",
+            .keywordLine,
+            LocalizedText(
+              en: "a keyword list line is `category<TAB>keyword`; this line has no tab",
+              zh: "关键词表每行写作 `类别<TAB>关键词`；这一行没有制表符"),
             at: source.location(line: line, column: 1), length: scalars(lo, hi)))
         continue
       }

@@ -129,7 +129,8 @@ struct LevelAnalysis {
         guard let d = conjunction(item.cond) else { continue }
         if unsatisfiable(d) {
           reader.error(
-            .unreachableLevel, "no case can satisfy `\(item.text)`", at: item.location, length: item.length)
+            .unreachableLevel, LocalizedText(en: "no case can satisfy `\(item.text)`", zh: "没有案件能满足 `\(item.text)`"),
+            at: item.location, length: item.length)
           dead += 1
           continue
         }
@@ -142,16 +143,25 @@ struct LevelAnalysis {
             if differsInThreshold(d, ha) {
               reader.error(
                 .levelInversion,
-                "`\(higher.id)` is looser than `\(lower.id)` on the same measure: every case matching `\(item.text)` already matches `\(h.text)`, so this condition can never decide `\(lower.id)`",
+                LocalizedText(
+                  en:
+                    "`\(higher.id)` is looser than `\(lower.id)` on the same measure: every case matching `\(item.text)` already matches `\(h.text)`, so this condition can never decide `\(lower.id)`",
+                  zh:
+                    "在同一指标上，\(.level, higher.id) 比 \(.level, lower.id) 更宽松：凡满足 `\(item.text)` 的案件都已满足 `\(h.text)`，所以这个条件永远定不出 \(.level, lower.id)"
+                ),
                 at: item.location, length: item.length,
-                related: [.init("`\(higher.id)` condition here", at: h.location)],
-                help: "make the higher level's threshold stricter than the lower level's")
+                related: [.init(Messages.conditionOf(higher.id), at: h.location)],
+                help: LocalizedText(
+                  en: "make the higher level's threshold stricter than the lower level's",
+                  zh: "请让较高级别的门槛比较低级别更严格"))
             } else {
               reader.warning(
                 .shadowedCondition,
-                "`\(item.text)` can never decide `\(lower.id)`: `\(higher.id)` already has `\(h.text)`",
+                LocalizedText(
+                  en: "`\(item.text)` can never decide `\(lower.id)`: `\(higher.id)` already has `\(h.text)`",
+                  zh: "`\(item.text)` 永远定不出 \(.level, lower.id)：\(.level, higher.id) 已有 `\(h.text)`"),
                 at: item.location, length: item.length,
-                related: [.init("`\(higher.id)` condition here", at: h.location)])
+                related: [.init(Messages.conditionOf(higher.id), at: h.location)])
             }
             break search
           }
@@ -161,17 +171,24 @@ struct LevelAnalysis {
       if !lower.items.isEmpty, dead == lower.items.count, lower.mode == .any {
         reader.error(
           .unreachableLevel,
-          "no case can reach level `\(lower.id)`: every condition of it is decided by a level above or can never hold",
+          LocalizedText(
+            en:
+              "no case can reach level `\(lower.id)`: every condition of it is decided by a level above or can never hold",
+            zh: "没有案件能到达级别 \(.level, lower.id)：它的每个条件要么已由上面的级别决定，要么永远不成立"),
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
       if lower.mode == .all, let d = conjunction(.and(lower.items.map(\.cond))), unsatisfiable(d) {
         reader.error(
-          .unreachableLevel, "no case can reach level `\(lower.id)`: its conditions contradict each other",
+          .unreachableLevel,
+          LocalizedText(
+            en: "no case can reach level `\(lower.id)`: its conditions contradict each other",
+            zh: "没有案件能到达级别 \(.level, lower.id)：它的条件相互矛盾"),
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
       if lower.items.count == 1, case .constant(false) = lower.items[0].cond {
         reader.error(
-          .unreachableLevel, "level `\(lower.id)` has the condition `false`",
+          .unreachableLevel,
+          LocalizedText(en: "level `\(lower.id)` has the condition `false`", zh: "级别 \(.level, lower.id) 的条件是 `false`"),
           at: lower.location, length: lower.id.unicodeScalars.count)
       }
     }

@@ -47,7 +47,7 @@ public enum RuleSetLoader {
       } catch {
         diagnostics.append(
           .error(
-            .io, "cannot read `\(path)`: no such file or directory",
+            .io, Messages.noSuchPath(path),
             at: SourceLocation(file: path, line: 1, column: 1, offset: 0)))
       }
     }
@@ -55,7 +55,7 @@ public enum RuleSetLoader {
     for file in files {
       guard let data = FileManager.default.contents(atPath: file) else {
         diagnostics.append(
-          .error(.io, "cannot read `\(file)`", at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
+          .error(.io, Messages.cannotRead(file), at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
         continue
       }
       sources.append(SourceFile(path: file, bytes: [UInt8](data)))
@@ -64,7 +64,7 @@ public enum RuleSetLoader {
       let place = paths.first ?? "."
       diagnostics.append(
         .error(
-          .empty, "no rule files (*.yaml) in `\(place)`",
+          .empty, Messages.noRuleFiles(place),
           at: SourceLocation(file: place, line: 1, column: 1, offset: 0)))
     }
     var result = check(sources: sources)
@@ -92,7 +92,7 @@ public enum RuleSetLoader {
       var diagnostics = reader.bag.sorted
       if reader.bag.dropped > 0, let last = diagnostics.last {
         diagnostics.append(
-          .error(.tooManyDiagnostics, "\(reader.bag.dropped) more diagnostics not shown", at: last.location))
+          .error(.tooManyDiagnostics, Messages.moreNotShown(reader.bag.dropped), at: last.location))
       }
       return LoadResult(
         ruleSet: nil, diagnostics: diagnostics,
@@ -115,10 +115,11 @@ public enum RuleSetLoader {
     ruleSet.contentHash = "sha256:" + Hex.encode(hasher.finalize())
     ruleSet.files = allSources.map(\.path)
     let bag = state.reader.bag
-    var diagnostics = bag.sorted
+    let labels = state.labelTable
+    var diagnostics = bag.sorted.map { $0.resolvingLabels(labels) }
     if bag.dropped > 0, let last = diagnostics.last {
       diagnostics.append(
-        .error(.tooManyDiagnostics, "\(bag.dropped) more diagnostics not shown", at: last.location))
+        .error(.tooManyDiagnostics, Messages.moreNotShown(bag.dropped), at: last.location))
     }
     let hasErrors = diagnostics.contains { $0.severity == .error }
     return LoadResult(

@@ -34,14 +34,20 @@ struct TypeChecker {
       }
       guard pairs.count == 1, let pair = pairs.first else {
         reader.error(
-          .conditionShape, "a condition mapping has exactly one key: `any`, `all` or `not`", at: location)
+          .conditionShape,
+          LocalizedText(
+            en: "a condition mapping has exactly one key: `any`, `all` or `not`", zh: "条件映射只能有一个键：`any`、`all` 或 `not`"),
+          at: location)
         return nil
       }
       switch pair.key.value {
       case "any", "all":
-        guard let items = reader.list(pair.value, "`\(pair.key.value)`") else { return nil }
+        guard let items = reader.list(pair.value, Ctx.code(pair.key.value)) else { return nil }
         if items.isEmpty {
-          reader.error(.conditionShape, "`\(pair.key.value)` needs at least one condition", at: pair.key.location)
+          reader.error(
+            .conditionShape,
+            LocalizedText(en: "`\(pair.key.value)` needs at least one condition", zh: "`\(pair.key.value)` 至少需要一个条件"),
+            at: pair.key.location)
           return nil
         }
         let conds = items.map { condition($0, context, &reader) }
@@ -52,19 +58,23 @@ struct TypeChecker {
         return condition(pair.value, context, &reader).map { .not($0) }
       default:
         reader.error(
-          .unknownKey, "unknown key `\(pair.key.value)` in a condition", at: pair.key.location,
+          .unknownKey, Messages.unknownKey(pair.key.value, in: Ctx.words("a condition", "条件")), at: pair.key.location,
           length: pair.key.value.unicodeScalars.count,
-          help: Suggest.help(for: pair.key.value, in: ["any", "all", "not"]) ?? "use `any`, `all` or `not`")
+          help: Suggest.didYouMean(for: pair.key.value, in: ["any", "all", "not"])
+            ?? LocalizedText(en: "use `any`, `all` or `not`", zh: "请用 `any`、`all` 或 `not`"))
         return nil
       }
     case .scalar:
       if case .scalar(let s, .plain) = node, s.value == "true" || s.value == "false" {
         return .constant(s.value == "true")
       }
-      guard let e = reader.expression(node, "condition") else { return nil }
+      guard let e = reader.expression(node, Ctx.words("condition", "条件")) else { return nil }
       return check(e, context, &reader)
     case .sequence:
-      reader.typeError(node, expected: "a condition (text, or a mapping with any/all/not)", in: "condition")
+      reader.typeError(
+        node,
+        expected: Expected.words("a condition (text, or a mapping with any/all/not)", "条件（文本，或带 any/all/not 的映射）"),
+        in: Ctx.words("condition", "条件"))
       return nil
     }
   }
@@ -84,8 +94,11 @@ struct TypeChecker {
       guard let op = operand(e, context, &reader) else { return nil }
       if case .field(let f, _) = op, f.type == .bool { return .flag(slot: f.slot) }
       reader.error(
-        .typeMismatch, "`\(n)` is not a yes/no fact; compare it with a value", at: span.location,
-        length: span.length, help: "for example `\(n) == …`")
+        .typeMismatch,
+        LocalizedText(
+          en: "`\(n)` is not a yes/no fact; compare it with a value", zh: "\(.field, n) 不是是非型事实；请把它与一个值比较"),
+        at: span.location, length: span.length,
+        help: LocalizedText(en: "for example `\(n) == …`", zh: "例如 `\(n) == …`"))
       return nil
     case .compare(let op, let a, let b, let span):
       return comparison(op, a, b, span, context, &reader)
@@ -94,8 +107,10 @@ struct TypeChecker {
     default:
       let s = e.span
       reader.error(
-        .typeMismatch, "this is a value, not a condition", at: s.location, length: s.length,
-        help: "compare it, e.g. `collective_size >= 10`")
+        .typeMismatch, LocalizedText(en: "this is a value, not a condition", zh: "这是一个值，不是条件"), at: s.location,
+        length: s.length,
+        help: LocalizedText(
+          en: "compare it, e.g. `collective_size >= 10`", zh: "请拿它作比较，例如 `collective_size >= 10`"))
       return nil
     }
   }
@@ -123,44 +138,57 @@ struct TypeChecker {
       if n == "open_for" { return .openFor(span) }
       if n == "now" {
         reader.error(
-          .typeMismatch, "`now` cannot be compared in a condition", at: span.location, length: span.length,
-          help: "compare how long the case has been open instead, e.g. `open_for >= 7 days`")
+          .typeMismatch, LocalizedText(en: "`now` cannot be compared in a condition", zh: "条件中不能比较 `now`"),
+          at: span.location,
+          length: span.length,
+          help: LocalizedText(
+            en: "compare how long the case has been open instead, e.g. `open_for >= 7 days`",
+            zh: "请改为比较案件已办理的时长，例如 `open_for >= 7 days`"))
         return nil
       }
       if n == "level" {
         if context == .level {
           reader.error(
-            .levelInLevelCondition, "a level's condition cannot depend on the level itself",
+            .levelInLevelCondition,
+            LocalizedText(en: "a level's condition cannot depend on the level itself", zh: "级别的条件不能依赖级别本身"),
             at: span.location, length: span.length)
           return nil
         }
         return .level(span)
       }
       reader.error(
-        .unknownField, "unknown field `\(n)`", at: span.location, length: span.length,
-        help: Suggest.help(for: n, in: fieldNames()) ?? "declare it under `fields:`")
+        .unknownField, Messages.unknownField(n), at: span.location, length: span.length,
+        help: Suggest.didYouMean(for: n, in: fieldNames(), kind: .field) ?? Messages.declareField)
       return nil
     case .call(let name, let args, let span):
       guard name == "same_issue_complainants" else {
         reader.error(
-          .unknownFunction, "unknown function `\(name)`", at: span.location,
+          .unknownFunction, LocalizedText(en: "unknown function `\(name)`", zh: "未知的函数 `\(name)`"), at: span.location,
           length: name.unicodeScalars.count,
-          help: Suggest.help(for: name, in: ["same_issue_complainants"])
-            ?? "the aggregates are: same_issue_complainants(within: 1 month)")
+          help: Suggest.didYouMean(for: name, in: ["same_issue_complainants"])
+            ?? LocalizedText(
+              en: "the aggregates are: same_issue_complainants(within: 1 month)",
+              zh: "可用的聚合：same_issue_complainants(within: 1 month)"))
         return nil
       }
       guard args.count == 1, args[0].label == "within" || args[0].label == nil,
         case .duration(let d, let dspan) = args[0].value
       else {
         reader.error(
-          .typeMismatch, "`same_issue_complainants` takes one argument, `within: DURATION`",
-          at: span.location, length: span.length, help: "e.g. same_issue_complainants(within: 1 month)")
+          .typeMismatch,
+          LocalizedText(
+            en: "`same_issue_complainants` takes one argument, `within: DURATION`",
+            zh: "`same_issue_complainants` 只接受一个参数：`within: 时长`"),
+          at: span.location, length: span.length,
+          help: LocalizedText(
+            en: "e.g. same_issue_complainants(within: 1 month)", zh: "例如 same_issue_complainants(within: 1 month)"))
         return nil
       }
       guard let window = reader.positive(d, dspan) else { return nil }
       if window.unit == .workingDays {
         reader.error(
-          .typeMismatch, "an aggregate window is a length of time, not working days",
+          .typeMismatch,
+          LocalizedText(en: "an aggregate window is a length of time, not working days", zh: "聚合的时间窗口是一段时长，不能用工作日"),
           at: dspan.location, length: dspan.length)
         return nil
       }
@@ -187,31 +215,33 @@ struct TypeChecker {
       default:
         let s = lhs.span
         reader.error(
-          .typeMismatch, "compare a fact of the case with a value", at: s.location, length: s.length)
+          .typeMismatch, LocalizedText(en: "compare a fact of the case with a value", zh: "请拿案件的事实与一个值比较"),
+          at: s.location, length: s.length)
       }
       return nil
     }
     switch measure {
     case .openFor:
       guard case .duration(let d, let dspan) = rhs else {
-        return mismatch(rhs, expected: "a duration such as `7 days`", about: "open_for", &reader)
+        return mismatch(
+          rhs, expected: Expected.words("a duration such as `7 days`", "时长，如 `7 days`"), about: "open_for", &reader)
       }
       guard let d = reader.positive(d, dspan) else { return nil }
       return .openFor(op, d)
     case .aggregate(let window, _):
       guard case .number(let v, _, let nspan) = rhs, v % Money.scale == 0 else {
-        return mismatch(rhs, expected: "a whole number", about: "same_issue_complainants", &reader)
+        return mismatch(rhs, expected: Expected.wholeNumber, about: "same_issue_complainants", &reader)
       }
       _ = nspan
       return .sameIssueComplainants(window: window, op, v / Money.scale)
     case .level:
       guard case .name(let n, let nspan) = rhs else {
-        return mismatch(rhs, expected: "a level id", about: "level", &reader)
+        return mismatch(rhs, expected: Expected.words("a level id", "级别 id"), about: "level", &reader)
       }
       guard let rank = levelRanks[n] else {
         reader.error(
-          .undefinedLevel, "undefined level `\(n)`", at: nspan.location, length: nspan.length,
-          help: Suggest.help(for: n, in: levelRanks.keys))
+          .undefinedLevel, Messages.undefined(.level, n), at: nspan.location, length: nspan.length,
+          help: Suggest.didYouMean(for: n, in: levelRanks.keys, kind: .level))
         return nil
       }
       return .level(op, rank)
@@ -233,12 +263,16 @@ struct TypeChecker {
     }()
     if isNullLiteral(rhs), !enumHasNone {
       guard op == .eq || op == .ne else {
-        return mismatch(rhs, expected: "`==` or `!=` with none", about: f.id, &reader)
+        return mismatch(
+          rhs, expected: Expected.words("`==` or `!=` with none", "与 none 用 `==` 或 `!=`"), about: f.id, &reader)
       }
       if !f.optional {
         let s = rhs.span
         reader.warning(
-          .typeMismatch, "`\(f.id)` always has a value; comparing it with none is always \(op == .ne)",
+          .typeMismatch,
+          LocalizedText(
+            en: "`\(f.id)` always has a value; comparing it with none is always \(op == .ne)",
+            zh: "\(.field, f.id) 总是有值；与 none 比较的结果总是 \(op == .ne ? "true" : "false")"),
           at: s.location, length: s.length)
       }
       let c: Cond = f.type == .string ? .stringIsNull(slot: f.slot) : .isNull(slot: f.slot)
@@ -247,51 +281,64 @@ struct TypeChecker {
     switch f.type {
     case .bool:
       guard case .name(let n, _) = rhs, n == "true" || n == "false", op == .eq || op == .ne else {
-        return mismatch(rhs, expected: "true or false with `==` or `!=`", about: f.id, &reader)
+        return mismatch(
+          rhs, expected: Expected.words("true or false with `==` or `!=`", "用 `==` 或 `!=` 与 true 或 false"), about: f.id,
+          &reader)
       }
       // A comparison with an absent value is false, `!=` included: `vip == false` needs a value.
       let positive = (n == "true") == (op == .eq)
       return positive ? .flag(slot: f.slot) : .compare(slot: f.slot, .eq, 0)
     case .integer, .decimal:
       guard case .number(let v, _, _) = rhs else {
-        return mismatch(rhs, expected: "a number", about: f.id, &reader)
+        return mismatch(rhs, expected: Expected.words("a number", "数字"), about: f.id, &reader)
       }
       if f.type == .integer, v % Money.scale != 0 {
-        return mismatch(rhs, expected: "a whole number", about: f.id, &reader)
+        return mismatch(rhs, expected: Expected.wholeNumber, about: f.id, &reader)
       }
       return .compare(slot: f.slot, op, f.type == .integer ? v / Money.scale : v)
     case .money:
       guard case .money(let m, let mspan) = rhs else {
-        return mismatch(rhs, expected: "an amount such as `500 \(currency)`", about: f.id, &reader)
+        return mismatch(
+          rhs, expected: LocalizedText(en: "an amount such as `500 \(currency)`", zh: "金额，如 `500 \(currency)`"),
+          about: f.id, &reader)
       }
       guard m.currency == currency else {
         reader.error(
-          .tierCurrency, "amount is in \(m.currency) but this policy compares in \(currency)",
+          .tierCurrency, Messages.wrongCurrency(m.currency, policy: currency),
           at: mspan.location, length: mspan.length)
         return nil
       }
       return .compare(slot: f.slot, op, m.units)
     case .enumeration(let values):
       guard case .name(let n, let nspan) = rhs else {
-        return mismatch(rhs, expected: "one of \(values.joined(separator: ", "))", about: f.id, &reader)
+        return mismatch(
+          rhs,
+          expected: LocalizedText(
+            en: "one of \(values.joined(separator: ", "))", zh: "以下之一：\(values.joined(separator: "、"))"), about: f.id,
+          &reader)
       }
       guard let ordinal = values.firstIndex(of: n) else {
         reader.error(
-          .unknownValue, "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
-          help: Suggest.help(for: n, in: values) ?? "values: \(values.joined(separator: ", "))")
+          .unknownValue, Messages.notAValue(n, of: f.id), at: nspan.location, length: nspan.length,
+          help: Suggest.didYouMean(for: n, in: values) ?? Messages.values(values))
         return nil
       }
       return .compare(slot: f.slot, op, Int64(ordinal))
     case .string:
       guard case .string(let s, _) = rhs, op == .eq || op == .ne else {
-        return mismatch(rhs, expected: "a quoted text with `==` or `!=`", about: f.id, &reader)
+        return mismatch(
+          rhs, expected: Expected.words("a quoted text with `==` or `!=`", "用 `==` 或 `!=` 与带引号的文本"), about: f.id,
+          &reader)
       }
       return op == .eq
         ? .stringEquals(slot: f.slot, s)
         : .and([.not(.stringIsNull(slot: f.slot)), .not(.stringEquals(slot: f.slot, s))])
     case .timestamp:
       return mismatch(
-        rhs, expected: "none (timestamps are compared through open_for or deadlines)", about: f.id, &reader)
+        rhs,
+        expected: Expected.words(
+          "none (timestamps are compared through open_for or deadlines)", "none（时间戳通过 open_for 或期限来比较）"), about: f.id,
+        &reader)
     }
   }
 
@@ -300,19 +347,21 @@ struct TypeChecker {
   ) -> Cond? {
     guard let measure = operand(a, context, &reader) else { return nil }
     guard case .list(let items, _) = b else {
-      return mismatch(b, expected: "a list such as [web, wechat]", about: "in", &reader)
+      return mismatch(
+        b, expected: Expected.words("a list such as [web, wechat]", "列表，如 [web, wechat]"), about: "in", &reader)
     }
     var conds: [Cond] = []
     if case .field(let f, _) = measure, case .enumeration(let values) = f.type, values.count <= 64 {
       var mask: UInt64 = 0
       for item in items {
         guard case .name(let n, let nspan) = item else {
-          return mismatch(item, expected: "a value of `\(f.id)`", about: f.id, &reader)
+          return mismatch(
+            item, expected: LocalizedText(en: "a value of `\(f.id)`", zh: "\(.field, f.id) 的取值"), about: f.id, &reader)
         }
         guard let ordinal = values.firstIndex(of: n) else {
           reader.error(
-            .unknownValue, "`\(n)` is not a value of `\(f.id)`", at: nspan.location, length: nspan.length,
-            help: Suggest.help(for: n, in: values) ?? "values: \(values.joined(separator: ", "))")
+            .unknownValue, Messages.notAValue(n, of: f.id), at: nspan.location, length: nspan.length,
+            help: Suggest.didYouMean(for: n, in: values) ?? Messages.values(values))
           return nil
         }
         mask |= 1 << UInt64(ordinal)
@@ -334,11 +383,13 @@ struct TypeChecker {
     return .not(.or(conds))
   }
 
-  func mismatch(_ e: Expr, expected: String, about: String, _ reader: inout Reader) -> Cond? {
+  func mismatch(_ e: Expr, expected: LocalizedText, about: String, _ reader: inout Reader) -> Cond? {
     let s = e.span
     reader.error(
-      .typeMismatch, "`\(about)` cannot be compared with `\(e.text)`", at: s.location, length: s.length,
-      help: "compare `\(about)` with \(expected)")
+      .typeMismatch,
+      LocalizedText(en: "`\(about)` cannot be compared with `\(e.text)`", zh: "`\(about)` 不能与 `\(e.text)` 比较"),
+      at: s.location, length: s.length,
+      help: LocalizedText(en: "compare `\(about)` with \(expected.en)", zh: "请把 `\(about)` 与\(expected)比较"))
     return nil
   }
 }

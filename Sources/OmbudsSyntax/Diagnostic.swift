@@ -22,35 +22,87 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringCon
   /// A second place that explains the first ("first defined here").
   public struct Related: Sendable, Hashable {
     public var location: SourceLocation
-    public var message: String
+    /// The note in both languages.
+    public var text: LocalizedText
+    /// The note in English.
+    public var message: String {
+      get { text.en }
+      set { text = LocalizedText(untranslated: newValue) }
+    }
     public init(_ message: String, at location: SourceLocation) {
+      self.init(LocalizedText(untranslated: message), at: location)
+    }
+    public init(_ text: LocalizedText, at location: SourceLocation) {
       self.location = location
-      self.message = message
+      self.text = text
     }
   }
 
   /// The stable id of the code (`DiagnosticCode.id`).
   public var code: String
   public var severity: Severity
-  public var message: String
+  /// The message in both languages (built from the message catalogue).
+  public var text: LocalizedText
   public var location: SourceLocation
   /// How many columns to underline from `location` (at least 1).
   public var length: Int
   public var related: [Related]
-  /// A suggestion, such as "did you mean `major`?".
-  public var help: String?
+  /// The help in both languages.
+  public var helpText: LocalizedText?
 
+  /// The message in English (the text, JSON and SARIF output and the golden files).
+  public var message: String {
+    get { text.en }
+    set { text = LocalizedText(untranslated: newValue) }
+  }
+
+  /// A suggestion, such as "did you mean `major`?", in English.
+  public var help: String? {
+    get { helpText?.en }
+    set { helpText = newValue.map(LocalizedText.init(untranslated:)) }
+  }
+
+  /// The message in `language`.
+  public func message(_ language: Language) -> String { text.string(language) }
+
+  /// The help in `language`.
+  public func help(_ language: Language) -> String? { helpText?.string(language) }
+
+  public init(
+    _ severity: Severity, _ code: DiagnosticCode, _ text: LocalizedText, at location: SourceLocation,
+    length: Int = 1, related: [Related] = [], help: LocalizedText? = nil
+  ) {
+    self.code = code.id
+    self.severity = severity
+    self.text = text
+    self.location = location
+    self.length = max(1, length)
+    self.related = related
+    self.helpText = help
+  }
+
+  /// A diagnostic with English text only (outside the catalogue).
   public init(
     _ severity: Severity, _ code: DiagnosticCode, _ message: String, at location: SourceLocation,
     length: Int = 1, related: [Related] = [], help: String? = nil
   ) {
-    self.code = code.id
-    self.severity = severity
-    self.message = message
-    self.location = location
-    self.length = max(1, length)
-    self.related = related
-    self.help = help
+    self.init(
+      severity, code, LocalizedText(untranslated: message), at: location, length: length, related: related,
+      help: help.map(LocalizedText.init(untranslated:)))
+  }
+
+  public static func error(
+    _ code: DiagnosticCode, _ text: LocalizedText, at location: SourceLocation, length: Int = 1,
+    related: [Related] = [], help: LocalizedText? = nil
+  ) -> Diagnostic {
+    Diagnostic(.error, code, text, at: location, length: length, related: related, help: help)
+  }
+
+  public static func warning(
+    _ code: DiagnosticCode, _ text: LocalizedText, at location: SourceLocation, length: Int = 1,
+    related: [Related] = [], help: LocalizedText? = nil
+  ) -> Diagnostic {
+    Diagnostic(.warning, code, text, at: location, length: length, related: related, help: help)
   }
 
   public static func error(
@@ -67,9 +119,27 @@ public struct Diagnostic: Sendable, Hashable, Comparable, Error, CustomStringCon
     Diagnostic(.warning, code, message, at: location, length: length, related: related, help: help)
   }
 
+  /// The same diagnostic with the labels of the ids its Chinese names filled in.
+  public func resolvingLabels(_ table: LabelTable) -> Diagnostic {
+    var d = self
+    d.text = text.resolvingLabels(table)
+    d.helpText = helpText?.resolvingLabels(table)
+    for i in d.related.indices { d.related[i].text = d.related[i].text.resolvingLabels(table) }
+    return d
+  }
+
+  /// Whether the message, help and notes all have Chinese.
+  public var isTranslated: Bool {
+    text.hasChinese && (helpText?.hasChinese ?? true) && related.allSatisfy(\.text.hasChinese)
+  }
+
   /// `path:line:column: severity: message [code]`.
-  public var description: String {
-    "\(location): \(severity.rawValue): \(message) [\(code)]"
+  public var description: String { description(.en) }
+
+  /// `path:line:column: severity: message [code]`, the message in `language` (the severity
+  /// and code stay as they are: tools match on them).
+  public func description(_ language: Language) -> String {
+    "\(location): \(severity.rawValue): \(message(language)) [\(code)]"
   }
 
   public static func < (lhs: Diagnostic, rhs: Diagnostic) -> Bool {
@@ -129,6 +199,13 @@ public enum Suggest {
   public static func help<S: Sequence>(for name: String, in candidates: S) -> String?
   where S.Element == String {
     closest(to: name, in: candidates).map { "did you mean `\($0)`?" }
+  }
+
+  /// "did you mean `x`?" in both languages, or nil; `kind` shows the label of an id in Chinese.
+  public static func didYouMean<S: Sequence>(for name: String, in candidates: S, kind: LabelKind? = nil)
+    -> LocalizedText?
+  where S.Element == String {
+    closest(to: name, in: candidates).map { LocalizedText.didYouMean($0, kind: kind) }
   }
 
   /// Optimal-string-alignment distance: insertions, deletions, substitutions, transpositions.

@@ -30,22 +30,29 @@ public struct YAMLParser {
       diagnostics.append(
         .error(
           .yamlTooLarge,
-          "file is \(file.bytes.count) bytes; rule files are limited to \(limits.maxBytes) bytes",
+          LocalizedText(
+            en: "file is \(file.bytes.count) bytes; rule files are limited to \(limits.maxBytes) bytes",
+            zh: "文件有 \(file.bytes.count) 字节；规则文件最多 \(limits.maxBytes) 字节"),
           at: file.location(offset: 0)))
       return (nil, diagnostics)
     }
     if let bad = Self.firstInvalidUTF8(file.bytes) {
       diagnostics.append(
         .error(
-          .yamlInvalidUtf8, "invalid UTF-8 byte 0x\(String(file.bytes[bad], radix: 16, uppercase: true))",
-          at: file.location(offset: bad), help: "save the file as UTF-8"))
+          .yamlInvalidUtf8,
+          LocalizedText(
+            en: "invalid UTF-8 byte 0x\(String(file.bytes[bad], radix: 16, uppercase: true))",
+            zh: "无效的 UTF-8 字节 0x\(String(file.bytes[bad], radix: 16, uppercase: true))"),
+          at: file.location(offset: bad), help: LocalizedText(en: "save the file as UTF-8", zh: "请把文件存为 UTF-8 编码")))
       return (nil, diagnostics)
     }
     if let tab = Self.firstIndentationTab(file.bytes) {
       diagnostics.append(
         .error(
-          .yamlTab, "tab character in indentation; YAML indents with spaces only",
-          at: file.location(offset: tab), help: "replace the tab with spaces"))
+          .yamlTab,
+          LocalizedText(
+            en: "tab character in indentation; YAML indents with spaces only", zh: "缩进中有制表符；YAML 只能用空格缩进"),
+          at: file.location(offset: tab), help: LocalizedText(en: "replace the tab with spaces", zh: "请把制表符换成空格")))
       return (nil, diagnostics)
     }
     let session = LibYAMLSession(file: file, limits: limits)
@@ -141,7 +148,10 @@ private final class LibYAMLSession {
 
   func run() -> YAMLNode? {
     guard yaml_parser_initialize(&parser) == 1 else {
-      diagnostics.append(.error(.yamlInternal, "libyaml could not be initialised", at: file.location(offset: 0)))
+      diagnostics.append(
+        .error(
+          .yamlInternal, LocalizedText(en: "libyaml could not be initialised", zh: "libyaml 无法初始化"),
+          at: file.location(offset: 0)))
       return nil
     }
     defer { yaml_parser_delete(&parser) }
@@ -205,8 +215,13 @@ private final class LibYAMLSession {
         if documents > 1 {
           diagnostics.append(
             .error(
-              .yamlMultipleDocuments, "a rule file holds one YAML document; this is document \(documents)",
-              at: start, help: "split it into another file in the same directory"))
+              .yamlMultipleDocuments,
+              LocalizedText(
+                en: "a rule file holds one YAML document; this is document \(documents)",
+                zh: "一个规则文件只能有一个 YAML 文档；这是第 \(documents) 个"),
+              at: start,
+              help: LocalizedText(
+                en: "split it into another file in the same directory", zh: "请把它拆到同一目录下的另一个文件中")))
           return nil
         }
       case YAML_DOCUMENT_END_EVENT:
@@ -214,8 +229,8 @@ private final class LibYAMLSession {
       case YAML_ALIAS_EVENT:
         diagnostics.append(
           .error(
-            .yamlAlias, "aliases (*name) are not allowed in rule files", at: start,
-            help: "write the value out where it is needed"))
+            .yamlAlias, LocalizedText(en: "aliases (*name) are not allowed in rule files", zh: "规则文件中不允许使用别名（*name）"),
+            at: start, help: YAMLMessages.writeOut))
         return nil
       case YAML_SCALAR_EVENT:
         if event.data.scalar.anchor != nil {
@@ -264,15 +279,19 @@ private final class LibYAMLSession {
   private func refuseAnchor(at location: SourceLocation) {
     diagnostics.append(
       .error(
-        .yamlAlias, "anchors (&name) are not allowed in rule files", at: location,
-        help: "write the value out where it is needed"))
+        .yamlAlias, LocalizedText(en: "anchors (&name) are not allowed in rule files", zh: "规则文件中不允许使用锚点（&name）"),
+        at: location, help: YAMLMessages.writeOut))
   }
 
   private func count(at location: SourceLocation) -> Bool {
     nodeCount += 1
     if nodeCount > limits.maxNodes {
       diagnostics.append(
-        .error(.yamlTooManyNodes, "more than \(limits.maxNodes) YAML nodes in one file", at: location))
+        .error(
+          .yamlTooManyNodes,
+          LocalizedText(
+            en: "more than \(limits.maxNodes) YAML nodes in one file", zh: "一个文件中的 YAML 节点超过 \(limits.maxNodes) 个"),
+          at: location))
       return false
     }
     return true
@@ -281,7 +300,10 @@ private final class LibYAMLSession {
   private func depthOK(_ depth: Int, at location: SourceLocation) -> Bool {
     if depth > limits.maxDepth {
       diagnostics.append(
-        .error(.yamlTooDeep, "nesting deeper than \(limits.maxDepth) levels", at: location))
+        .error(
+          .yamlTooDeep,
+          LocalizedText(en: "nesting deeper than \(limits.maxDepth) levels", zh: "嵌套超过 \(limits.maxDepth) 层"),
+          at: location))
       return false
     }
     return true
@@ -304,15 +326,20 @@ private final class LibYAMLSession {
     }
     guard case .scalar(let key, _) = node else {
       diagnostics.append(
-        .error(.yamlComplexKey, "mapping keys must be plain text, not \(node.kindName)", at: node.location))
+        .error(
+          .yamlComplexKey,
+          LocalizedText(
+            en: "mapping keys must be plain text, not \(node.kindName)",
+            zh: "映射的键必须是普通文本，不能是\(node.kindNameZH)"), at: node.location))
       return false
     }
     if let first = top.seen[key.value] {
       diagnostics.append(
         .error(
-          .yamlDuplicateKey, "duplicate key `\(key.value)`", at: key.location,
+          .yamlDuplicateKey, LocalizedText(en: "duplicate key `\(key.value)`", zh: "重复的键 `\(key.value)`"),
+          at: key.location,
           length: key.value.unicodeScalars.count,
-          related: [.init("first defined here", at: first)]))
+          related: [.init(LocalizedText(en: "first defined here", zh: "首次定义在此"), at: first)]))
     } else {
       top.seen[key.value] = key.location
     }
@@ -326,10 +353,92 @@ private final class LibYAMLSession {
     let mark = parser.problem_mark
     var message = problem.isEmpty ? "YAML syntax error" : problem
     if !context.isEmpty { message = "\(message) \(context)" }
+    let messageZH = YAMLMessages.libyaml(problem, context)
     var related: [Diagnostic.Related] = []
     if parser.context != nil {
-      related.append(.init("\(context.isEmpty ? "context" : context) started here", at: location(parser.context_mark)))
+      related.append(
+        .init(
+          LocalizedText(
+            en: "\(context.isEmpty ? "context" : context) started here",
+            zh: "\(context.isEmpty ? "上下文" : YAMLMessages.libyamlObject(context))从此处开始"),
+          at: location(parser.context_mark)))
     }
-    diagnostics.append(.error(.yamlSyntax, message, at: location(mark), related: related))
+    diagnostics.append(
+      .error(
+        .yamlSyntax, LocalizedText(en: message, zh: ZH(stringLiteral: messageZH)), at: location(mark), related: related)
+    )
+  }
+}
+
+/// The Chinese of the YAML diagnostics, and of the fixed phrases libyaml reports syntax
+/// errors in (a phrase it may add later is shown in English after `YAML 语法错误：`).
+enum YAMLMessages {
+  static let writeOut = LocalizedText(
+    en: "write the value out where it is needed", zh: "请在需要的地方直接写出这个值")
+
+  static let phrases: [String: String] = [
+    "did not find expected key": "没有找到应有的键",
+    "did not find expected ',' or ']'": "没有找到应有的 `,` 或 `]`",
+    "did not find expected ',' or '}'": "没有找到应有的 `,` 或 `}`",
+    "did not find expected '-' indicator": "没有找到应有的 `-`",
+    "did not find expected node content": "没有找到应有的内容",
+    "did not find expected <document start>": "没有找到应有的文档开头",
+    "mapping values are not allowed in this context": "此处不允许出现映射的值（多了一个 `:`？）",
+    "found character that cannot start any token": "出现了不能作为开头的字符",
+    "found unexpected end of stream": "文件意外结束",
+    "found unknown escape character": "出现了未知的转义字符",
+    "could not find expected ':'": "没有找到应有的 `:`",
+    "found a tab character that violates indentation": "出现了破坏缩进的制表符",
+    "block sequence entries are not allowed in this context": "此处不允许出现列表项",
+    "control characters are not allowed": "出现了不允许的控制字符",
+    "invalid leading UTF-8 octet": "出现了无效的 UTF-8 字节",
+    "incomplete UTF-8 octet sequence": "UTF-8 字节序列不完整",
+    "found undefined tag handle": "出现了未定义的标签",
+    "did not find URI escaped octet": "没有找到 URI 转义字节",
+    "found unexpected document indicator": "出现了意外的文档分隔符",
+    "found extra closing bracket": "多了一个右括号",
+    "while parsing a block mapping": "解析块映射时",
+    "while parsing a block collection": "解析块集合时",
+    "while parsing a flow sequence": "解析流式列表时",
+    "while parsing a flow mapping": "解析流式映射时",
+    "while parsing a flow node": "解析流式节点时",
+    "while parsing a block node": "解析块节点时",
+    "while scanning a simple key": "扫描简单键时",
+    "while scanning a quoted scalar": "扫描带引号的标量时",
+    "while scanning a plain scalar": "扫描普通标量时",
+    "while scanning a block scalar": "扫描块标量时",
+    "while scanning an anchor": "扫描锚点时",
+    "while scanning an alias": "扫描别名时",
+    "while scanning a tag": "扫描标签时",
+    "while scanning a directive": "扫描指令时",
+    "while parsing a node": "解析节点时",
+  ]
+
+  static func libyamlPhrase(_ s: String) -> String { phrases[s] ?? s }
+
+  /// What a context phrase is about: "while parsing a flow sequence" → 流式列表.
+  static func libyamlObject(_ s: String) -> String {
+    guard var p = phrases[s] else { return s + " " }
+    for prefix in ["解析", "扫描"] where p.hasPrefix(prefix) { p.removeFirst(prefix.count) }
+    if p.hasSuffix("时") { p.removeLast() }
+    return p
+  }
+
+  /// "解析流式列表时，没有找到应有的 `,` 或 `]`".
+  static func libyaml(_ problem: String, _ context: String) -> String {
+    let p = problem.isEmpty ? "YAML 语法错误" : phrases[problem] ?? "YAML 语法错误：\(problem)"
+    guard !context.isEmpty else { return p }
+    return "\(libyamlPhrase(context))，\(p)"
+  }
+}
+
+extension YAMLNode {
+  /// `kindName` in Chinese.
+  var kindNameZH: String {
+    switch self {
+    case .scalar: "标量"
+    case .sequence: "列表"
+    case .mapping: "映射"
+    }
   }
 }

@@ -4,7 +4,8 @@ import Testing
 
 /// The registry of diagnostic codes (`DiagnosticCode.all`) and the catalogue
 /// (`Documentation/Diagnostics.md`) say the same: the index lists exactly the registered
-/// codes, in order, with their severities and one-line meanings, and each has its section.
+/// codes, in order, with their severities and one-line meanings (English and Chinese), and
+/// each has its section.
 @Suite struct DiagnosticRegistryTests {
   static let catalogue = Support.root.appendingPathComponent("Documentation/Diagnostics.md")
 
@@ -12,7 +13,8 @@ import Testing
     var id: String
     var severities: [String]
     var meaning: String
-    var description: String { "\(id) | \(severities.joined(separator: " / ")) | \(meaning)" }
+    var meaningZH: String
+    var description: String { "\(id) | \(severities.joined(separator: " / ")) | \(meaning) | \(meaningZH)" }
   }
 
   static func indexRows(_ text: String) -> [Row] {
@@ -21,14 +23,13 @@ import Testing
       let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespaces)
       }
-      guard cells.count >= 5, let open = cells[1].range(of: "[`"), let close = cells[1].range(of: "`]") else {
+      guard cells.count >= 6, let open = cells[1].range(of: "[`"), let close = cells[1].range(of: "`]") else {
         return nil
       }
       let id = String(cells[1][open.upperBound..<close.lowerBound])
-      let meaning = cells[3...(cells.count - 2)].joined(separator: "|")
       return Row(
         id: id, severities: cells[2].split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) },
-        meaning: meaning)
+        meaning: cells[3], meaningZH: cells[4])
     }
   }
 
@@ -36,13 +37,22 @@ import Testing
     let text = try String(contentsOf: Self.catalogue, encoding: .utf8)
     let documented = Self.indexRows(text)
     let registered = DiagnosticCode.all.map {
-      Row(id: $0.id, severities: $0.severities.map(\.rawValue), meaning: $0.meaning)
+      Row(id: $0.id, severities: $0.severities.map(\.rawValue), meaning: $0.meaning, meaningZH: $0.meaningZH)
     }
     #expect(documented == registered)
     for code in DiagnosticCode.all {
       #expect(text.contains("### `\(code.id)`"), "Diagnostics.md has no section for \(code.id)")
     }
     #expect(Set(registered.map(\.id)).count == registered.count, "a code registered twice")
+  }
+
+  /// Every code has its meaning in both languages: the English and a Chinese one (CJK).
+  @Test func everyCodeHasBothTexts() {
+    for code in DiagnosticCode.all {
+      #expect(!code.meaning.isEmpty, "\(code.id) has no English meaning")
+      #expect(containsCJK(code.meaningZH), "\(code.id) has no Chinese meaning")
+      #expect(code.meaning(.en) == code.meaning && code.meaning(.zhCN) == code.meaningZH)
+    }
   }
 
   @Test func everyCodeTheGoldensShowIsRegistered() throws {

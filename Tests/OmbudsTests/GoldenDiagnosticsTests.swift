@@ -16,7 +16,9 @@ import Testing
 
   /// One line per diagnostic: `line:column severity code "underlined" message`, then its
   /// related notes and help indented.
-  static func render(_ diagnostics: [Diagnostic], _ sources: [String: SourceFile]) -> String {
+  static func render(_ diagnostics: [Diagnostic], _ sources: [String: SourceFile], _ language: Language = .en)
+    -> String
+  {
     var out = ""
     for d in diagnostics {
       var underlined = ""
@@ -27,9 +29,9 @@ import Testing
       }
       let file = (d.location.file as NSString).lastPathComponent
       out +=
-        "\(file):\(d.location.line):\(d.location.column) \(d.severity.rawValue) \(d.code) \"\(underlined)\" \(d.message)\n"
-      for r in d.related { out += "  note \(r.location.line):\(r.location.column) \(r.message)\n" }
-      if let h = d.help { out += "  help \(h)\n" }
+        "\(file):\(d.location.line):\(d.location.column) \(d.severity.rawValue) \(d.code) \"\(underlined)\" \(d.message(language))\n"
+      for r in d.related { out += "  note \(r.location.line):\(r.location.column) \(r.text.string(language))\n" }
+      if let h = d.help(language) { out += "  help \(h)\n" }
     }
     return out
   }
@@ -40,12 +42,18 @@ import Testing
     let expectedURL = Self.directory.appendingPathComponent("\(name).expected")
     let result = RuleSetLoader.load(paths: [input.path])
     let got = Self.render(result.diagnostics, result.sources)
+    // The same diagnostics in Chinese, beside: `NAME.expected.zh-CN`.
+    let zhURL = Self.directory.appendingPathComponent("\(name).expected.zh-CN")
+    let gotZH = Self.render(result.diagnostics, result.sources, .zhCN)
     if ProcessInfo.processInfo.environment["OMBUDS_REGENERATE_GOLDEN"] == "1" {
       try got.write(to: expectedURL, atomically: true, encoding: .utf8)
+      try gotZH.write(to: zhURL, atomically: true, encoding: .utf8)
       return
     }
     let expected = try String(contentsOf: expectedURL, encoding: .utf8)
     #expect(got == expected, "diagnostics of \(name).yaml changed")
+    let expectedZH = try String(contentsOf: zhURL, encoding: .utf8)
+    #expect(gotZH == expectedZH, "Chinese diagnostics of \(name).yaml changed")
     // Every golden input exists to show one kind of diagnostic.
     let code = try #require(Self.codes[name], "add \(name) to GoldenDiagnosticsTests.codes")
     #expect(result.diagnostics.contains { $0.code == code }, "\(name).yaml shows no \(code) diagnostic")

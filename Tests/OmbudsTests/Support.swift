@@ -82,9 +82,10 @@ enum Support {
     }
     process.arguments = arguments
     process.currentDirectoryURL = directory ?? root
-    if !environment.isEmpty {
-      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    }
+    // The locale is the test's to choose: `rules-check` speaks Chinese under a `zh` locale.
+    var inherited = ProcessInfo.processInfo.environment
+    for name in ["LC_ALL", "LC_MESSAGES", "LANG"] { inherited[name] = nil }
+    process.environment = inherited.merging(environment) { _, new in new }
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()

@@ -10,15 +10,16 @@ extension CheckState {
       let id = pair.key.value
       if builtinIDs.contains(id) {
         reader.error(
-          .duplicateDefinition, "`\(id)` is a built-in fact and cannot be declared again",
+          .duplicateDefinition,
+          LocalizedText(en: "`\(id)` is a built-in fact and cannot be declared again", zh: "`\(id)` 是内置事实，不能再次声明"),
           at: pair.key.location, length: id.unicodeScalars.count)
         continue
       }
-      let context = "field `\(id)`"
+      let context = Ctx.field(id)
       guard
         let keys = reader.mapping(pair.value, context, shape: RuleShapes.field)
       else { continue }
-      guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, "\(context) type") else {
+      guard let typeNode = keys["type"]?.value, let typeName = reader.string(typeNode, context.key("type")) else {
         continue
       }
       var type: FieldType
@@ -31,51 +32,67 @@ extension CheckState {
       case "string": type = .string
       case "enum":
         guard let valuesNode = keys["values"]?.value else {
-          reader.error(.missingKey, "\(context) is an enum and needs `values`", at: pair.value.location)
+          reader.error(
+            .missingKey,
+            LocalizedText(en: "\(context.en) is an enum and needs `values`", zh: "\(context) 是枚举，需要 `values`"),
+            at: pair.value.location)
           continue
         }
-        let values = reader.identifiers(valuesNode, "\(context) values") ?? []
+        let values = reader.identifiers(valuesNode, context.key("values")) ?? []
         var seen = Set<String>()
         for v in values where !seen.insert(v.value).inserted {
           reader.error(
-            .duplicateDefinition, "value `\(v.value)` is listed twice", at: v.location,
+            .duplicateDefinition, LocalizedText(en: "value `\(v.value)` is listed twice", zh: "取值 `\(v.value)` 列了两次"),
+            at: v.location,
             length: v.value.unicodeScalars.count)
         }
         if values.isEmpty {
-          reader.error(.emptyEnum, "\(context) needs at least one value", at: valuesNode.location)
+          reader.error(
+            .emptyEnum, LocalizedText(en: "\(context.en) needs at least one value", zh: "\(context) 至少需要一个取值"),
+            at: valuesNode.location)
           continue
         }
         if values.count > 64 {
-          reader.error(.tooManyValues, "\(context) has more than 64 values", at: valuesNode.location)
+          reader.error(
+            .tooManyValues, LocalizedText(en: "\(context.en) has more than 64 values", zh: "\(context) 的取值超过 64 个"),
+            at: valuesNode.location)
           continue
         }
         type = .enumeration(values.map(\.value))
       default:
         let kinds = ["bool", "integer", "decimal", "enum", "money", "timestamp", "string"]
         reader.error(
-          .unknownType, "unknown field type `\(typeName)`", at: typeNode.location,
+          .unknownType, LocalizedText(en: "unknown field type `\(typeName)`", zh: "未知的字段类型 `\(typeName)`"),
+          at: typeNode.location,
           length: typeName.unicodeScalars.count,
-          help: Suggest.help(for: typeName, in: kinds) ?? "types: \(kinds.joined(separator: ", "))")
+          help: Suggest.didYouMean(for: typeName, in: kinds)
+            ?? LocalizedText(
+              en: "types: \(kinds.joined(separator: ", "))", zh: "可用的类型：\(kinds.joined(separator: "、"))"))
         continue
       }
       if keys["values"] != nil, case .enumeration = type {
       } else if let v = keys["values"] {
-        reader.error(.unknownKey, "`values` applies to enum fields only", at: v.key.location)
+        reader.error(
+          .unknownKey, LocalizedText(en: "`values` applies to enum fields only", zh: "`values` 只适用于枚举字段"),
+          at: v.key.location)
       }
-      let optional = keys["optional"].flatMap { reader.bool($0.value, "\(context) optional") } ?? false
+      let optional = keys["optional"].flatMap { reader.bool($0.value, context.key("optional")) } ?? false
       var decl = FieldDecl(
-        id: id, label: reader.string(keys["label"]?.value, "\(context) label"), type: type, optional: optional,
+        id: id, label: reader.string(keys["label"]?.value, context.key("label")), type: type, optional: optional,
         defaultSlot: nil, defaultString: nil, minimum: nil, maximum: nil, builtin: false,
         slot: type == .string ? stringSlots : numericSlots, location: pair.key.location)
       if type == .string { stringSlots += 1 } else { numericSlots += 1 }
       for bound in ["min", "max"] {
         guard let node = keys[bound]?.value else { continue }
         guard type == .integer || type == .decimal else {
-          reader.error(.unknownKey, "`\(bound)` applies to integer and decimal fields only", at: node.location)
+          reader.error(
+            .unknownKey,
+            LocalizedText(en: "`\(bound)` applies to integer and decimal fields only", zh: "`\(bound)` 只适用于整数和小数字段"),
+            at: node.location)
           continue
         }
         let v =
-          type == .decimal ? reader.decimal(node, "\(context) \(bound)") : reader.integer(node, "\(context) \(bound)")
+          type == .decimal ? reader.decimal(node, context.key(bound)) : reader.integer(node, context.key(bound))
         if let v {
           if bound == "min" { decl.minimum = v } else { decl.maximum = v }
         }
@@ -83,45 +100,61 @@ extension CheckState {
       if let node = keys["default"]?.value {
         if node.isNull {
           if !optional {
-            reader.error(.invalidDefault, "\(context) has no value by default but is not optional", at: node.location)
+            reader.error(
+              .invalidDefault,
+              LocalizedText(
+                en: "\(context.en) has no value by default but is not optional", zh: "\(context) 默认没有值，却不是可选的"),
+              at: node.location)
           }
         } else {
           switch type {
-          case .bool: decl.defaultSlot = reader.bool(node, "\(context) default").map { $0 ? 1 : 0 }
-          case .integer: decl.defaultSlot = reader.integer(node, "\(context) default")
-          case .decimal: decl.defaultSlot = reader.decimal(node, "\(context) default")
+          case .bool: decl.defaultSlot = reader.bool(node, context.key("default")).map { $0 ? 1 : 0 }
+          case .integer: decl.defaultSlot = reader.integer(node, context.key("default"))
+          case .decimal: decl.defaultSlot = reader.decimal(node, context.key("default"))
           case .enumeration(let values):
-            if let v = reader.identifier(node, "\(context) default") {
+            if let v = reader.identifier(node, context.key("default")) {
               if let i = values.firstIndex(of: v.value) {
                 decl.defaultSlot = Int64(i)
               } else {
                 reader.error(
-                  .unknownValue, "default `\(v.value)` is not one of the values", at: v.location,
-                  length: v.value.unicodeScalars.count, help: Suggest.help(for: v.value, in: values))
+                  .unknownValue,
+                  LocalizedText(en: "default `\(v.value)` is not one of the values", zh: "默认值 `\(v.value)` 不在取值之中"),
+                  at: v.location,
+                  length: v.value.unicodeScalars.count, help: Suggest.didYouMean(for: v.value, in: values))
               }
             }
-          case .string: decl.defaultString = reader.string(node, "\(context) default")
-          case .money: decl.defaultSlot = reader.money(node, "\(context) default", currency: currency)
+          case .string: decl.defaultString = reader.string(node, context.key("default"))
+          case .money: decl.defaultSlot = reader.money(node, context.key("default"), currency: currency)
           case .timestamp:
-            reader.error(.invalidDefault, "\(context): timestamps have no default", at: node.location)
+            reader.error(
+              .invalidDefault,
+              LocalizedText(en: "\(context.en): timestamps have no default", zh: "\(context)：时间戳字段没有默认值"),
+              at: node.location)
           }
         }
       } else if !optional, type == .string {
         decl.defaultString = ""  // a text that is not optional is empty when not given
       } else if !optional {
         reader.error(
-          .missingKey, "\(context) needs a `default`, or `optional: true`", at: pair.value.location)
+          .missingKey,
+          LocalizedText(
+            en: "\(context.en) needs a `default`, or `optional: true`",
+            zh: "\(context) 需要 `default`，或者 `optional: true`"), at: pair.value.location)
       }
       if let d = decl.defaultSlot, let defaultNode = keys["default"]?.value {
         if let lo = decl.minimum, d < lo, let minNode = keys["min"]?.value {
           reader.error(
-            .defaultOutOfRange, "\(context) default is below its min", at: defaultNode.location,
-            related: [.init("the min is here", at: minNode.location)])
+            .defaultOutOfRange,
+            LocalizedText(en: "\(context.en) default is below its min", zh: "\(context) 的默认值小于 `min`"),
+            at: defaultNode.location,
+            related: [.init(LocalizedText(en: "the min is here", zh: "`min` 在此"), at: minNode.location)])
         }
         if let hi = decl.maximum, d > hi, let maxNode = keys["max"]?.value {
           reader.error(
-            .defaultOutOfRange, "\(context) default is above its max", at: defaultNode.location,
-            related: [.init("the max is here", at: maxNode.location)])
+            .defaultOutOfRange,
+            LocalizedText(en: "\(context.en) default is above its max", zh: "\(context) 的默认值大于 `max`"),
+            at: defaultNode.location,
+            related: [.init(LocalizedText(en: "the max is here", zh: "`max` 在此"), at: maxNode.location)])
         }
       }
       fields.append(decl)

@@ -55,7 +55,9 @@ extension CheckState {
       let extra = levelPairs[32]
       reader.error(
         .tooManyLevels,
-        "a rule set holds at most 32 levels; this is number 33 of \(levelPairs.count)", at: extra.key.location,
+        LocalizedText(
+          en: "a rule set holds at most 32 levels; this is number 33 of \(levelPairs.count)",
+          zh: "一个规则集最多 32 个级别；这是第 33 个（共 \(levelPairs.count) 个）"), at: extra.key.location,
         length: extra.key.value.unicodeScalars.count)
       levelPairs = Array(levelPairs.prefix(32))
     }
@@ -64,25 +66,31 @@ extension CheckState {
       levels.append(LevelDecl(id: pair.key.value, label: nil, mode: .any, items: [], location: pair.key.location))
     }
     if levelPairs.isEmpty, let def = sections["levels"]?.first {
-      reader.error(.missingKey, "`levels` needs at least one level", at: def.key.location)
+      reader.error(
+        .missingKey, LocalizedText(en: "`levels` needs at least one level", zh: "`levels` 至少需要一个级别"),
+        at: def.key.location)
     }
   }
 
   /// Pass `levels`: each level's label and condition; the fallback level.
   mutating func checkLevels() {
     for (index, pair) in levelPairs.enumerated() {
-      let context = "level `\(pair.key.value)`"
+      let context = Ctx.level(pair.key.value)
       guard
         let keys = reader.mapping(pair.value, context, shape: RuleShapes.level)
       else { continue }
-      levels[index].label = reader.string(keys["label"]?.value, "\(context) label")
+      levels[index].label = reader.string(keys["label"]?.value, context.key("label"))
       let modes = ["any", "all", "not", "when", "otherwise"].filter { keys[$0] != nil }
       if modes.count != 1 {
         reader.error(
           modes.isEmpty ? .missingKey : .conditionShape,
           modes.isEmpty
-            ? "\(context) needs a condition: `any`, `all`, `not`, `when` or `otherwise: true`"
-            : "\(context) has more than one condition (\(modes.joined(separator: ", "))); use one",
+            ? LocalizedText(
+              en: "\(context.en) needs a condition: `any`, `all`, `not`, `when` or `otherwise: true`",
+              zh: "\(context) 需要条件：`any`、`all`、`not`、`when` 或 `otherwise: true`")
+            : LocalizedText(
+              en: "\(context.en) has more than one condition (\(modes.joined(separator: ", "))); use one",
+              zh: "\(context) 有不止一种条件写法（\(modes.joined(separator: "、"))）；请只用一种"),
           at: pair.key.location, length: pair.key.value.unicodeScalars.count)
         continue
       }
@@ -91,25 +99,35 @@ extension CheckState {
       let node = modePair.value
       switch mode {
       case "otherwise":
-        if reader.bool(node, "\(context) otherwise") == true {
+        if reader.bool(node, context.key("otherwise")) == true {
           levels[index].mode = .otherwise
           levels[index].items = [
             ConditionItem(text: "otherwise", location: modePair.key.location, length: 9, cond: .constant(true))
           ]
         } else {
-          reader.error(.trueOnly, "`otherwise` can only be true", at: node.location)
+          reader.error(
+            .trueOnly, LocalizedText(en: "`otherwise` can only be true", zh: "`otherwise` 只能是 true"), at: node.location)
         }
       case "any", "all":
         levels[index].mode = mode == "any" ? .any : .all
-        guard let items = reader.list(node, "\(context) \(mode)") else { continue }
+        guard let items = reader.list(node, context.key(mode)) else { continue }
         if items.isEmpty {
-          reader.error(.conditionShape, "\(context) `\(mode)` needs at least one condition", at: node.location)
+          reader.error(
+            .conditionShape,
+            LocalizedText(
+              en: "\(context.en) `\(mode)` needs at least one condition", zh: "\(context) 的 `\(mode)` 至少需要一个条件"),
+            at: node.location)
         }
         levels[index].items = items.compactMap { item($0, .level) }
         if items.count > 64 {
           reader.error(
-            .tooManyConditions, "\(context) lists \(items.count) conditions; a level holds at most 64",
-            at: node.location, help: "group related conditions under one `any:` item")
+            .tooManyConditions,
+            LocalizedText(
+              en: "\(context.en) lists \(items.count) conditions; a level holds at most 64",
+              zh: "\(context) 列了 \(items.count) 个条件；一个级别最多 64 个"),
+            at: node.location,
+            help: LocalizedText(
+              en: "group related conditions under one `any:` item", zh: "请把相关的条件归入同一个 `any:` 条目"))
         }
       default:
         levels[index].mode = .any
@@ -123,16 +141,19 @@ extension CheckState {
     if !levels.isEmpty, !levels.contains(where: { $0.mode == .otherwise }) {
       let last = levels[levels.count - 1]
       reader.error(
-        .noFallbackLevel, "no level catches every other case", at: last.location,
-        length: last.id.unicodeScalars.count, help: "give the lowest level `otherwise: true`")
+        .noFallbackLevel, LocalizedText(en: "no level catches every other case", zh: "没有级别兜住其余的案件"), at: last.location,
+        length: last.id.unicodeScalars.count,
+        help: LocalizedText(en: "give the lowest level `otherwise: true`", zh: "请给最低的级别加上 `otherwise: true`"))
     }
     if let i = levels.firstIndex(where: { $0.mode == .otherwise }), i < levels.count - 1 {
       for later in levels[(i + 1)...] {
         reader.error(
           .unreachableLevel,
-          "level `\(later.id)` can never be reached: `\(levels[i].id)` above it takes every case",
+          LocalizedText(
+            en: "level `\(later.id)` can never be reached: `\(levels[i].id)` above it takes every case",
+            zh: "级别 \(.level, later.id) 永远不会被选中：它上面的 \(.level, levels[i].id) 已接住所有案件"),
           at: later.location, length: later.id.unicodeScalars.count,
-          related: [.init("`otherwise` here", at: levels[i].location)])
+          related: [.init(LocalizedText(en: "`otherwise` here", zh: "`otherwise` 在此"), at: levels[i].location)])
       }
     }
   }

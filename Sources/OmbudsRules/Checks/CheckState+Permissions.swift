@@ -18,7 +18,7 @@ extension CheckState {
       permissions = policy
       return
     }
-    guard let keys = reader.mapping(def.value, "`permissions`", shape: RuleShapes.permissions) else { return }
+    guard let keys = reader.mapping(def.value, Ctx.code("permissions"), shape: RuleShapes.permissions) else { return }
     if let pair = keys["roles"] {
       policy.rolesLocation = pair.key.location
       if !pair.value.isNull {
@@ -32,7 +32,9 @@ extension CheckState {
             if let grant = permissionGrant(entry, holder: .role(role.value)) { policy.roles[role.value] = grant }
           }
         } else {
-          reader.typeError(pair.value, expected: "a mapping of role ids", in: "`permissions` roles")
+          reader.typeError(
+            pair.value, expected: Expected.words("a mapping of role ids", "以角色 id 为键的映射"),
+            in: Ctx.code("permissions").part("roles", "角色"))
         }
       }
     }
@@ -40,11 +42,16 @@ extension CheckState {
     if let pair = keys["approver"] { policy.approver = permissionGrant(pair, holder: .approver) }
     if let pair = keys["respondent"] {
       policy.respondentLocation = pair.key.location
-      if let value = reader.string(pair.value, "`permissions` respondent"), value != "never" {
+      if let value = reader.string(pair.value, Ctx.code("permissions").key("respondent")), value != "never" {
         reader.error(
-          .unknownValue, "`respondent` is `never`: the person complained about never acts on their own case",
+          .unknownValue,
+          LocalizedText(
+            en: "`respondent` is `never`: the person complained about never acts on their own case",
+            zh: "`respondent` 只能是 `never`：被投诉人永远不能处理针对自己的案件"),
           at: pair.value.location, length: value.unicodeScalars.count,
-          help: "write `respondent: never`, or leave the key out (the rule holds either way)")
+          help: LocalizedText(
+            en: "write `respondent: never`, or leave the key out (the rule holds either way)",
+            zh: "请写 `respondent: never`，或者省略这个键（两种写法规则都成立）"))
       }
     }
     if let pair = keys["protect_identity"] { policy.protectIdentity = identityProtection(pair) }
@@ -63,41 +70,54 @@ extension CheckState {
       case .approver: "the approver"
       }
     }
+
+    var text: LocalizedText {
+      switch self {
+      case .role(let id): Ctx.role(id)
+      case .assignee: LocalizedText(en: name, zh: "承办人")
+      case .approver: LocalizedText(en: name, zh: "审批人")
+      }
+    }
   }
 
   /// One entry: `{events: [type, …], identity: always | unless_protected | never}`, or nothing.
   mutating func permissionGrant(_ pair: YAMLNode.Pair, holder: PermissionHolder) -> PermissionGrant? {
     var grant = PermissionGrant(location: pair.key.location)
     if pair.value.isNull { return grant }
-    let context = "permissions of \(holder.name)"
+    let context = Context(en: "permissions of \(holder.name)", zh: "\(holder.text) 的权限")
     var shape = RuleShapes.grant
     if case .role = holder { shape = RuleShapes.roleGrant }
     guard let keys = reader.mapping(pair.value, context, shape: shape) else { return nil }
     if let views = keys["views"] {
       grant.viewsLocation = views.key.location
       grant.views = listed(
-        views.value, "\(context) views", known: PermissionViews.all, holder: holder, unknown: .unknownValue,
+        views.value, context.key("views"), known: PermissionViews.all, holder: holder, unknown: .unknownValue,
         noun: "view", listName: "views", named: true
       ).map(\.value)
     }
     let events = listed(
-      keys["events"]?.value, "\(context) events", known: EventTypes.all, holder: holder, unknown: .unknownEventType,
+      keys["events"]?.value, context.key("events"), known: EventTypes.all, holder: holder, unknown: .unknownEventType,
       noun: "event type", listName: "event types")
     for type in events {
       if type.value == "override" { checkOverrideGrant(type, holder: holder) }
       grant.events.append(type.value)
       grant.eventLocations[type.value] = type.location
     }
-    if let node = keys["identity"]?.value, let text = reader.string(node, "\(context) identity") {
+    if let node = keys["identity"]?.value, let text = reader.string(node, context.key("identity")) {
       if let access = IdentityAccess(rawValue: text) {
         grant.identity = access
       } else {
         let values = IdentityAccess.allCases.map(\.rawValue)
         reader.error(
-          .unknownValue, "`identity` is `always`, `unless_protected` or `never`, not `\(text)`",
+          .unknownValue,
+          LocalizedText(
+            en: "`identity` is `always`, `unless_protected` or `never`, not `\(text)`",
+            zh: "`identity` 只能是 `always`、`unless_protected` 或 `never`，不能是 `\(text)`"),
           at: node.location, length: max(1, text.unicodeScalars.count),
-          help: Suggest.help(for: text, in: values)
-            ?? "`always`: even when the identity is protected; `unless_protected`: unless `protect_identity` holds")
+          help: Suggest.didYouMean(for: text, in: values)
+            ?? LocalizedText(
+              en: "`always`: even when the identity is protected; `unless_protected`: unless `protect_identity` holds",
+              zh: "`always`：即使身份受保护也可见；`unless_protected`：`protect_identity` 成立时不可见"))
       }
     }
     return grant
@@ -107,7 +127,7 @@ extension CheckState {
   /// the error `unknown` ("unknown \(noun) `x`", with "did you mean"), a repeated one the
   /// warning `rules.duplicate-permission` (its message naming the noun when `named`).
   mutating func listed(
-    _ node: YAMLNode?, _ context: String, known: [String], holder: PermissionHolder, unknown: DiagnosticCode,
+    _ node: YAMLNode?, _ context: Context, known: [String], holder: PermissionHolder, unknown: DiagnosticCode,
     noun: String, listName: String, named: Bool = false
   ) -> [Located<String>] {
     var seen: [String: SourceLocation] = [:]
@@ -115,15 +135,15 @@ extension CheckState {
     for id in reader.identifiers(node, context) ?? [] {
       guard known.contains(id.value) else {
         reader.error(
-          unknown, "unknown \(noun) `\(id.value)`", at: id.location, length: id.value.unicodeScalars.count,
-          help: Suggest.help(for: id.value, in: known) ?? "\(listName): \(known.joined(separator: ", "))")
+          unknown, Messages.unknownListed(noun, id.value), at: id.location, length: id.value.unicodeScalars.count,
+          help: Suggest.didYouMean(for: id.value, in: known) ?? Messages.listedWords(listName, known))
         continue
       }
       if let first = seen[id.value] {
         reader.warning(
-          .duplicatePermission, "\(named ? noun + " " : "")`\(id.value)` is listed twice for \(holder.name)",
+          .duplicatePermission, Messages.listedTwice(named ? noun : nil, id.value, for: holder.text),
           at: id.location,
-          length: id.value.unicodeScalars.count, related: [.init("first listed here", at: first)])
+          length: id.value.unicodeScalars.count, related: [.init(Messages.firstListedHere, at: first)])
         continue
       }
       seen[id.value] = id.location
@@ -135,19 +155,34 @@ extension CheckState {
   /// `override` may be granted only to the role `settings.override_by` names.
   mutating func checkOverrideGrant(_ type: Located<String>, holder: PermissionHolder) {
     if case .role(let id) = holder, id == overrideBy?.value { return }
-    let related = overrideBy.map { [Diagnostic.Related("`settings.override_by` is here", at: $0.location)] } ?? []
+    let related =
+      overrideBy.map {
+        [
+          Diagnostic.Related(
+            LocalizedText(en: "`settings.override_by` is here", zh: "`settings.override_by` 在此"), at: $0.location)
+        ]
+      } ?? []
     if let role = overrideBy?.value {
       reader.error(
         .overridePermission,
-        "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
+        LocalizedText(
+          en: "`override` may be granted only to `\(role)` (settings.override_by), not to \(holder.name)",
+          zh: "`override` 只能授予 `settings.override_by` 指定的 \(.role, role)，不能授予\(holder.text)"),
         at: type.location, length: type.value.unicodeScalars.count, related: related,
-        help: "remove `override` here; list it under `roles: {\(role): …}`")
+        help: LocalizedText(
+          en: "remove `override` here; list it under `roles: {\(role): …}`",
+          zh: "请删去此处的 `override`，改列在 `roles: {\(role): …}` 下"))
     } else {
       reader.error(
         .overridePermission,
-        "`override` is granted to \(holder.name), but `settings.override_by` names no role: nobody may set a level by hand",
+        LocalizedText(
+          en:
+            "`override` is granted to \(holder.name), but `settings.override_by` names no role: nobody may set a level by hand",
+          zh: "`override` 授予了\(holder.text)，但 `settings.override_by` 没有指定角色：谁都不能人工定级"),
         at: type.location, length: type.value.unicodeScalars.count,
-        help: "set `settings.override_by: \(holderRole(holder) ?? "ROLE")`, or remove `override` here")
+        help: LocalizedText(
+          en: "set `settings.override_by: \(holderRole(holder) ?? "ROLE")`, or remove `override` here",
+          zh: "请设置 `settings.override_by: \(holderRole(holder) ?? "ROLE")`，或删去此处的 `override`"))
     }
   }
 
@@ -160,7 +195,7 @@ extension CheckState {
   mutating func identityProtection(_ pair: YAMLNode.Pair) -> IdentityProtection? {
     var protection = IdentityProtection(majorHarmfulInformation: false, when: nil, location: pair.key.location)
     let node = pair.value
-    let context = "`protect_identity`"
+    let context = Ctx.code("protect_identity")
     let isCondition: Bool
     switch node {
     case .scalar: isCondition = !node.isNull
@@ -176,11 +211,14 @@ extension CheckState {
     guard let keys = reader.mapping(node, context, shape: RuleShapes.protection)
     else { return nil }
     protection.majorHarmfulInformation =
-      reader.bool(keys["major_harmful_information"]?.value, "\(context) major_harmful_information") ?? false
+      reader.bool(keys["major_harmful_information"]?.value, context.key("major_harmful_information")) ?? false
     if let when = keys["when"]?.value { protection.when = protectionCondition(when) }
     if keys["major_harmful_information"] == nil, keys["when"] == nil {
       reader.error(
-        .missingKey, "\(context) needs `when` (a condition) or `major_harmful_information: true`",
+        .missingKey,
+        LocalizedText(
+          en: "\(context.en) needs `when` (a condition) or `major_harmful_information: true`",
+          zh: "\(context) 需要 `when`（条件）或 `major_harmful_information: true`"),
         at: node.location)
     }
     return protection
@@ -192,8 +230,12 @@ extension CheckState {
     guard let item = item(node, .general) else { return nil }
     if Self.usesAggregate(item.cond) {
       reader.error(
-        .typeMismatch, "`same_issue_complainants` cannot be used in `protect_identity`: it sees the case alone",
-        at: item.location, length: item.length, help: "protect the identity by facts of the case itself")
+        .typeMismatch,
+        LocalizedText(
+          en: "`same_issue_complainants` cannot be used in `protect_identity`: it sees the case alone",
+          zh: "`protect_identity` 中不能用 `same_issue_complainants`：这里只看得到案件本身"),
+        at: item.location, length: item.length,
+        help: LocalizedText(en: "protect the identity by facts of the case itself", zh: "请用案件本身的事实来保护身份"))
       return nil
     }
     return item

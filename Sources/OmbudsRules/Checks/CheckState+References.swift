@@ -9,8 +9,9 @@ extension CheckState {
     for tier in refund?.tiers ?? [] {
       if !roles.contains(where: { $0.id == tier.approver }) {
         reader.error(
-          .undefinedRole, "undefined approver `\(tier.approver)`", at: tier.location,
-          help: Suggest.help(for: tier.approver, in: roles.map(\.id)) ?? "define it under `roles:`")
+          .undefinedRole, Messages.undefinedRole(as: "approver", tier.approver), at: tier.location,
+          help: Suggest.didYouMean(for: tier.approver, in: roles.map(\.id), kind: .role)
+            ?? Messages.defineUnder("roles"))
       }
     }
     if fields.contains(where: { $0.type == .money }), refund == nil {

@@ -8,16 +8,21 @@ extension CheckState {
     for (_, root) in roots {
       if root.isNull { continue }
       guard let pairs = root.pairs else {
-        reader.typeError(root, expected: "a mapping of sections (levels:, fields:, …)", in: "rule file")
+        reader.typeError(
+          root, expected: Expected.words("a mapping of sections (levels:, fields:, …)", "由各部分组成的映射（levels:、fields:、…）"),
+          in: Ctx.words("rule file", "规则文件"))
         continue
       }
       for pair in pairs {
         let key = pair.key.value
         guard RuleSetLoader.sectionKeys.contains(key) else {
           reader.error(
-            .unknownKey, "unknown section `\(key)`", at: pair.key.location, length: key.unicodeScalars.count,
-            help: Suggest.help(for: key, in: RuleSetLoader.sectionKeys)
-              ?? "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))")
+            .unknownKey, LocalizedText(en: "unknown section `\(key)`", zh: "未知的部分 `\(key)`"), at: pair.key.location,
+            length: key.unicodeScalars.count,
+            help: Suggest.didYouMean(for: key, in: RuleSetLoader.sectionKeys)
+              ?? LocalizedText(
+                en: "sections: \(RuleSetLoader.sectionKeys.joined(separator: ", "))",
+                zh: "可用的部分：\(RuleSetLoader.sectionKeys.joined(separator: "、"))"))
           continue
         }
         sections[key, default: []].append(pair)
@@ -28,9 +33,10 @@ extension CheckState {
       if let defs = sections[key], defs.count > 1 {
         for extra in defs.dropFirst() {
           reader.error(
-            .duplicateDefinition, "`\(key)` is defined more than once in this rule set",
+            .duplicateDefinition,
+            LocalizedText(en: "`\(key)` is defined more than once in this rule set", zh: "`\(key)` 在本规则集中定义了不止一次"),
             at: extra.key.location, length: key.unicodeScalars.count,
-            related: [.init("first defined here", at: defs[0].key.location)])
+            related: [.init(Messages.firstDefinedHere, at: defs[0].key.location)])
         }
       }
     }
@@ -43,20 +49,26 @@ extension CheckState {
     for def in sections[section] ?? [] {
       if def.value.isNull { continue }
       guard let pairs = def.value.pairs else {
-        reader.typeError(def.value, expected: "a mapping of ids", in: "`\(section)`")
+        reader.typeError(def.value, expected: Expected.words("a mapping of ids", "以 id 为键的映射"), in: Ctx.code(section))
         continue
       }
       for pair in pairs {
         if let first = seen[pair.key.value] {
           reader.error(
-            .duplicateDefinition, "`\(pair.key.value)` is already defined in `\(section)`",
+            .duplicateDefinition,
+            LocalizedText(
+              en: "`\(pair.key.value)` is already defined in `\(section)`",
+              zh: "`\(pair.key.value)` 已在 `\(section)` 中定义过"),
             at: pair.key.location, length: pair.key.value.unicodeScalars.count,
-            related: [.init("first defined here", at: first)])
+            related: [.init(Messages.firstDefinedHere, at: first)])
           continue
         }
         guard reader.isIdentifier(pair.key.value) else {
           reader.error(
-            .invalidId, "`\(pair.key.value)` is not a valid id (letters, digits and _)", at: pair.key.location,
+            .invalidId,
+            LocalizedText(
+              en: "`\(pair.key.value)` is not a valid id (letters, digits and _)",
+              zh: "`\(pair.key.value)` 不是有效的 id（字母、数字和 _）"), at: pair.key.location,
             length: pair.key.value.unicodeScalars.count)
           continue
         }

@@ -7,28 +7,30 @@ extension CheckState {
   mutating func checkSettings() {
     guard let def = sections["settings"]?.first else { return }
     guard
-      let keys = reader.mapping(def.value, "settings", shape: RuleShapes.settings)
+      let keys = reader.mapping(def.value, Ctx.path("settings"), shape: RuleShapes.settings)
     else { return }
-    settingsName = reader.string(keys["name"]?.value, "settings.name")
+    settingsName = reader.string(keys["name"]?.value, Ctx.path("settings.name"))
     if let tz = keys["time_zone"]?.value {
-      if let id = reader.string(tz, "settings.time_zone") {
+      if let id = reader.string(tz, Ctx.path("settings.time_zone")) {
         if TimeZone(identifier: id) == nil {
           reader.error(
-            .unknownTimeZone, "unknown time zone `\(id)`", at: tz.location, length: id.unicodeScalars.count,
-            help: Suggest.help(for: id, in: TimeZone.knownTimeZoneIdentifiers)
-              ?? "use an IANA name such as Asia/Shanghai")
+            .unknownTimeZone, Messages.unknownTimeZone(id), at: tz.location, length: id.unicodeScalars.count,
+            help: Suggest.didYouMean(for: id, in: TimeZone.knownTimeZoneIdentifiers) ?? Messages.useIANAName)
         } else {
           timeZone = id
         }
       }
     }
-    if let c = reader.identifier(keys["calendar"]?.value, "settings.calendar") { defaultCalendar = c.value }
-    overrideBy = reader.identifier(keys["override_by"]?.value, "settings.override_by")
-    if let c = keys["currency"]?.value, let code = reader.string(c, "settings.currency") {
+    if let c = reader.identifier(keys["calendar"]?.value, Ctx.path("settings.calendar")) { defaultCalendar = c.value }
+    overrideBy = reader.identifier(keys["override_by"]?.value, Ctx.path("settings.override_by"))
+    if let c = keys["currency"]?.value, let code = reader.string(c, Ctx.path("settings.currency")) {
       if code.count == 3, code.unicodeScalars.allSatisfy({ $0.value >= 65 && $0.value <= 90 }) {
         currency = code
       } else {
-        reader.error(.invalidCurrency, "currency must be a three-letter code such as CNY", at: c.location)
+        reader.error(
+          .invalidCurrency,
+          LocalizedText(en: "currency must be a three-letter code such as CNY", zh: "币种必须是三个字母的代码，如 CNY"),
+          at: c.location)
       }
     }
   }
