@@ -113,12 +113,7 @@ public struct RuleCoverage: Sendable {
             rule.location)
         })
     }
-    func describe(_ duty: Duty) -> String {
-      var parts: [String] = []
-      if !duty.notify.isEmpty { parts.append("notify \(duty.notify.joined(separator: ", "))") }
-      if let r = duty.report { parts.append("report `\(r)`") }
-      return parts.joined(separator: ", ")
-    }
+    func describe(_ duty: Duty) -> String { duty.summary }
     for level in set.levels {
       let duties = set.duties[level.id] ?? LevelDuties()
       var list: [Int] = []

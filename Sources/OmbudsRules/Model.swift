@@ -211,6 +211,14 @@ public struct Duty: Sendable {
   public var fields: [String] = []
   /// The route may carry the complainant's identity and contact details (off by default).
   public var includeIdentity = false
+
+  /// The duty in one line, as reports list it: "notify a, b every 1 week with the `progress` report".
+  public var summary: String {
+    var s = notify.isEmpty ? "" : "notify \(notify.joined(separator: ", "))"
+    if let every { s += " every \(every)" }
+    if let report { s += s.isEmpty ? "the `\(report)` report" : " with the `\(report)` report" }
+    return s
+  }
 }
 
 public struct LevelDuties: Sendable {

@@ -134,12 +134,7 @@ extension CaseStore {
   func dutiesOwed(_ decision: Decision, entering: Bool) -> Set<String> {
     let level = rules.levels[decision.level].id
     let duties = rules.ruleSet.duties[level] ?? LevelDuties()
-    func to(_ d: Duty) -> String {
-      var s = "notify \(d.notify.joined(separator: ", "))"
-      if let every = d.every { s += " every \(every)" }
-      if let r = d.report { s += " with the `\(r)` report" }
-      return s
-    }
+    func to(_ d: Duty) -> String { d.summary }
     var out: Set<String> = []
     if entering { for d in duties.onEnter { out.insert("on entering `\(level)`: \(to(d)) (\(d.at.decisionName))") } }
     for d in duties.whileOpen { out.insert("while open at `\(level)`: \(to(d))") }

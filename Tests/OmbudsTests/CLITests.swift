@@ -128,13 +128,7 @@ extension CLITests {
   @Test(arguments: StoreKind.allCases) func replayCasesAndTickOnAStore(_ kind: StoreKind) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let db: String
-    switch kind {
-    case .sqlite: db = dir.appendingPathComponent("s.sqlite").path
-    case .postgres:
-      guard let server = try PostgresServer.available() else { return }
-      db = try server.newDatabase()
-    }
+    guard let db = try Support.storeLocation(kind, in: dir) else { return }
     let events = """
       {"event_id":"e1","case":"C-1","type":"received","at":"2025-10-01T09:00:00+08:00","actor":"intake","received_at":"2025-10-01T09:00:00+08:00","complainant_id":"P1"}
       {"event_id":"e2","case":"C-1","type":"closed","at":"2025-10-02T09:00:00+08:00","actor":"x"}

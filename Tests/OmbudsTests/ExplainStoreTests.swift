@@ -11,13 +11,7 @@ import Testing
   @Test(arguments: StoreKind.allCases) func explainAStoredCase(_ kind: StoreKind) throws {
     let dir = try Support.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: dir) }
-    let db: String
-    switch kind {
-    case .sqlite: db = dir.appendingPathComponent("s.sqlite").path
-    case .postgres:
-      guard let server = try PostgresServer.available() else { return }
-      db = try server.newDatabase()
-    }
+    guard let db = try Support.storeLocation(kind, in: dir) else { return }
     let event = Self.received.replacingOccurrences(of: #""type""#, with: #""case":"C-1","actor":"intake","type""#)
     let replay = try Support.run("ombuds", ["replay", "--store", db, "--rules", Support.rulesDir], stdin: event)
     #expect(replay.status == 0, "\(replay.stderr)")

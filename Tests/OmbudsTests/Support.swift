@@ -44,6 +44,15 @@ enum Support {
   }
 
   /// A fresh temporary directory.
+  /// A fresh store of `kind` for the command-line tests: a SQLite file in `dir`, or a new
+  /// PostgreSQL database; nil when PostgreSQL is not installed and this is not CI.
+  static func storeLocation(_ kind: StoreKind, in dir: URL) throws -> String? {
+    switch kind {
+    case .sqlite: return dir.appendingPathComponent("s.sqlite").path
+    case .postgres: return try PostgresServer.available()?.newDatabase()
+    }
+  }
+
   static func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("ombuds-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
