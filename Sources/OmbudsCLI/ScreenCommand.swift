@@ -33,6 +33,9 @@ public struct ScreenCommand: ParsableCommand {
       valueName: "modes"))
   public var match: String?
 
+  @Flag(help: .hidden)
+  public var noDetector = false
+
   @Flag(help: "Print only the totals.")
   public var count = false
 
@@ -90,13 +93,14 @@ public struct ScreenCommand: ParsableCommand {
         }
         patterns.append(Pattern(text: entry.keyword.value, category: c, isException: false, modes: modes))
       }
-      return (KeywordAutomaton(patterns: patterns), categories)
+      return (KeywordAutomaton(patterns: patterns, detector: !noDetector), categories)
     }
     let compiled = try loadRules(rules ?? "rules")
     guard let screening = compiled.screening else {
       throw CLIError("the rule set in `\(rules ?? "rules")` has no keywords")
     }
-    return (screening, compiled.ruleSet.categories.map(\.id))
+    let automaton = noDetector ? KeywordAutomaton(patterns: screening.patterns, detector: !noDetector) : screening
+    return (automaton, compiled.ruleSet.categories.map(\.id))
   }
 
   public func run() throws {

@@ -75,6 +75,9 @@ public final class KeywordAutomaton: @unchecked Sendable {
   public let hasExceptions: Bool
   /// Patterns whose normalized text is empty (reported by the rules check, never matched).
   public let emptyPatterns: [Int]
+  /// With a disguise detector: per BMP scalar, its class here (low 16 bits) and the
+  /// detector's (high 16 bits), so the fused scan loads one table.
+  let bothClasses: UnsafeMutableBufferPointer<UInt32>?
   /// The keywords and exceptions of categories with `match:` modes, matched disguised.
   let disguised: DisguiseMatcher?
   /// Whether some category matches disguises (then `matches(in:)` also runs the slower
@@ -87,7 +90,9 @@ public final class KeywordAutomaton: @unchecked Sendable {
   static let breakClass: UInt16 = 0xFFFE
   static let expandClass: UInt16 = 0xFFFD
 
-  public init(patterns: [Pattern]) {
+  /// `detector: false` leaves the disguise detector out, so the disguise matcher walks every
+  /// text (for benchmarks and tests: the matches are the same, only slower).
+  public init(patterns: [Pattern], detector: Bool = true) {
     self.patterns = patterns
     // 1. Normalize every pattern and give each distinct scalar a class.
     var classes: [UInt32: UInt16] = [:]
@@ -112,7 +117,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
     }
     emptyPatterns = empty
     disguised =
-      patterns.contains { !$0.modes.isEmpty } ? DisguiseMatcher(patterns: patterns, folded: foldedScalars) : nil
+      patterns.contains { !$0.modes.isEmpty }
+      ? DisguiseMatcher(patterns: patterns, folded: foldedScalars, detector: detector) : nil
     classCount = classes.count + 1
     // 2. The class of every BMP scalar, through the normalizer.
     let table = Normalizer.tables
@@ -207,6 +213,11 @@ public final class KeywordAutomaton: @unchecked Sendable {
     func marked(_ t: Int32) -> Int32 { outputs[Int(t)] >= 0 || link[Int(t)] >= 0 ? t | Self.outputBit : t }
     root = root.map { $0 == 0 ? 0 : marked($0) }
     self.classOf = buffer(classOf)
+    if let detector = disguised?.detector {
+      self.bothClasses = buffer((0..<0x10000).map { UInt32(detector.classOf[$0]) << 16 | UInt32(classOf[$0]) })
+    } else {
+      self.bothClasses = nil
+    }
     self.rootNext = buffer(root)
     self.edgeStart = buffer(start)
     self.edgeClass = buffer(edges.map(\.cls))
@@ -234,6 +245,7 @@ public final class KeywordAutomaton: @unchecked Sendable {
 
   deinit {
     classOf.deallocate()
+    bothClasses?.deallocate()
     rootNext.deallocate()
     edgeStart.deallocate()
     edgeClass.deallocate()
@@ -282,26 +294,7 @@ public final class KeywordAutomaton: @unchecked Sendable {
       var scan = Scan(ring: ring)
       var i = 0
       while i < n {
-        let b0 = base[i]
-        var v: UInt32
-        if b0 < 0x80 {
-          v = UInt32(b0)
-          i += 1
-        } else if b0 < 0xE0 {
-          v = i + 1 < n ? (UInt32(b0 & 0x1F) << 6) | UInt32(base[i + 1] & 0x3F) : 0xFFFD
-          i += 2
-        } else if b0 < 0xF0 {
-          v =
-            i + 2 < n
-            ? (UInt32(b0 & 0x0F) << 12) | (UInt32(base[i + 1] & 0x3F) << 6) | UInt32(base[i + 2] & 0x3F) : 0xFFFD
-          i += 3
-        } else {
-          v =
-            i + 3 < n
-            ? (UInt32(b0 & 0x07) << 18) | (UInt32(base[i + 1] & 0x3F) << 12) | (UInt32(base[i + 2] & 0x3F) << 6)
-              | UInt32(base[i + 3] & 0x3F) : 0xFFFD
-          i += 4
-        }
+        let v = UTF8Decoding.next(base, n, &i)
         let c: UInt16 = v < 0x10000 ? classOf[Int(v)] : Self.expandClass
         if c < Self.expandClass {
           feed(c, &scan, report)
@@ -314,6 +307,42 @@ public final class KeywordAutomaton: @unchecked Sendable {
         scan.scalarIndex += 1
       }
     }
+  }
+
+  /// `scanRaw` and the disguise detector in one pass (one decoding, one table load per
+  /// scalar); returns whether the detector saw where a disguised keyword may end.
+  func scanRawDetecting(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ detector: DisguiseDetector, _ report: (Match) -> Void
+  ) -> Bool {
+    guard let base = bytes.baseAddress, let both = bothClasses else { return false }
+    let n = bytes.count
+    var hit = false
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: ringMask + 1) { ring in
+      var scan = Scan(ring: ring)
+      var d: Int32 = 0
+      var i = 0
+      while i < n {
+        let v = UTF8Decoding.next(base, n, &i)
+        let cc: UInt32 = v < 0x10000 ? both[Int(v)] : UInt32(Self.expandClass)
+        let c = UInt16(truncatingIfNeeded: cc)
+        if c < Self.expandClass {
+          feed(c, &scan, report)
+          if !hit {
+            let dc = UInt16(truncatingIfNeeded: cc >> 16)
+            d = dc == 0 ? 0 : detector.next(d, dc)
+            hit = d & DisguiseDetector.hitBit != 0
+          }
+        } else if c == Self.breakClass {
+          scan.state = 0
+          d = 0
+        } else if c == Self.expandClass {
+          slowScalar(v, &scan, { _ in }, report)
+          if !hit { hit = detector.slowScalar(v, &d) }
+        }  // else: skipped between keyword characters
+        scan.scalarIndex += 1
+      }
+    }
+    return hit
   }
 
   /// The scan's moving parts, kept together so they stay in registers.
@@ -386,12 +415,41 @@ public final class KeywordAutomaton: @unchecked Sendable {
   /// the exceptions are applied.
   public func rawMatches(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
     var found: [Match] = []
-    scanRaw(bytes) { found.append($0) }
-    if let disguised {
-      disguised.scan(String(decoding: bytes, as: UTF8.self)) { found.append($0) }
+    guard let disguised else {
+      scanRaw(bytes) { found.append($0) }
+      return found
     }
+    let walk: Bool
+    if let detector = disguised.detector {
+      walk = scanRawDetecting(bytes, detector) { found.append($0) }
+    } else {
+      scanRaw(bytes) { found.append($0) }
+      walk = true
+    }
+    if walk { disguised.scan(String(decoding: bytes, as: UTF8.self)) { found.append($0) } }
     return found
   }
+
+  /// The disguised matches of `bytes` found by walking it whatever the detector says
+  /// (for tests: the detector must never turn a text away that has one).
+  func disguisedMatchesWithoutDetector(in bytes: UnsafeBufferPointer<UInt8>) -> [Match] {
+    var found: [Match] = []
+    disguised?.scan(String(decoding: bytes, as: UTF8.self)) { found.append($0) }
+    return found
+  }
+
+  /// Whether the detector lets `bytes` through (true without a detector), as the fused scan
+  /// and as the detector alone: the two must agree.
+  func detectorPasses(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let detector = disguised?.detector else { return true }
+    let alone = detector.mayMatch(bytes)
+    let fused = scanRawDetecting(bytes, detector) { _ in }
+    precondition(alone == fused, "the fused scan and the detector disagree")
+    return fused
+  }
+
+  /// The detector's state count (nil: none, over its budget).
+  var detectorStates: Int? { disguised?.detector?.stateCount }
 
   /// Whether exception match `e` suppresses keyword match `m`: same category, `m` inside `e`.
   @inline(__always)
@@ -438,5 +496,30 @@ public final class KeywordAutomaton: @unchecked Sendable {
     }
     keep.sort { ($0.start, $0.end, $0.pattern) < ($1.start, $1.end, $1.pattern) }
     return keep
+  }
+}
+
+/// UTF-8 decoding for the scan loops: the scalar at `i` (U+FFFD for a truncated sequence),
+/// `i` moved past it. Input is valid UTF-8 (Swift strings) or treated leniently.
+enum UTF8Decoding {
+  @inline(__always)
+  static func next(_ base: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> UInt32 {
+    let b0 = base[i]
+    if b0 < 0x80 {
+      i += 1
+      return UInt32(b0)
+    } else if b0 < 0xE0 {
+      defer { i += 2 }
+      return i + 1 < n ? (UInt32(b0 & 0x1F) << 6) | UInt32(base[i + 1] & 0x3F) : 0xFFFD
+    } else if b0 < 0xF0 {
+      defer { i += 3 }
+      return i + 2 < n
+        ? (UInt32(b0 & 0x0F) << 12) | (UInt32(base[i + 1] & 0x3F) << 6) | UInt32(base[i + 2] & 0x3F) : 0xFFFD
+    } else {
+      defer { i += 4 }
+      return i + 3 < n
+        ? (UInt32(b0 & 0x07) << 18) | (UInt32(base[i + 1] & 0x3F) << 12) | (UInt32(base[i + 2] & 0x3F) << 6)
+          | UInt32(base[i + 3] & 0x3F) : 0xFFFD
+    }
   }
 }

@@ -188,8 +188,9 @@ final class DisguiseMatcher: @unchecked Sendable {
   /// Per state s: the patterns that end there, `outputList[outputStart[s] ..< outputStart[s + 1]]`.
   let outputStart: [Int32]
   let outputList: [Int32]
-  /// Per pattern: its length in keyword characters (folded).
+  /// Per pattern: its length in keyword characters (folded), and those characters.
   let lengths: [Int]
+  let folded: [[UInt32]]
   /// One root per distinct mode set.
   let roots: [Int32]
   let wantsHomophones: Bool
@@ -198,9 +199,12 @@ final class DisguiseMatcher: @unchecked Sendable {
   let used: [UInt64]
   static let homophoneToken: UInt32 = 0x0040_0000
   static let pinyinToken: UInt32 = 0x0080_0000
+  /// Tells which texts may hold a match at all (nil: too many keywords for its budget, and
+  /// every text is walked).
+  let detector: DisguiseDetector?
 
   /// `folded[i]` is pattern i's normalized scalars; only patterns with modes are added.
-  init(patterns: [Pattern], folded: [[UInt32]]) {
+  init(patterns: [Pattern], folded: [[UInt32]], detector: Bool = true) {
     var raw: [(key: UInt64, edge: Edge)] = []  // grouped by key below
     var outputs: [Int32: [Int32]] = [:]
     var stateCount: Int32 = 0
@@ -327,6 +331,7 @@ final class DisguiseMatcher: @unchecked Sendable {
     self.edgeList = list
     self.slotShift = shift
     self.lengths = folded.map(\.count)
+    self.folded = folded
     var used = [UInt64](repeating: 0, count: Int(Self.pinyinToken >> 6) + 1024)
     for key in groups.map(\.key) {  // (the table above, by key)
       let t = Int(key & 0xFFFF_FFFF)
@@ -345,6 +350,17 @@ final class DisguiseMatcher: @unchecked Sendable {
     self.roots = rootOf.values.sorted()
     self.wantsHomophones = modesSeen.contains(.homophones)
     self.wantsPinyin = modesSeen.contains(.pinyin)
+    // (The matcher's trie alone over the detector's budget: no detector, and no time spent.)
+    self.detector =
+      !detector || Int(stateCount) > DisguiseDetector.trieBudget
+      ? nil
+      : DisguiseDetector(
+        stateCount: Int(stateCount),
+        edges: raw.map {
+          (Int32(truncatingIfNeeded: $0.key >> 32), UInt32(truncatingIfNeeded: $0.key), $0.edge.target, $0.edge.kind)
+        },
+        roots: rootOf.values.sorted(), outputs: Set(outputs.keys),
+        long: Set(outputs.filter { $0.value.contains { folded[Int($0)].count >= 3 } }.keys))
   }
 
   /// What a scalar reads as after folding (nothing for skipped ones and line breaks).
@@ -555,10 +571,31 @@ final class DisguiseMatcher: @unchecked Sendable {
         let begin = units[Int(st.start)].origin
         let end = units[to - 1].origin + 1
         for q in out where next.anchored || lengths[Int(q)] >= 3 {
+          if next.kind.isSubset(of: [.homophone, .lookalike]),
+            makesOrdinaryWord(units, Int(st.start), to, folded[Int(q)])
+          {
+            continue
+          }
           report(Match(pattern: q, start: begin, end: end, disguise: next.kind))
         }
       }
     }
+  }
+
+  /// Whether a character the match put in the keyword's place (a homophone or look-alike, one
+  /// unit per keyword character) makes an ordinary word with the units around it, within
+  /// its line: then it is no disguise.
+  func makesOrdinaryWord(_ units: [Unit], _ start: Int, _ end: Int, _ keyword: [UInt32]) -> Bool {
+    guard end - start == keyword.count else { return false }
+    for p in start..<end where units[p].scalar != keyword[p - start] {
+      for length in OrdinaryWords.shortest...OrdinaryWords.longest {
+        for a in max(0, p - length + 1)...p where a + length <= units.count {
+          if (a + 1..<a + length).contains(where: { units[$0].lineStart }) { continue }
+          if OrdinaryWords.isWord(units[a..<a + length].lazy.map(\.scalar)) { return true }
+        }
+      }
+    }
+    return false
   }
 
   /// Adds the syllable edges of the letter run `i ..< j` when it splits wholly into syllables.

@@ -193,6 +193,20 @@ import Testing
     #expect(Self.describe(a, "血习") == ["血洗@0-2:homophone"])
   }
 
+  /// A homophone (or look-alike) that makes an ordinary word (CC-CEDICT) with the characters
+  /// around it is no disguise; a pinyin spelling is not checked against the words.
+  @Test func homophonesThatMakeAnOrdinaryWordAreNoDisguise() {
+    let a = Self.automaton(["凶杀", "血洗", "大麻"], modes: .all)
+    #expect(Self.describe(a, "凶煞").isEmpty)  // 凶煞 is a word
+    #expect(Self.describe(a, "他一脸凶煞地骂人").isEmpty)
+    #expect(Self.describe(a, "凶傻") == ["凶杀@0-2:homophone"])  // no word: a disguise
+    #expect(Self.describe(a, "化验血细胞").isEmpty)  // 细胞 is a word around the homophone 细
+    #expect(Self.describe(a, "楼下的大妈").isEmpty)
+    #expect(Self.describe(a, "大\n妈").isEmpty)  // (a line break: no match at all)
+    #expect(Self.describe(a, "买dama") == ["大麻@1-5:pinyin"])
+    #expect(Self.describe(a, "大麻") == ["大麻@0-2:-"])  // the keyword itself
+  }
+
   @Test func lookalikesNeedTheirMode() {
     let latin = Self.automaton(["vpn翻墙"], modes: [.lookalike])
     #expect(Self.describe(latin, "用vрn翻墙") == ["vpn翻墙@1-6:lookalike"])  // Cyrillic р
