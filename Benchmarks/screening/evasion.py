@@ -130,7 +130,7 @@ def load_splits() -> dict[str, list[str]]:
 
 
 def load_lookalikes() -> dict[str, list[str]]:
-    text = open(ROOT / "Sources" / "OmbudsScreening" / "Disguise.swift", encoding="utf-8").read()
+    text = open(ROOT / "Sources" / "OmbudsScreening" / "DisguiseModes.swift", encoding="utf-8").read()
     block = text.split("let groups = [", 1)[1].split("]", 1)[0]
     out: dict[str, list[str]] = {}
     for g in re.findall(r'"([^"]+)"', block):
