@@ -96,15 +96,28 @@ public struct RulesWatcher: Service {
     try? await cancelWhenGracefulShutdown { try await watch() }
   }
 
+  /// Runs blocking work — reading the rule files, compiling them — on a dispatch queue, so
+  /// that no cooperative thread waits on the disk or on a long compile.
+  static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    }
+  }
+
   func watch() async throws {
-    var current = Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+    let paths = self.paths
+    var current = try await Self.offload { [stores] in
+      Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+    }
     var refused: [String]?
     do {
       while !Task.isCancelled {
         try await Task.sleep(for: interval)
-        let now = Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+        let now = try await Self.offload { [stores] in
+          Self.fingerprint(paths, extra: stores.store.rules.ruleSet.files)
+        }
         guard now != current, now != refused else { continue }
-        let result = RuleSetLoader.load(paths: paths)
+        let result = try await Self.offload { RuleSetLoader.load(paths: paths) }
         guard let ruleSet = result.ruleSet else {
           refused = now
           for d in result.diagnostics where d.severity == .error {
@@ -117,7 +130,7 @@ public struct RulesWatcher: Service {
           continue
         }
         do {
-          let compiled = try CompiledRules(ruleSet)
+          let compiled = try await Self.offload { try CompiledRules(ruleSet) }
           let store = try await CaseStore(backend: backend, rules: compiled)
           let old = stores.store.rules.contentHash
           stores.replace(store)
