@@ -122,20 +122,8 @@ public final class KeywordAutomaton: @unchecked Sendable {
     classCount = classes.count + 1
     // 2. The class of every BMP scalar, through the normalizer.
     let table = Normalizer.tables
-    var classOf = [UInt16](repeating: 0, count: 0x10000)
+    let classOf = Self.classTable { classes[$0] ?? 0 }
     var wide: [UInt32: UInt16] = [:]
-    for v in 0..<0x10000 {
-      let code = table.bmp[v]
-      if code == Normalizer.skipCode {
-        classOf[v] = Self.skipClass
-      } else if code == Normalizer.breakCode {
-        classOf[v] = Self.breakClass
-      } else if code & Normalizer.expansionFlag != 0 {
-        classOf[v] = Self.expandClass
-      } else {
-        classOf[v] = classes[code] ?? 0
-      }
-    }
     for (v, c) in classes where v >= 0x10000 { wide[v] = c }
     // Expansion results (e.g. ㈱ → (株)) look their classes up by scalar at scan time.
     for e in table.expansions { for v in e { if let c = classes[v] { wide[v] = c } } }
@@ -203,29 +191,24 @@ public final class KeywordAutomaton: @unchecked Sendable {
     }
     var root = [Int32](repeating: 0, count: classCount)
     for e in edges where e.parent == 0 { root[Int(e.cls)] = e.child }
-    func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
-      let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
-      _ = b.initialize(from: a)
-      return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
-    }
     // A target state that ends a pattern (itself or down its failure chain) carries
     // `outputBit`, so the scan learns it without reading the state's record.
     func marked(_ t: Int32) -> Int32 { outputs[Int(t)] >= 0 || link[Int(t)] >= 0 ? t | Self.outputBit : t }
     root = root.map { $0 == 0 ? 0 : marked($0) }
-    self.classOf = buffer(classOf)
+    self.classOf = Self.buffer(classOf)
     if let detector = disguised?.detector {
-      self.bothClasses = buffer((0..<0x10000).map { UInt32(detector.classOf[$0]) << 16 | UInt32(classOf[$0]) })
+      self.bothClasses = Self.buffer((0..<0x10000).map { UInt32(detector.classOf[$0]) << 16 | UInt32(classOf[$0]) })
     } else {
       self.bothClasses = nil
     }
-    self.rootNext = buffer(root)
-    self.edgeStart = buffer(start)
-    self.edgeClass = buffer(edges.map(\.cls))
-    self.edgeTarget = buffer(edges.map { marked($0.child) })
-    self.fail = buffer(failArr)
-    self.output = buffer(outputs)
-    self.outputLink = buffer(link)
-    self.lengths = buffer(folded.map { Int32($0.count) })
+    self.rootNext = Self.buffer(root)
+    self.edgeStart = Self.buffer(start)
+    self.edgeClass = Self.buffer(edges.map(\.cls))
+    self.edgeTarget = Self.buffer(edges.map { marked($0.child) })
+    self.fail = Self.buffer(failArr)
+    self.output = Self.buffer(outputs)
+    self.outputLink = Self.buffer(link)
+    self.lengths = Self.buffer(folded.map { Int32($0.count) })
     var recordList: [StateRecord] = []
     recordList.reserveCapacity(states)
     for st in 0..<states {
@@ -236,7 +219,7 @@ public final class KeywordAutomaton: @unchecked Sendable {
         StateRecord(edgeStart: start[st], edgeEnd: start[st + 1], fail: failArr[st], firstOutput: first, filter: filter)
       )
     }
-    self.records = buffer(recordList)
+    self.records = Self.buffer(recordList)
     var ring = 1
     while ring < maxLength + 1 { ring <<= 1 }
     self.ringMask = ring - 1
@@ -255,6 +238,34 @@ public final class KeywordAutomaton: @unchecked Sendable {
     outputLink.deallocate()
     lengths.deallocate()
     records.deallocate()
+  }
+
+  /// Per raw BMP scalar, through the normalizer: `skipClass`, `breakClass`, `expandClass`, or
+  /// the class `of` gives the scalar it folds to (the keyword automaton's and the disguise
+  /// detector's tables).
+  static func classTable(_ of: (UInt32) -> UInt16) -> [UInt16] {
+    let table = Normalizer.tables.bmp
+    var out = [UInt16](repeating: 0, count: 0x10000)
+    for v in 0..<0x10000 {
+      let code = table[v]
+      if code == Normalizer.skipCode {
+        out[v] = skipClass
+      } else if code == Normalizer.breakCode {
+        out[v] = breakClass
+      } else if code & Normalizer.expansionFlag != 0 {
+        out[v] = expandClass
+      } else {
+        out[v] = of(code)
+      }
+    }
+    return out
+  }
+
+  /// A buffer holding `a`'s elements, freed by its owner's deinit.
+  static func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+    let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
+    _ = b.initialize(from: a)
+    return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
   }
 
   /// The state after reading class `c` in `state` (following failure links).

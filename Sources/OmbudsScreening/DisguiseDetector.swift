@@ -39,9 +39,9 @@ final class DisguiseDetector: @unchecked Sendable {
 
   /// Set on a state (as stored in `rootRow` and `exceptionTarget`) in which some keyword may end.
   static let hitBit: Int32 = 1 << 30
-  static let skipClass: UInt16 = 0xFFFF
-  static let breakClass: UInt16 = 0xFFFE
-  static let expandClass: UInt16 = 0xFFFD
+  static let skipClass = KeywordAutomaton.skipClass
+  static let breakClass = KeywordAutomaton.breakClass
+  static let expandClass = KeywordAutomaton.expandClass
   /// Most automaton states the construction may make before it gives up, and most trie
   /// states (letter paths included) it starts from: about 500 keywords with every mode on,
   /// built in a few tenths of a second. Larger lists are walked without a detector.
@@ -284,30 +284,12 @@ final class DisguiseDetector: @unchecked Sendable {
     }
 
     // 3. The class of every raw BMP scalar, through the normalizer.
-    let table = Normalizer.tables
-    var classOf = [UInt16](repeating: 0, count: 0x10000)
-    for v in 0..<0x10000 {
-      let code = table.bmp[v]
-      if code == Normalizer.skipCode {
-        classOf[v] = Self.skipClass
-      } else if code == Normalizer.breakCode {
-        classOf[v] = Self.breakClass
-      } else if code & Normalizer.expansionFlag != 0 {
-        classOf[v] = Self.expandClass
-      } else {
-        classOf[v] = classes.of(code)
-      }
-    }
-    func buffer<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
-      let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, a.count))
-      _ = b.initialize(from: a)
-      return UnsafeMutableBufferPointer(rebasing: b[0..<a.count])
-    }
-    self.classOf = buffer(classOf)
-    self.rootRow = buffer(root)
-    self.records = buffer(recs)
-    self.exceptionClass = buffer(exClass)
-    self.exceptionTarget = buffer(exTarget)
+    let classOf = KeywordAutomaton.classTable { classes.of($0) }
+    self.classOf = KeywordAutomaton.buffer(classOf)
+    self.rootRow = KeywordAutomaton.buffer(root)
+    self.records = KeywordAutomaton.buffer(recs)
+    self.exceptionClass = KeywordAutomaton.buffer(exClass)
+    self.exceptionTarget = KeywordAutomaton.buffer(exTarget)
     self.classes = classes
     self.stateCount = sets.count
     self.trieStates = Int(nfaCount)

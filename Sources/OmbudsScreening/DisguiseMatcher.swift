@@ -249,17 +249,20 @@ final class DisguiseMatcher: @unchecked Sendable {
     var previousWasLetter = false
     var runBreaks: [Bool] = []  // per unit: a Latin run ends before it
     let table = Normalizer.tables.bmp
+    func add(_ v: UInt32) {
+      let letter = DisguiseData.plainLetter(v) ?? 0
+      units.append(Unit(scalar: v, origin: index, lineStart: lineStart))
+      letters.append(letter)
+      runBreaks.append(!(previousWasLetter && letter != 0))
+      previousWasLetter = letter != 0
+      lineStart = false
+    }
     for s in text.unicodeScalars {
       // The common case without building an action: a BMP scalar that maps to one scalar.
       if s.value < 0x10000 {
         let code = table[Int(s.value)]
         if code != Normalizer.skipCode && code != Normalizer.breakCode && code & Normalizer.expansionFlag == 0 {
-          let letter = DisguiseData.plainLetter(code) ?? 0
-          units.append(Unit(scalar: code, origin: index, lineStart: lineStart))
-          letters.append(letter)
-          runBreaks.append(!(previousWasLetter && letter != 0))
-          previousWasLetter = letter != 0
-          lineStart = false
+          add(code)
           index += 1
           continue
         }
@@ -271,14 +274,7 @@ final class DisguiseMatcher: @unchecked Sendable {
         lineStart = true
         previousWasLetter = false
       case .scalars(let vs):
-        for v in vs {
-          let letter = DisguiseData.plainLetter(v) ?? 0
-          units.append(Unit(scalar: v, origin: index, lineStart: lineStart))
-          letters.append(letter)
-          runBreaks.append(!(previousWasLetter && letter != 0))
-          previousWasLetter = letter != 0
-          lineStart = false
-        }
+        for v in vs { add(v) }
       }
       index += 1
     }

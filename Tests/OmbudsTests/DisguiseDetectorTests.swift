@@ -4,21 +4,15 @@ import Testing
 
 @testable import OmbudsScreening
 
+extension MutationTests.Rng {
+  mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
+}
+
 /// The disguise detector decides which texts the disguise matcher walks: it must never turn
 /// away a text that holds a disguised match, and it must exist for the shipped rules.
 @Suite struct DisguiseDetectorTests {
-  /// A small deterministic generator (SplitMix64), so failures reproduce.
-  struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    mutating func pick<T>(_ a: [T]) -> T { a[Int(next() % UInt64(a.count))] }
-  }
+  /// The mutation tests' seeded generator (SplitMix64), so failures reproduce.
+  typealias Generator = MutationTests.Rng
 
   /// Characters by their commonest reading (for homophones).
   static let byReading: [UInt16: [UInt32]] = {
