@@ -45,7 +45,10 @@ extension MutationTests.Rng {
     return out
   }
 
-  static let fillers = ["", "我", "投诉说", "abc", "du", "网站", "ing", "，", "\n", "了 ", "xian"]
+  static let fillers = [
+    "", "我", "投诉说", "abc", "du", "网站", "ing", "，", "\n", "了 ", "xian",
+    "㈱", "𠮷", "ｄｕ", "Ⅻ", "😀", "\u{200B}",  // an expansion, outside the BMP, full-width, an emoji, a zero-width space
+  ]
 
   /// Texts that disguise each keyword in many ways, between fillers.
   static func texts(for keywords: [String], perKeyword: Int, seed: UInt64) -> [String] {
@@ -55,7 +58,8 @@ extension MutationTests.Rng {
       let folded = Normalizer.fold(keyword).filter { $0 != 0x0A }
       let options = folded.map { variants(of: $0, &g) }
       for _ in 0..<perKeyword {
-        let body = options.map { g.pick($0) }.joined()
+        // Mostly nothing between the characters, sometimes what the folding skips.
+        let body = options.map { g.pick($0) }.joined(separator: g.pick(["", "", "", "*", " ", "😀", "\u{200B}"]))
         out.append(g.pick(fillers) + body + g.pick(fillers))
       }
     }
