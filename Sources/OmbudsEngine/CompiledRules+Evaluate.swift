@@ -176,7 +176,11 @@ extension CompiledRules {
     var mask: UInt64 = 0
     let leaves = fast.maskLeaves
     facts.numbers.withUnsafeBufferPointer { numbers in
-      for l in 0..<fast.slotLeaves {
+      for l in 0..<fast.plainSlotLeaves {
+        let leaf = leaves[l]
+        mask |= leaf.plainBit(numbers[Int(leaf.source)]) &<< UInt64(l)
+      }
+      for l in fast.plainSlotLeaves..<fast.slotLeaves {
         let leaf = leaves[l]
         mask |= leaf.bit(numbers[Int(leaf.source)]) &<< UInt64(l)
       }
@@ -359,7 +363,19 @@ extension CompiledRules {
     decision.reasonItems = found
     if let floor, floor < chosen { chosen = floor }
     decision.level = chosen
-    decision.refundApprover = refundApprover(facts)
+    decision.refundApprover = tierApprover(facts)
+  }
+
+  /// `refundApprover(facts)`, read from the flat table.
+  @inline(__always)
+  func tierApprover(_ facts: borrowing CaseFacts) -> Int? {
+    guard let slot = refundSlot else { return nil }
+    let amount = facts.numbers[slot]
+    if amount == CaseFacts.null { return nil }
+    for tier in tables.refundTiers where amount > tier.above && amount <= tier.upTo {
+      return tier.role < 0 ? nil : tier.role
+    }
+    return nil
   }
 
   /// Screens the case's text for harmful content.

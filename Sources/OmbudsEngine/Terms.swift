@@ -94,6 +94,13 @@ struct MaskLeaf {
     if bit(CaseFacts.null) != (leaf.onNull ? 1 : 0) { flags |= 2 }
   }
 
+  /// Whether the leaf is an interval alone: no set, no flip, and null (below every interval
+  /// that does not start at the null sentinel) outside it — then `bit(v)` is `plainBit(v)`.
+  var isPlain: Bool { self.set == .max && flags == 0 && plainBit(CaseFacts.null) == 0 }
+
+  @inline(__always)
+  func plainBit(_ v: Int64) -> UInt64 { UInt64(bitPattern: v &- lo) <= span ? 1 : 0 }
+
   /// 1 when the leaf holds for `v`, else 0; the same answer as `UniformLeaf.bit`, without branches.
   @inline(__always)
   func bit(_ v: Int64) -> UInt64 {
@@ -214,6 +221,8 @@ final class FastLevels: @unchecked Sendable {
   /// branches, in groups by source (`slotLeaves` < `timeLeaves` < `calendarLeaves` = count).
   let bitmask: Bool
   let slotLeaves: Int
+  /// The first slot leaves, up to here, are plain intervals (bit-mask layout).
+  let plainSlotLeaves: Int
   let timeLeaves: Int
   /// Per term: the bits of its leaves that are not calendar leaves, and those that are.
   let termCheap: UnsafeMutableBufferPointer<UInt64>
@@ -258,16 +267,22 @@ final class FastLevels: @unchecked Sendable {
         }
       levels.append((start, Int32(items.count), mode))
     }
-    // Order the leaves by source group, remembering where each went.
+    // Order the leaves by source group, remembering where each went; among slot leaves, the
+    // plain intervals (`MaskLeaf.isPlain`) first.
     func group(_ l: UniformLeaf) -> Int {
       l.source >= 0 ? 0 : (l.source == UniformLeaf.elapsed || l.source == UniformLeaf.sameIssue) ? 1 : 2
     }
-    let order = table.leaves.indices.sorted { (group(table.leaves[$0]), $0) < (group(table.leaves[$1]), $1) }
+    func key(_ i: Int) -> (Int, Int, Int) {
+      let l = table.leaves[i]
+      return (group(l), group(l) == 0 && MaskLeaf(l).isPlain ? 0 : 1, i)
+    }
+    let order = table.leaves.indices.sorted { key($0) < key($1) }
     var position = [Int](repeating: 0, count: table.leaves.count)
     for (newIndex, old) in order.enumerated() { position[old] = newIndex }
     let sorted = order.map { table.leaves[$0] }
     self.bitmask = sorted.count <= 64
     self.slotLeaves = sorted.count { group($0) == 0 }
+    self.plainSlotLeaves = sorted.count { group($0) == 0 && MaskLeaf($0).isPlain }
     self.timeLeaves = slotLeaves + sorted.count { group($0) == 1 }
     var cheap: [UInt64] = []
     var cal: [UInt64] = []

@@ -228,7 +228,8 @@ import Testing
     #expect(try questions("{\(base)}") == 0)
   }
 
-  /// The bit-mask form of a leaf gives the uniform leaf's answer for every value.
+  /// The bit-mask form of a leaf (and its plain-interval form, where it has one) gives the
+  /// uniform leaf's answer for every value.
   @Test func maskLeavesTestAsUniformLeaves() {
     var g = Generator(state: 3)
     let specials: [Int64] = [CaseFacts.null, .min + 1, .max, .max - 1, -1, 0, 1, 2, 63, 64, 65]
@@ -247,6 +248,7 @@ import Testing
         for v in specials + [k, k &+ 1, k &- 1, Int64.random(in: -100...100, using: &g)] {
           #expect(m.bit(v) == (leaf.test(v) ? 1 : 0), "\(leaf) at \(v)")
           #expect(m.bit(v) == leaf.bit(v), "\(leaf) at \(v)")
+          if m.isPlain { #expect(m.plainBit(v) == m.bit(v), "\(leaf) at \(v)") }
         }
       }
     }
