@@ -169,22 +169,55 @@ extension CompiledRules {
     }
   }
 
-  /// Every non-calendar leaf at once, as a bit mask (the bitmask layout only).
+  /// Every non-calendar leaf but the same-issue ones at once, as a bit mask (the bit-mask
+  /// layout only).
   @inline(__always)
-  func leafMask(_ facts: borrowing CaseFacts, _ d: Derived) -> UInt64 {
+  func leafMask(_ facts: borrowing CaseFacts, _ elapsed: Int64) -> UInt64 {
     var mask: UInt64 = 0
-    let leaves = fast.leaves
+    let leaves = fast.maskLeaves
     facts.numbers.withUnsafeBufferPointer { numbers in
-      for l in 0..<fast.slotLeaves {
+      for l in 0..<fast.plainSlotLeaves {
         let leaf = leaves[l]
-        mask |= leaf.bit(numbers[Int(leaf.source)]) << UInt64(l)
+        mask |= leaf.plainBit(numbers[Int(leaf.source)]) &<< UInt64(l)
+      }
+      for l in fast.plainSlotLeaves..<fast.slotLeaves {
+        let leaf = leaves[l]
+        mask |= leaf.bit(numbers[Int(leaf.source)]) &<< UInt64(l)
       }
     }
+    // Elapsed-time leaves; the same-issue leaves among them are masked out and set later.
     for l in fast.slotLeaves..<fast.timeLeaves {
-      let leaf = leaves[l]
-      mask |= leaf.bit(leaf.source == UniformLeaf.elapsed ? d.elapsed : d.sameIssue) << UInt64(l)
+      mask |= leaves[l].bit(elapsed) &<< UInt64(l)
     }
-    return mask
+    return mask & ~fast.sameIssueBits
+  }
+
+  /// The bits of the same-issue leaves for this case (the bit-mask layout).
+  @inline(__always)
+  func sameIssueMask(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?) -> UInt64 {
+    let n = sameIssueForLevels(facts, now, history)
+    var out: UInt64 = 0
+    var bits = fast.sameIssueBits
+    while bits != 0 {
+      let l = bits.trailingZeroBitCount
+      out |= fast.maskLeaves[l].bit(n) &<< UInt64(l)
+      bits &= bits - 1
+    }
+    return out
+  }
+
+  /// The same-issue count the uniform leaves compare (one window): the history's answer, or
+  /// the case alone when it has no issue or there is no history — as `sameIssueCount`.
+  @inline(__always)
+  func sameIssueForLevels(_ facts: borrowing CaseFacts, _ now: Millis, _ history: (any CaseHistory)?)
+    -> Int64
+  {
+    if facts.strings[BuiltinFields.issueKey] != nil,
+      let n = history?.sameIssueComplainants(of: facts, window: aggregateWindows[0], asOf: now)
+    {
+      return Int64(n)
+    }
+    return facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
   }
 
   /// Does item `index` hold, given the leaf mask? One-term items without calendar leaves are
@@ -269,27 +302,37 @@ extension CompiledRules {
   ) {
     var found: UInt64 = 0
     let end = min(facts.resolvedAt ?? now, now)
-    var sameIssue: Int64 = 0
-    if fast.usesSameIssue {
-      if let history {
-        sameIssue = Int64(history.sameIssueComplainants(of: facts, window: aggregateWindows[0], asOf: now))
-      } else {
-        sameIssue = facts.strings[BuiltinFields.complainantID] == nil ? 0 : 1
-      }
-    }
-    var derived = Derived(elapsed: end - facts.receivedAt, end: end, now: now, sameIssue: sameIssue)
+    var derived = Derived(elapsed: end - facts.receivedAt, end: end, now: now, sameIssue: 0)
     var chosen = fast.levelCount - 1
-    var mask: UInt64 = fast.bitmask ? leafMask(facts, derived) : 0
+    let bitmask = fast.bitmask
+    var mask: UInt64 = 0
+    // Whether the same-issue leaves are in `mask` yet (bit-mask layout: asked for only when a
+    // level that reads them is reached).
+    var haveSameIssue = false
+    if bitmask {
+      mask = leafMask(facts, derived.elapsed)
+    } else if fast.usesSameIssue {
+      derived.sameIssue = sameIssueForLevels(facts, now, history)
+    }
     search: for li in 0..<fast.levelCount {
       let level = fast.levels[li]
       let first = Int(level.start)
+      if bitmask {
+        if !haveSameIssue, fast.levelSameIssue[li] {
+          haveSameIssue = true
+          mask |= sameIssueMask(facts, now, history)
+        }
+        // Every term of the level needs one of these leaves: when none holds, no item can.
+        let needs = fast.levelNeeds[li]
+        if needs != 0, mask & needs == 0 { continue }
+      }
       switch level.mode {
       case 2:
         found = 1
         chosen = li
         break search
       case 0:
-        if fast.bitmask {
+        if bitmask {
           for i in first..<Int(level.end) where itemByMask(i, li, facts, &derived, &mask, history) {
             found |= 1 << UInt64(i - first)
           }
@@ -302,7 +345,7 @@ extension CompiledRules {
         var all = level.end > level.start
         for i in first..<Int(level.end)
         where
-          !(fast.bitmask ? itemByMask(i, li, facts, &derived, &mask, history) : item(i, li, facts, &derived, history))
+          !(bitmask ? itemByMask(i, li, facts, &derived, &mask, history) : item(i, li, facts, &derived, history))
         {
           all = false
           break
@@ -320,7 +363,19 @@ extension CompiledRules {
     decision.reasonItems = found
     if let floor, floor < chosen { chosen = floor }
     decision.level = chosen
-    decision.refundApprover = refundApprover(facts)
+    decision.refundApprover = tierApprover(facts)
+  }
+
+  /// `refundApprover(facts)`, read from the flat table.
+  @inline(__always)
+  func tierApprover(_ facts: borrowing CaseFacts) -> Int? {
+    guard let slot = refundSlot else { return nil }
+    let amount = facts.numbers[slot]
+    if amount == CaseFacts.null { return nil }
+    for tier in tables.refundTiers where amount > tier.above && amount <= tier.upTo {
+      return tier.role < 0 ? nil : tier.role
+    }
+    return nil
   }
 
   /// Screens the case's text for harmful content.

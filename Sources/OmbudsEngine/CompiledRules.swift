@@ -43,11 +43,14 @@ public final class CompiledRules: Sendable {
     let repeatRanges: UnsafeMutableBufferPointer<(start: Int32, end: Int32)>
     let repeatList: UnsafeMutableBufferPointer<RuleDuration>
     let otherCalendars: [BusinessCalendar]
+    /// The refund tiers as (above, up to, role index or -1), for `classify`.
+    let refundTiers: UnsafeMutableBufferPointer<(above: Int64, upTo: Int64, role: Int)>
 
     init(
       deadlines: [DeadlineRule], deadlineCount: Int, timeItems: [(level: Int32, root: Int32)],
-      repeats: [[RuleDuration]], otherCalendars: [BusinessCalendar]
+      repeats: [[RuleDuration]], otherCalendars: [BusinessCalendar], tiers: [(above: Int64, upTo: Int64, role: Int?)]
     ) {
+      self.refundTiers = makeBuffer(tiers.map { ($0.above, $0.upTo, $0.role ?? -1) })
       self.deadlineRules = makeBuffer(deadlines)
       self.deadlineCount = deadlineCount
       self.timeItems = makeBuffer(timeItems)
@@ -67,6 +70,7 @@ public final class CompiledRules: Sendable {
       timeItems.deallocate()
       repeatRanges.deallocate()
       repeatList.deallocate()
+      refundTiers.deallocate()
     }
   }
   let refundSlot: Int?
@@ -235,6 +239,6 @@ public final class CompiledRules: Sendable {
     }
     self.tables = Tables(
       deadlines: flatDeadlines, deadlineCount: ruleSet.deadlines.count, timeItems: timeItems, repeats: repeats,
-      otherCalendars: others)
+      otherCalendars: others, tiers: tiers)
   }
 }

@@ -67,6 +67,51 @@ struct UniformLeaf {
   }
 }
 
+/// A uniform leaf as the bit-mask pass tests it: `UniformLeaf.bit` in fewer operations — one
+/// unsigned comparison for the interval, the set's bit, a flip, and a correction for null
+/// where the formula alone would give the wrong answer (`isNull` leaves).
+struct MaskLeaf {
+  var lo: Int64
+  /// `hi - lo` as unsigned: `v` is inside when `v - lo` (wrapping) is at most this.
+  var span: UInt64
+  var set: UInt64
+  var source: Int32
+  /// Bit 0: flip the result (a negated leaf); bit 1: flip it again for null.
+  var flags: UInt32
+
+  init(_ leaf: UniformLeaf) {
+    if leaf.lo <= leaf.hi {
+      lo = leaf.lo
+      span = UInt64(bitPattern: leaf.hi &- leaf.lo)
+      set = leaf.mask
+    } else {  // an empty interval: nothing is inside
+      lo = 0
+      span = 0
+      set = 0
+    }
+    source = leaf.source
+    flags = leaf.negate ? 1 : 0
+    if bit(CaseFacts.null) != (leaf.onNull ? 1 : 0) { flags |= 2 }
+  }
+
+  /// Whether the leaf is an interval alone: no set, no flip, and null (below every interval
+  /// that does not start at the null sentinel) outside it — then `bit(v)` is `plainBit(v)`.
+  var isPlain: Bool { self.set == .max && flags == 0 && plainBit(CaseFacts.null) == 0 }
+
+  @inline(__always)
+  func plainBit(_ v: Int64) -> UInt64 { UInt64(bitPattern: v &- lo) <= span ? 1 : 0 }
+
+  /// 1 when the leaf holds for `v`, else 0; the same answer as `UniformLeaf.bit`, without branches.
+  @inline(__always)
+  func bit(_ v: Int64) -> UInt64 {
+    let inRange: UInt64 = UInt64(bitPattern: v &- lo) <= span ? 1 : 0
+    let inside = inRange & (set &>> UInt64(truncatingIfNeeded: v))
+    let isNull: UInt64 = v == CaseFacts.null ? 1 : 0
+    let f = UInt64(flags)
+    return (inside & 1) ^ (f & 1) ^ (isNull & (f &>> 1))
+  }
+}
+
 /// Conditions in disjunctive normal form over uniform leaves: an item holds when every leaf
 /// of one of its terms holds.
 struct TermTable {
@@ -176,6 +221,8 @@ final class FastLevels: @unchecked Sendable {
   /// branches, in groups by source (`slotLeaves` < `timeLeaves` < `calendarLeaves` = count).
   let bitmask: Bool
   let slotLeaves: Int
+  /// The first slot leaves, up to here, are plain intervals (bit-mask layout).
+  let plainSlotLeaves: Int
   let timeLeaves: Int
   /// Per term: the bits of its leaves that are not calendar leaves, and those that are.
   let termCheap: UnsafeMutableBufferPointer<UInt64>
@@ -186,6 +233,18 @@ final class FastLevels: @unchecked Sendable {
   let itemSimple: UnsafeMutableBufferPointer<Bool>
   /// Per item: one term, with calendar leaves: when its other leaves fail, it fails.
   let itemSingleTerm: UnsafeMutableBufferPointer<Bool>
+  /// The bit-mask layout's leaves in the form `leafMask` tests them.
+  let maskLeaves: UnsafeMutableBufferPointer<MaskLeaf>
+  /// Per level (bit-mask layout): one non-calendar leaf bit of every term of its items, or
+  /// 0 when a level cannot be ruled out that way (an interpreted item, a term without
+  /// such a leaf, `otherwise`). No item of the level can hold when none of these bits is set.
+  let levelNeeds: UnsafeMutableBufferPointer<UInt64>
+  /// The bits of the same-issue leaves in the mask (bit-mask layout). `leafMask` leaves them
+  /// out: the aggregate is asked for only once a level that reads it is reached
+  /// (`levelSameIssue`), no higher level having held.
+  let sameIssueBits: UInt64
+  /// Per level: whether one of its terms reads the same-issue leaf.
+  let levelSameIssue: UnsafeMutableBufferPointer<Bool>
 
   init(levels decls: [LevelDecl], roots: [[Int32]], windows: [RuleDuration]) {
     var table = TermTable()
@@ -208,16 +267,22 @@ final class FastLevels: @unchecked Sendable {
         }
       levels.append((start, Int32(items.count), mode))
     }
-    // Order the leaves by source group, remembering where each went.
+    // Order the leaves by source group, remembering where each went; among slot leaves, the
+    // plain intervals (`MaskLeaf.isPlain`) first.
     func group(_ l: UniformLeaf) -> Int {
       l.source >= 0 ? 0 : (l.source == UniformLeaf.elapsed || l.source == UniformLeaf.sameIssue) ? 1 : 2
     }
-    let order = table.leaves.indices.sorted { (group(table.leaves[$0]), $0) < (group(table.leaves[$1]), $1) }
+    func key(_ i: Int) -> (Int, Int, Int) {
+      let l = table.leaves[i]
+      return (group(l), group(l) == 0 && MaskLeaf(l).isPlain ? 0 : 1, i)
+    }
+    let order = table.leaves.indices.sorted { key($0) < key($1) }
     var position = [Int](repeating: 0, count: table.leaves.count)
     for (newIndex, old) in order.enumerated() { position[old] = newIndex }
     let sorted = order.map { table.leaves[$0] }
     self.bitmask = sorted.count <= 64
     self.slotLeaves = sorted.count { group($0) == 0 }
+    self.plainSlotLeaves = sorted.count { group($0) == 0 && MaskLeaf($0).isPlain }
     self.timeLeaves = slotLeaves + sorted.count { group($0) == 1 }
     var cheap: [UInt64] = []
     var cal: [UInt64] = []
@@ -239,6 +304,34 @@ final class FastLevels: @unchecked Sendable {
     self.itemSimple = makeBuffer(simple)
     self.itemSingleTerm = makeBuffer(items.map { it in useMask && it.start >= 0 && it.end == it.start + 1 })
     self.itemMask = makeBuffer(items.map { it in it.start >= 0 && it.end > it.start ? cheap[Int(it.start)] : 0 })
+    self.maskLeaves = makeBuffer(bitmask ? sorted.map(MaskLeaf.init) : [])
+    var sameIssueBits: UInt64 = 0
+    for (i, l) in sorted.enumerated() where bitmask && l.source == UniformLeaf.sameIssue {
+      sameIssueBits |= 1 << UInt64(i)
+    }
+    self.sameIssueBits = sameIssueBits
+    var needs: [UInt64] = []
+    var readsSameIssue: [Bool] = []
+    for level in levels {
+      var need: UInt64 = 0
+      var possible = bitmask && level.mode != 2
+      var reads = false
+      for it in items[Int(level.start)..<Int(level.end)] {
+        if it.start < 0 {
+          possible = false
+          continue
+        }
+        for t in Int(it.start)..<Int(it.end) {
+          if cheap[t] & sameIssueBits != 0 { reads = true }
+          // The term's lowest bit (slot leaves come first).
+          if cheap[t] == 0 { possible = false } else { need |= cheap[t] & (~cheap[t] &+ 1) }
+        }
+      }
+      needs.append(possible ? need : 0)
+      readsSameIssue.append(reads)
+    }
+    self.levelNeeds = makeBuffer(needs)
+    self.levelSameIssue = makeBuffer(readsSameIssue)
     self.leaves = makeBuffer(bitmask ? sorted : table.leaves)
     self.terms = makeBuffer(table.terms)
     self.items = makeBuffer(items)
@@ -260,5 +353,8 @@ final class FastLevels: @unchecked Sendable {
     itemMask.deallocate()
     itemSimple.deallocate()
     itemSingleTerm.deallocate()
+    maskLeaves.deallocate()
+    levelNeeds.deallocate()
+    levelSameIssue.deallocate()
   }
 }
