@@ -9,17 +9,8 @@ import Testing
 /// straightforward way: every item of every level through the condition interpreter, which
 /// asks the history at each same-issue node.
 @Suite struct FastPathTests {
-  /// A deterministic generator (SplitMix64), so that a failure reproduces.
-  struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
+  /// The mutation tests' deterministic generator (SplitMix64), so that a failure reproduces.
+  typealias Generator = MutationTests.Rng
 
   /// A history that answers anything (even for cases without an issue, which the evaluator
   /// counts alone without asking) and counts the questions.

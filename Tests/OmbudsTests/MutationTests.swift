@@ -8,7 +8,7 @@ import Testing
 /// the checker always finishes with a verdict: a rule set, or error diagnostics at real
 /// positions. A crash or hang fails the run.
 @Suite struct MutationTests {
-  struct Rng {
+  struct Rng: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
       state &+= 0x9E37_79B9_7F4A_7C15
