@@ -51,10 +51,11 @@ extension CaseStore {
       guard let last = rows.last else { break }
       for row in rows {
         let event = try Self.storedEvent(row, identity: identity[row["case_id"]] ?? [:])
-        _ = try await a.runDue(at: event.at)
-        _ = try await b.runDue(at: event.at)
-        let x = await Self.outcome(of: event, in: a)
-        let y = await Self.outcome(of: event, in: b)
+        // The two scratch stores are independent: both sides of an event at once (each store
+        // still sees its events in order, one after the other).
+        async let inForce = Self.replay(event, in: a)
+        async let underDraft = Self.replay(event, in: b)
+        let (x, y) = try await (inForce, underDraft)
         result.events += 1
         guard x != y else { continue }
         switch (x.hasPrefix("refused"), y.hasPrefix("refused")) {
@@ -102,6 +103,12 @@ extension CaseStore {
     return CaseEvent(
       eventID: row["event_id"], caseID: row["case_id"], kind: kind, at: row["at"], actor: row["actor"],
       fields: fields, person: row["person"])
+  }
+
+  /// The due re-evaluations up to `event`'s time, then the event, in `store`: its outcome.
+  static func replay(_ event: CaseEvent, in store: CaseStore) async throws -> String {
+    _ = try await store.runDue(at: event.at)
+    return await outcome(of: event, in: store)
   }
 
   /// What applying `event` to `store` gives: the level after it, or why it was refused.
