@@ -51,8 +51,8 @@ public struct ClassifyCommand: ParsableCommand {
   )
   public var explain = false
 
-  @Option(help: "The language of explanations: zh (labels from the rules beside the ids) or en.")
-  public var lang: ExplainLanguage = .zh
+  @Option(help: "The language of explanations: zh or zh-CN (labels from the rules beside the ids) or en.")
+  public var lang: Language = .zhCN
 
   @Argument(help: "Case files (JSON Lines); standard input when none or `-`.")
   public var files: [String] = []

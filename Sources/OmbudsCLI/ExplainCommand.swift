@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import OmbudsEngine
 import OmbudsStore
+import OmbudsSyntax
 
-extension ExplainLanguage: ExpressibleByArgument {}
+extension Language: ExpressibleByArgument {}
 
 /// `ombuds explain`: why case snapshots get their level, deadlines, refund approver and
 /// screening matches, with their values — or why a stored case has them now.
@@ -27,8 +28,8 @@ public struct ExplainCommand: AsyncParsableCommand {
   @Option(help: "The evaluation time (RFC 3339); default: now.")
   public var now: String?
 
-  @Option(help: "The language: zh (labels from the rules beside the ids) or en.")
-  public var lang: ExplainLanguage = .zh
+  @Option(help: "The language: zh or zh-CN (labels from the rules beside the ids) or en.")
+  public var lang: Language = .zhCN
 
   @Option(help: "text (for people) or json (one object per case).")
   public var format: Format = .text

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OmbudsEngine
 import OmbudsStore
+import OmbudsSyntax
 
 /// `--store` and `--rules` shared by the store commands.
 public struct StoreOptions: ParsableArguments {
@@ -109,8 +110,8 @@ public struct CasesCommand: AsyncParsableCommand {
   public var includeConfidential = false
 
   @Option(
-    help: "Add an `explanation` to each case, as of now, in this language (zh or en); see `ombuds explain`.")
-  public var explain: ExplainLanguage?
+    help: "Add an `explanation` to each case, as of now, in this language (zh, zh-CN or en); see `ombuds explain`.")
+  public var explain: Language?
 
   public init() {}
 

@@ -1,12 +1,6 @@
 import OmbudsRules
 import OmbudsSyntax
 
-/// The language an explanation is written in: Chinese (the rules' labels beside the ids) or
-/// English (the ids).
-public enum ExplainLanguage: String, Sendable, CaseIterable {
-  case zh, en
-}
-
 /// Why a decision came out as it did, with the case's values: the conditions that held, why
 /// the next level up did not, each deadline's calendar walk, the refund tier, the screening
 /// matches. Built by `CompiledRules.explain(_:decision:at:history:identityVisible:)` (pure,

@@ -8,7 +8,7 @@ import OmbudsSyntax
 public struct ExplanationJSON: Sendable {
   public let text: ExplanationText
 
-  public init(rules: CompiledRules, language: ExplainLanguage) {
+  public init(rules: CompiledRules, language: Language) {
     self.text = ExplanationText(rules: rules, language: language)
   }
 
@@ -18,7 +18,7 @@ public struct ExplanationJSON: Sendable {
 
   /// One JSON object (no trailing newline).
   public func render(_ e: Explanation) -> String {
-    "{\"case\":\(q(e.caseID)),\"at\":\(time(e.at)),\"level\":\(q(e.level)),\"language\":\(q(text.language.rawValue)),"
+    "{\"case\":\(q(e.caseID)),\"at\":\(time(e.at)),\"level\":\(q(e.level)),\"language\":\(q(text.language.code)),"
       + "\"items\":[" + e.items.map(item).joined(separator: ",") + "]}"
   }
 

@@ -5,14 +5,14 @@ import OmbudsSyntax
 /// or English with the ids. Times in the calendar's offset.
 public struct ExplanationText: Sendable {
   public let rules: CompiledRules
-  public let language: ExplainLanguage
+  public let language: Language
 
-  public init(rules: CompiledRules, language: ExplainLanguage) {
+  public init(rules: CompiledRules, language: Language) {
     self.rules = rules
     self.language = language
   }
 
-  var zh: Bool { language == .zh }
+  var zh: Bool { language == .zhCN }
 
   /// The whole explanation, one statement per line (facts indented under their condition).
   public func render(_ e: Explanation) -> String {

@@ -137,7 +137,7 @@ extension OmbudsAPI {
     // identity the reader may not see).
     var explanation: String?
     if let lang = Query(request.uri.query).get("explain") {
-      guard let language = ExplainLanguage(rawValue: lang) else {
+      guard let language = ["zh": Language.zhCN, "en": .en][lang] else {
         throw APIError(.invalidParameter, "`explain` is zh or en, not `\(lang)`", field: "explain")
       }
       explanation = try await store.explanation(id, at: clock(), identityVisible: c.identityIncluded).map {

@@ -24,6 +24,9 @@ public enum Language: String, Sendable, Hashable, CaseIterable {
     }
   }
 
+  /// The short code explanations are tagged with (`"language"` in their JSON): `zh` or `en`.
+  public var code: String { self == .en ? "en" : "zh" }
+
   /// The language the environment asks for: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that
   /// is set and not empty (the POSIX order); Chinese when it starts with `zh`, else English.
   public static func fromEnvironment(_ environment: [String: String]) -> Language {

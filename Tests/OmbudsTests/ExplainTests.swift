@@ -1,6 +1,7 @@
 import Foundation
 import OmbudsEngine
 import OmbudsRules
+import OmbudsSyntax
 import Testing
 
 /// Explanations: golden texts (zh and en) for each kind — a held condition, the nearest miss
@@ -53,8 +54,9 @@ import Testing
   }
 
   func texts(_ name: String, _ rules: CompiledRules, _ lines: [String]) throws {
-    for lang in ExplainLanguage.allCases {
-      try golden("\(name).\(lang).txt", explained(rules, lines, .text(ExplanationText(rules: rules, language: lang))))
+    for lang in Language.allCases {
+      try golden(
+        "\(name).\(lang.code).txt", explained(rules, lines, .text(ExplanationText(rules: rules, language: lang))))
     }
   }
 
@@ -92,7 +94,7 @@ import Testing
   @Test func deadlineWalkAcrossNationalDay() throws {
     let rules = try Support.defaultRules()
     try texts("walk", rules, [Self.walk])
-    try golden("walk.json", explained(rules, [Self.walk], .json(ExplanationJSON(rules: rules, language: .zh))))
+    try golden("walk.json", explained(rules, [Self.walk], .json(ExplanationJSON(rules: rules, language: .zhCN))))
     let facts = try Support.facts(rules, Self.walk)
     let at = Support.time(Self.now)
     let decision = rules.evaluate(facts, at: at)
@@ -117,7 +119,7 @@ import Testing
     let d = try #require(e.items.compactMap { if case .deadline(let d) = $0 { d } else { nil } }.first)
     #expect(d.uncoveredYears == [2027])
     #expect(d.end == decision.deadlines[0])
-    let text = ExplanationText(rules: rules, language: .zh).render(e)
+    let text = ExplanationText(rules: rules, language: .zhCN).render(e)
     #expect(text.contains("  注意：日历未列出 2027 年的节假日，这些年份只跳过周末\n"))
   }
 
@@ -187,7 +189,7 @@ import Testing
       rules, #"{"id":"C-1","received_at":"2025-10-20T09:00:00+08:00","complainant_id":"13800000000"}"#)
     let at = Support.time(Self.now)
     let decision = rules.evaluate(facts, at: at)
-    for lang in ExplainLanguage.allCases {
+    for lang in Language.allCases {
       let shown = ExplanationText(rules: rules, language: lang).render(
         rules.explain(facts, decision: decision, at: at, identityVisible: true))
       #expect(shown.contains("13800000000"))
@@ -242,7 +244,7 @@ import Testing
       ])
     // Nearest first: relative gaps 0.29 and 0.5, then the flag and the time (1 each) in rule order.
     #expect(missed.map(\.item) == [2, 3, 0, 4])
-    let zh = ExplanationText(rules: rules, language: .zh)
+    let zh = ExplanationText(rules: rules, language: .zhCN)
     #expect(
       missed.map { zh.fact($0.facts[0]) }.prefix(3) == [
         "索赔金额 (compensation) 为 710.00 CNY (= 100.00 USD)，未达到 > 1000.00 CNY（差 290.00 CNY）",
