@@ -73,7 +73,10 @@ extension MutationTests.Rng {
       var t = text
       t.withUTF8 { bytes in
         let full = a.disguisedMatchesWithoutDetector(in: bytes)
-        let passes = a.detectorPasses(bytes)
+        let verdicts = a.detectorVerdicts(bytes)
+        #expect(
+          verdicts.alone == verdicts.fused, "the fused scan and the detector disagree on \(text.debugDescription)")
+        let passes = verdicts.fused
         if passes { passed += 1 }
         if !full.isEmpty {
           matched += 1
@@ -118,8 +121,8 @@ extension MutationTests.Rng {
     let a = KeywordAutomaton(patterns: [Pattern(text: "赌博", category: 0, isException: false, modes: .all)])
     var clean = "今天去银行办理业务，工作人员态度很好。"
     var disguised = "今天去银行办理业务，有人说du博。"
-    clean.withUTF8 { #expect(!a.detectorPasses($0)) }
-    disguised.withUTF8 { #expect(a.detectorPasses($0)) }
+    clean.withUTF8 { #expect(a.detectorVerdicts($0) == (false, false)) }
+    disguised.withUTF8 { #expect(a.detectorVerdicts($0) == (true, true)) }
     #expect(DisguiseTests.describe(a, "今天去银行办理业务，有人说du博。") == ["赌博@13-16:pinyin"])
   }
 }
