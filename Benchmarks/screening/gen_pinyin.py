@@ -112,11 +112,13 @@ def splits() -> dict[str, list[str]]:
 
 
 def swift_literal(name: str, doc: str, header: str, body: str) -> str:
-    # A raw multi-line literal: the data has no `"""` and no backslash.
+    """The generated Swift file: a raw multi-line literal (the data has no `\"\"\"` and no
+    backslash), laid out as `swift format` lays it out (lines and closing delimiter indented by
+    four), so that formatting the sources leaves it byte for byte and `--check` holds."""
     assert '"""' not in body and "\\" not in body
+    lines = "\n".join("    " + line.lstrip(" ") for line in body.split("\n"))
     return (f"// {header} Do not edit.\n{doc}enum {name} {{\n  static let data = #\"\"\"\n"
-            f"{body}\n  \"\"\"#\n}}\n")
-
+            f"{lines}\n    \"\"\"#\n}}\n")
 
 def render_readings(table: dict[int, list[str]]) -> str:
     lines: list[str] = []
@@ -162,22 +164,26 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 if a committed file differs")
     args = ap.parse_args()
     outputs = {READINGS_OUT: render_readings(readings()), SPLITS_OUT: render_splits(splits())}
+    return write_or_check("gen_pinyin.py", outputs, args.check)
+
+
+def write_or_check(script: str, outputs: dict[str, str], check: bool) -> int:
+    """Writes each generated file, or (check) returns 1 if a committed one differs."""
     status = 0
     for path, text in outputs.items():
-        if args.check:
+        if check:
             try:
                 same = open(path, encoding="utf-8").read() == text
             except FileNotFoundError:
                 same = False
             if not same:
-                print(f"gen_pinyin.py: {path} is out of date", file=sys.stderr)
+                print(f"{script}: {path} is out of date", file=sys.stderr)
                 status = 1
         else:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text)
             print(f"wrote {path} ({len(text.encode())} bytes)", file=sys.stderr)
     return status
-
 
 if __name__ == "__main__":
     sys.exit(main())
