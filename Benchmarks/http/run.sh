@@ -3,8 +3,8 @@
 #
 #   - events per second through POST /v1/cases/{id}/events (each a new case's `received`
 #     event), on SQLite and on PostgreSQL, against the store's own library rate for the same
-#     events at the same concurrency (ombuds-store-bench), the server API-only like the
-#     library (and on SQLite once more delivering its outbox);
+#     events at the same concurrency, as many as the HTTP run applied (ombuds-store-bench),
+#     the server API-only like the library (and on SQLite once more delivering its outbox);
 #   - single-case POST /v1/classify requests per second against GET /healthz, the same
 #     server's trivial route;
 #   - p50 and p99 latency of each (wrk), and the server's peak memory (VmHWM) under load.
@@ -67,14 +67,16 @@ field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 
 # The library applies events and delivers nothing: the server is measured API-only
 # (--no-dispatch) beside it, and once more delivering its outbox as it goes (the default).
+# The library applies as many events as the HTTP run did: a store grows heavier to write as
+# it fills (more receipts of each issue to count), so both end at the same size.
 echo "== SQLite: events through HTTP (wrk -c $CONNECTIONS) beside the library (--tasks $CONNECTIONS)"
-LIB_SQLITE=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS")
-echo "library:             $LIB_SQLITE"
 start_server "$DIR/http.sqlite" --no-dispatch
 HTTP_SQLITE=$(load events.lua /)
 stop_server
 PEAK_SQLITE=$PEAK
 echo "http (API only):     $HTTP_SQLITE  peak ${PEAK_SQLITE} kB"
+LIB_SQLITE=$("$BENCH" --rules rules --events "$(field "$HTTP_SQLITE" requests)" --tasks "$CONNECTIONS")
+echo "library:             $LIB_SQLITE"
 start_server "$DIR/http-delivering.sqlite"
 HTTP_SQLITE_D=$(load events.lua /)
 stop_server
@@ -102,13 +104,13 @@ if [[ -n "$PGBIN" && -x "$PGBIN/initdb" ]]; then
   "${AS[@]}" "$PGBIN/pg_ctl" -D "$DIR/pg" -l "$DIR/pgs/log" -o "-p $((PORT + 1)) -k $DIR/pgs -c listen_addresses=127.0.0.1" -w start >/dev/null
   "${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p $((PORT + 1)) -U postgres lib
   "${AS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p $((PORT + 1)) -U postgres http
-  LIB_PG=$("$BENCH" --rules rules --events 5000 --tasks "$CONNECTIONS" --postgres "postgres://postgres@127.0.0.1:$((PORT + 1))/lib")
-  echo "library: $LIB_PG"
   start_server "postgres://postgres@127.0.0.1:$((PORT + 1))/http" --no-dispatch
   HTTP_PG=$(load events.lua /)
   stop_server
   PEAK_PG=$PEAK
   echo "http:    $HTTP_PG  peak ${PEAK_PG} kB"
+  LIB_PG=$("$BENCH" --rules rules --events "$(field "$HTTP_PG" requests)" --tasks "$CONNECTIONS" --postgres "postgres://postgres@127.0.0.1:$((PORT + 1))/lib")
+  echo "library: $LIB_PG"
 else
   echo "== PostgreSQL: server binaries not found (apt-get install postgresql): skipped" >&2
 fi

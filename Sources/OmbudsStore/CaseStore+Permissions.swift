@@ -13,13 +13,14 @@ extension CaseStore {
   /// that has checked itself): it checks no permissions.
   @discardableResult
   public func apply(_ event: CaseEvent, by principal: Principal) async throws -> ApplyOutcome {
-    var event = event
-    event.actor = principal.role
-    event.person = principal.person
+    var stamped = event
+    stamped.actor = principal.role
+    stamped.person = principal.person
+    let event = stamped
     var tries = 0
     while true {
       do {
-        return try await writing { [event] db in try await self.apply(event, principal: principal, in: db) }
+        return try await writing { db in try await self.apply(event, principal: principal, in: db) }
       } catch StoreError.retry(let why) {
         tries += 1
         if tries >= 5 { throw StoreError.retry(why) }

@@ -47,35 +47,41 @@ extension CaseStore {
   public func applyAnswering(_ event: CaseEvent, by principal: Principal?) async throws -> (
     answer: AppliedEvent, replayed: Bool
   ) {
-    var event = event
+    var stamped = event
     if let principal {
-      event.actor = principal.role
-      event.person = principal.person
+      stamped.actor = principal.role
+      stamped.person = principal.person
     }
+    let event = stamped
     var tries = 0
     while true {
       do {
-        return try await writing { [event] db in
-          let (outcome, decisionJSON) = try await self.applyDetailed(event, principal: principal, in: db)
-          switch outcome {
-          case .applied(let version, let level):
-            return (
-              AppliedEvent(
-                caseID: event.caseID, type: event.kind.rawValue, version: version, level: level,
-                decisionJSON: decisionJSON),
-              false
-            )
-          case .duplicate:
-            guard let first = try await self.appliedEvent(event.eventID, in: db) else {
-              throw StoreError.database("event `\(event.eventID)` is applied but not stored")
-            }
-            return (first, true)
-          }
-        }
+        return try await writing { db in try await self.answering(event, by: principal, in: db) }
       } catch StoreError.retry(let why) {
         tries += 1
         if tries >= 5 { throw StoreError.retry(why) }
       }
+    }
+  }
+
+  /// `applyAnswering`'s transaction.
+  func answering(_ event: CaseEvent, by principal: Principal?, in db: any SQLExecutor) async throws -> (
+    answer: AppliedEvent, replayed: Bool
+  ) {
+    let (outcome, decisionJSON) = try await self.applyDetailed(event, principal: principal, in: db)
+    switch outcome {
+    case .applied(let version, let level):
+      return (
+        AppliedEvent(
+          caseID: event.caseID, type: event.kind.rawValue, version: version, level: level,
+          decisionJSON: decisionJSON),
+        false
+      )
+    case .duplicate:
+      guard let first = try await self.appliedEvent(event.eventID, in: db) else {
+        throw StoreError.database("event `\(event.eventID)` is applied but not stored")
+      }
+      return (first, true)
     }
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// SQLite through GRDB: a WAL database pool, schema by migrations.
 ///
@@ -9,12 +10,17 @@ import GRDB
 ///   the task waits suspended.
 /// - A write transaction runs on the `Writer` actor, whose executor is a serial dispatch queue
 ///   of its own, not the cooperative pool: the caller's task hops there once, the transaction's
-///   logic (written once, `async`, for both backends; `NonisolatedNonsendingByDefault` keeps it
-///   on the actor) runs there, and its statements go to GRDB's writer connection with GRDB's
-///   synchronous access, which runs them on that same thread. SQLite's I/O, and a wait for
-///   another process's lock (`busyMode = .timeout(10)`), hold that queue's thread only.
-///   Should the logic ever run elsewhere, the statements take GRDB's `async` access instead
-///   (a trip each), so a cooperative thread is never the one that waits.
+///   logic (written once, `async`, for both backends) runs there, and its statements go to
+///   GRDB's writer connection with GRDB's synchronous access, which runs them on that same
+///   thread. SQLite's I/O, and a wait for another process's lock (`busyMode = .timeout(10)`),
+///   hold that queue's thread only. The logic stays on the queue whatever isolation the
+///   compiler infers for it: `NonisolatedNonsendingByDefault` keeps nonisolated functions on
+///   the actor, and the queue is also the transaction's preferred task executor, so a
+///   closure or function inferred `@concurrent` runs there too (a closure with a capture list
+///   handed to `CaseStore.writing` was, and every statement of the HTTP API's events took two
+///   trips to GRDB's queue: half the events per second). Should the logic still run
+///   elsewhere, the statements take GRDB's `async` access instead (a trip each, counted in
+///   `offQueueAccesses`), so a cooperative thread is never the one that waits.
 /// - A transaction spans several accesses, so it is opened and closed by hand
 ///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); an
 ///   `AsyncMutex` keeps two transactions from interleaving on the one writer connection.
@@ -69,6 +75,16 @@ public final class SQLiteBackend: StoreBackend {
     }
   }
 
+  /// Statements of write transactions that reached the writer connection from off its
+  /// queue (GRDB's `async` access, a trip each): zero unless some transaction logic escaped
+  /// the writer's executor. Tests check it stays zero.
+  var offQueueAccesses: Int { writer.offQueue.value.load(ordering: .relaxed) }
+
+  /// A counter shared by reference.
+  final class Count: Sendable {
+    let value = Atomic<Int>(0)
+  }
+
   public var needsRunning: Bool { false }
   public func run() async throws {}
 
@@ -110,11 +126,13 @@ public final class SQLiteBackend: StoreBackend {
   final class Transaction: SQLExecutor {
     let pool: DatabasePool
     let executor: QueueExecutor
+    let offQueue: Count
     var pending: [SQLStatement]
 
-    init(pool: DatabasePool, executor: QueueExecutor) {
+    init(pool: DatabasePool, executor: QueueExecutor, offQueue: Count) {
       self.pool = pool
       self.executor = executor
+      self.offQueue = offQueue
       // A transaction left open by a task that died mid-way is rolled back first.
       pending = [SQLStatement("BEGIN IMMEDIATE")]
     }
@@ -138,6 +156,7 @@ public final class SQLiteBackend: StoreBackend {
         return try statements.map { try SQLiteBackend.fetch(db, $0) }
       }
       if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      offQueue.value.add(1, ordering: .relaxed)
       return try await pool.writeWithoutTransaction(access)
     }
 
@@ -150,6 +169,7 @@ public final class SQLiteBackend: StoreBackend {
         try db.execute(sql: "COMMIT")
       }
       if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
+      offQueue.value.add(1, ordering: .relaxed)
       try await pool.writeWithoutTransaction(access)
     }
 
@@ -189,6 +209,8 @@ public final class SQLiteBackend: StoreBackend {
     /// One write transaction at a time on the writer connection (the actor alone would let a
     /// second one start while the first waits for a statement).
     let turn = AsyncMutex()
+    /// See `SQLiteBackend.offQueueAccesses`.
+    let offQueue = Count()
 
     init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
 
@@ -199,7 +221,7 @@ public final class SQLiteBackend: StoreBackend {
     {
       await turn.lock()
       defer { turn.unlock() }
-      let transaction = Transaction(pool: pool, executor: executor)
+      let transaction = Transaction(pool: pool, executor: executor, offQueue: offQueue)
       do {
         let value = try await body(transaction)
         try await transaction.commit()

@@ -29,7 +29,15 @@ guard let set = RuleSetLoader.load(paths: [rulesDir]).ruleSet, let rules = try? 
 }
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ombuds-store-bench-\(getpid())")
 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: dir) }
+// OMBUDS_BENCH_KEEP=1 keeps the two databases (their path is printed) for inspection.
+let keep = ProcessInfo.processInfo.environment["OMBUDS_BENCH_KEEP"] == "1"
+defer {
+  if keep {
+    FileHandle.standardError.write(Data("ombuds-store-bench: kept \(dir.path)\n".utf8))
+  } else {
+    try? FileManager.default.removeItem(at: dir)
+  }
+}
 
 func event(_ i: Int) -> CaseEvent {
   let day = i % 28 + 1
