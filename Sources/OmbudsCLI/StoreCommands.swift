@@ -72,6 +72,9 @@ public struct ReplayCommand: AsyncParsableCommand {
   @Argument(help: "Event files (standard input when none or `-`).")
   public var files: [String] = []
 
+  /// Events handed to the store at once.
+  static let chunk = 256
+
   public init() {}
 
   public func run() async throws {
@@ -80,18 +83,34 @@ public struct ReplayCommand: AsyncParsableCommand {
       var rejected = 0
       for file in files.isEmpty ? ["-"] : files {
         let bytes = try Output.readAll(file)
+        let fileField = files.count > 1 ? ",\"file\":\(JSONText.quoted(file))" : ""
+        // Lines in chunks: each chunk's events go to the store in one call (each still its
+        // own transaction, in order); rejections are reported in line order.
+        var chunk: [(line: Int, event: Result<CaseEvent, any Error>)] = []
+        func flush() async {
+          let events = chunk.compactMap { try? $0.event.get() }
+          var outcomes = await store.apply(contentsOf: events).makeIterator()
+          for (line, parsed) in chunk {
+            var failure: (any Error)?
+            switch parsed {
+            case .failure(let error): failure = error
+            case .success: if case .failure(let error) = outcomes.next() { failure = error }
+            }
+            if let failure {
+              rejected += 1
+              Output.err("{\"line\":\(line),\"error\":\(JSONText.quoted("\(failure)"))\(fileField)}\n")
+            }
+          }
+          chunk.removeAll(keepingCapacity: true)
+        }
         var number = 0
         for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
           number += 1
           if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-          do {
-            try await store.apply(try CaseEvent.parse(Array(line)))
-          } catch {
-            rejected += 1
-            let fileField = files.count > 1 ? ",\"file\":\(JSONText.quoted(file))" : ""
-            Output.err("{\"line\":\(number),\"error\":\(JSONText.quoted("\(error)"))\(fileField)}\n")
-          }
+          chunk.append((number, Result { try CaseEvent.parse(Array(line)) }))
+          if chunk.count == Self.chunk { await flush() }
         }
+        await flush()
       }
       return rejected
     }

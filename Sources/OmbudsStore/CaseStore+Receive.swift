@@ -40,6 +40,25 @@ extension CaseStore {
     try await applyDetailed(event, principal: principal, in: db).outcome
   }
 
+  /// Applies `events` in order, each in its own transaction as `apply(_:)` does, and returns
+  /// each one's outcome or error (a refused event does not stop the ones after it). On SQLite
+  /// the transactions run one after the other in one visit to the writer's queue, which saves
+  /// the caller's task two thread hand-offs an event; on PostgreSQL they are `apply(_:)` one
+  /// by one (with its retries).
+  public func apply(contentsOf events: [CaseEvent]) async -> [Result<ApplyOutcome, any Error>] {
+    guard let sqlite = backend as? SQLiteBackend else {
+      var results: [Result<ApplyOutcome, any Error>] = []
+      results.reserveCapacity(events.count)
+      for event in events {
+        do { results.append(.success(try await apply(event))) } catch { results.append(.failure(error)) }
+      }
+      return results
+    }
+    return await sqlite.writeEach(events.count) { i, db in try await self.apply(events[i], in: db) }.map {
+      $0.mapError(Self.storeError)
+    }
+  }
+
   /// Applies `event` — as `principal`'s (see `apply(_:by:)`), or a trusted caller's when nil
   /// — and answers what it did: the case's version, level and the decision's JSON. An event
   /// id applied before answers the first answer again (`replayed`), read in the same

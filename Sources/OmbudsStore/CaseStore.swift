@@ -141,12 +141,17 @@ public final class CaseStore: Sendable {
   func writing<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     do {
       return try await backend.write(body)
-    } catch let e as StoreError {
-      throw e
-    } catch let e as CancellationError {
-      throw e
     } catch {
-      throw StoreError.database("\(error)")
+      throw Self.storeError(error)
+    }
+  }
+
+  /// An error as the store throws it: a `StoreError` or a cancellation as it is, anything else
+  /// (a driver's error) as `StoreError.database`.
+  static func storeError(_ error: any Error) -> any Error {
+    switch error {
+    case is StoreError, is CancellationError: error
+    default: StoreError.database("\(error)")
     }
   }
 
@@ -154,12 +159,8 @@ public final class CaseStore: Sendable {
   func reading<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
     do {
       return try await backend.read(body)
-    } catch let e as StoreError {
-      throw e
-    } catch let e as CancellationError {
-      throw e
     } catch {
-      throw StoreError.database("\(error)")
+      throw Self.storeError(error)
     }
   }
 }

@@ -203,6 +203,16 @@ public final class SQLiteBackend: StoreBackend {
     try await writer.transaction(pool: pool, body)
   }
 
+  /// Runs `count` write transactions one after the other, `body(i, db)` the i-th, each
+  /// committed (or rolled back) on its own, in one visit to the writer's queue: a caller that
+  /// writes many changes in a row (`ombuds replay`, a batch of events) does not hop to the
+  /// writer and back for each. Other writers take their turns in between.
+  public func writeEach<T: Sendable>(
+    _ count: Int, _ body: sending (Int, any SQLExecutor) async throws -> T
+  ) async -> [Result<T, any Error>] {
+    await writer.transactions(pool: pool, count: count, body)
+  }
+
   /// Runs write transactions, one at a time, on a queue of its own.
   actor Writer {
     let executor: QueueExecutor
@@ -219,6 +229,29 @@ public final class SQLiteBackend: StoreBackend {
     func transaction<T: Sendable>(pool: DatabasePool, _ body: sending (any SQLExecutor) async throws -> T) async throws
       -> T
     {
+      try await one(pool: pool, body)
+    }
+
+    /// `count` transactions in a row; after every 32 the writer lets other jobs on its queue
+    /// run (a long batch does not hold back the others' turns).
+    func transactions<T: Sendable>(
+      pool: DatabasePool, count: Int, _ body: sending (Int, any SQLExecutor) async throws -> T
+    ) async -> [Result<T, any Error>] {
+      var results: [Result<T, any Error>] = []
+      results.reserveCapacity(count)
+      for i in 0..<count {
+        if i > 0, i % 32 == 0 { await Task.yield() }
+        do {
+          results.append(.success(try await one(pool: pool) { db in try await body(i, db) }))
+        } catch {
+          results.append(.failure(error))
+        }
+      }
+      return results
+    }
+
+    /// One transaction: the writer's turn, BEGIN IMMEDIATE, `body`, COMMIT (or ROLLBACK).
+    private func one<T: Sendable>(pool: DatabasePool, _ body: (any SQLExecutor) async throws -> T) async throws -> T {
       await turn.lock()
       defer { turn.unlock() }
       let transaction = Transaction(pool: pool, executor: executor, offQueue: offQueue)

@@ -52,4 +52,57 @@ import Testing
 
     #expect(backend.offQueueAccesses == 0)
   }
+
+  /// `apply(contentsOf:)` decides exactly what `apply(_:)` one by one does — outcomes, errors
+  /// and the stored cases — and a refused event does not stop the ones after it.
+  @Test func aBatchAppliesWhatOneByOneApplies() async throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let rules = try Support.defaultRules()
+    let t1 = "2025-10-10T10:00:00+08:00"
+    var events = (1...40).map { Self.received("N\($0)", $0 % 4 + 1) }
+    events.insert(
+      CaseEvent(eventID: "x-updated", caseID: "X", kind: .updated, at: Support.time(t1), actor: "intake", fields: [:]),
+      at: 5)
+    events.insert(Self.received("N1", 1), at: 9)  // the same event id again: a duplicate
+    events.insert(
+      CaseEvent(
+        eventID: "n2-again", caseID: "N2", kind: .received, at: Support.time(t1), actor: "intake",
+        fields: ["received_at": .string(t1), "channel": "web", "text": "again"]), at: 12)
+    events.append(
+      CaseEvent(
+        eventID: "n3-updated", caseID: "N3", kind: .updated, at: Support.time(t1), actor: "intake",
+        fields: ["collective_size": .int(12)]))
+
+    let batchBackend = try await SQLiteBackend.open(path: dir.appendingPathComponent("batch.sqlite").path)
+    let batch = try await CaseStore(backend: batchBackend, rules: rules)
+    let batched = await batch.apply(contentsOf: events).map(Self.describe)
+    let single = try await CaseStore(
+      backend: try await SQLiteBackend.open(path: dir.appendingPathComponent("single.sqlite").path), rules: rules)
+    var oneByOne: [String] = []
+    for e in events {
+      do { oneByOne.append(Self.describe(.success(try await single.apply(e)))) } catch {
+        oneByOne.append(Self.describe(.failure(error)))
+      }
+    }
+    #expect(batched == oneByOne)
+    #expect(batched[5] == "error: unknown case `X`")
+    #expect(batched[9] == "duplicate")
+    #expect(batched[12] == "error: case `N2` already exists")
+    #expect(batched.last == "applied 2 major")
+    #expect(batched.filter { $0.hasPrefix("applied") }.count == 41)
+    let a = try await batch.cases().map { "\($0.id) \($0.version) \($0.level)" }
+    let b = try await single.cases().map { "\($0.id) \($0.version) \($0.level)" }
+    #expect(a == b)
+    #expect(a.count == 40)
+    #expect(batchBackend.offQueueAccesses == 0)
+  }
+
+  static func describe(_ result: Result<ApplyOutcome, any Error>) -> String {
+    switch result {
+    case .success(.applied(let version, let level)): "applied \(version) \(level)"
+    case .success(.duplicate): "duplicate"
+    case .failure(let error): "error: \(error)"
+    }
+  }
 }

@@ -7,7 +7,7 @@ import OmbudsStore
 // Full state changes per second on the store (event + snapshot + evaluation + decision +
 // outbox, one transaction each), beside the same database's raw insert rate for the same
 // rows (one transaction each too), in one run.
-// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL] [--tasks N]
+// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL] [--tasks N | --batch N]
 // With --tasks N (default 1), N tasks apply the events at once (event i by task i % N), as a
 // service's concurrent requests would; the raw rate is measured one transaction at a time.
 // With --postgres (an empty database's URL), both run on PostgreSQL through the store's own
@@ -23,6 +23,9 @@ func argument(_ name: String) -> String? {
 let rulesDir = argument("--rules") ?? "rules"
 let count = Int(argument("--events") ?? "5000") ?? 5000
 let tasks = max(1, Int(argument("--tasks") ?? "1") ?? 1)
+// --batch N: one task hands the events to `apply(contentsOf:)` N at a time (as `ombuds replay`
+// does), each still its own transaction.
+let batch = Int(argument("--batch") ?? "0") ?? 0
 guard let set = RuleSetLoader.load(paths: [rulesDir]).ruleSet, let rules = try? CompiledRules(set) else {
   FileHandle.standardError.write(Data("ombuds-store-bench: the rules in \(rulesDir) do not load\n".utf8))
   exit(2)
@@ -67,13 +70,21 @@ nonisolated func applyConcurrently(_ events: [CaseEvent], tasks: Int, to store: 
 }
 /// The store's state changes, off the main actor (as a service's tasks run); returns the seconds
 /// they took.
-nonisolated func runStore(_ backend: any StoreBackend, _ rules: CompiledRules, _ events: [CaseEvent], tasks: Int)
+nonisolated func runStore(
+  _ backend: any StoreBackend, _ rules: CompiledRules, _ events: [CaseEvent], tasks: Int, batch: Int
+)
   async throws -> TimeInterval
 {
   try await backend.withRunning {
     let store = try await CaseStore(backend: backend, rules: rules)
     let start = Date()
-    if tasks == 1 {
+    if batch > 0 {
+      for from in stride(from: 0, to: events.count, by: batch) {
+        for result in await store.apply(contentsOf: Array(events[from..<min(from + batch, events.count)])) {
+          _ = try result.get()
+        }
+      }
+    } else if tasks == 1 {
       for e in events { try await store.apply(e) }
     } else {
       try await applyConcurrently(events, tasks: tasks, to: store)
@@ -81,7 +92,7 @@ nonisolated func runStore(_ backend: any StoreBackend, _ rules: CompiledRules, _
     return Date().timeIntervalSince(start)
   }
 }
-let storeSeconds = try await runStore(backend, rules, events, tasks: tasks)
+let storeSeconds = try await runStore(backend, rules, events, tasks: tasks, batch: batch)
 
 // Raw: the same rows (event, case, party, decision, outbox) inserted directly, one transaction each.
 nonisolated let payload = String(repeating: "x", count: 300)
@@ -154,5 +165,5 @@ if postgres == nil { rawSeconds = Date().timeIntervalSince(start) }
 let storeRate = Double(count) / storeSeconds
 let rawRate = Double(count) / rawSeconds
 print(
-  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"tasks\":\(tasks),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
+  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"tasks\":\(tasks),\"batch\":\(batch),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
 )
