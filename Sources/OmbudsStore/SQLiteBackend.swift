@@ -233,7 +233,8 @@ public final class SQLiteBackend: StoreBackend {
     }
 
     /// `count` transactions in a row; after every 32 the writer lets other jobs on its queue
-    /// run (a long batch does not hold back the others' turns).
+    /// run (a long batch does not hold back the others' turns). Once the calling task is
+    /// cancelled, the rest fail with `CancellationError` without being begun.
     func transactions<T: Sendable>(
       pool: DatabasePool, count: Int, _ body: sending (Int, any SQLExecutor) async throws -> T
     ) async -> [Result<T, any Error>] {
@@ -241,6 +242,12 @@ public final class SQLiteBackend: StoreBackend {
       results.reserveCapacity(count)
       for i in 0..<count {
         if i > 0, i % 32 == 0 { await Task.yield() }
+        // A cancelled caller (a request past its timeout, an interrupted import) begins no
+        // further transaction; those not begun say so.
+        if Task.isCancelled {
+          results.append(.failure(CancellationError()))
+          continue
+        }
         do {
           results.append(.success(try await one(pool: pool) { db in try await body(i, db) }))
         } catch {

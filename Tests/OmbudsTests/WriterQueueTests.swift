@@ -105,4 +105,23 @@ import Testing
     case .failure(let error): "error: \(error)"
     }
   }
+
+  /// A cancelled batch begins no further transaction: what was committed stays, the rest
+  /// fail with `CancellationError` and are not stored.
+  @Test func aCancelledBatchStopsBetweenTransactions() async throws {
+    let dir = try Support.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let store = try await CaseStore(
+      backend: try await SQLiteBackend.open(path: dir.appendingPathComponent("store.sqlite").path),
+      rules: try Support.defaultRules())
+    let events = (1...50).map { Self.received("N\($0)", 1) }
+    let task = Task {
+      withUnsafeCurrentTask { $0?.cancel() }
+      return await store.apply(contentsOf: events)
+    }
+    let results = await task.value
+    #expect(results.count == 50)
+    #expect(results.allSatisfy { if case .failure(let e) = $0 { e is CancellationError } else { false } })
+    #expect(try await store.cases().isEmpty)
+  }
 }
