@@ -17,6 +17,14 @@ extension CaseStore {
       due_at = excluded.due_at, department = excluded.department
     """
 
+  /// A case's party (its columns NULL when it has none) and an event id's use (the `seen_`
+  /// columns NULL when unused), as one row.
+  static let partyAndEventQuery = """
+    SELECT p.complainant_id, p.contact, p.respondent,
+      e.case_id AS seen_case_id, e.type AS seen_type, e.actor AS seen_actor, e.person AS seen_person
+    FROM (SELECT 1 AS one) AS o LEFT JOIN parties p ON p.case_id = ? LEFT JOIN events e ON e.event_id = ?
+    """
+
   /// Applies one event in one transaction. Throws `StoreError` naming what is wrong; nothing
   /// is written then. A write race with another instance sharing a PostgreSQL database
   /// (`StoreError.retry`) is run again, up to five times.
@@ -111,19 +119,24 @@ extension CaseStore {
     // The case (locked), its party and the event id, in one trip where the backend can. The
     // event id is looked up last: once the case's lock is held, a concurrent transaction that
     // applied the same event (and created or changed the case) has committed, and is seen.
+    // The party and the event id come in one statement (one row, whether or not either
+    // exists): one round trip fewer on PostgreSQL.
     let found = try await db.fetchEach([
       SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]),
-      SQLStatement("SELECT complainant_id, contact, respondent FROM parties WHERE case_id = ?", [event.caseID]),
-      SQLStatement("SELECT case_id, type, actor, person FROM events WHERE event_id = ?", [event.eventID]),
+      SQLStatement(Self.partyAndEventQuery, [event.caseID, event.eventID]),
     ])
-    if let seen = found[2].first {
-      guard (seen["case_id"] as String) == event.caseID, (seen["type"] as String) == event.kind.rawValue else {
+    let lookup = found[1].first
+    if let lookup, let seenCase: String = lookup["seen_case_id"] {
+      let seenType: String = lookup["seen_type"]
+      guard seenCase == event.caseID, seenType == event.kind.rawValue else {
         throw StoreError.invalidEvent(
-          "event id `\(event.eventID)` was already used for a `\(seen["type"] as String)` event of case `\(seen["case_id"] as String)`"
-        )
+          "event id `\(event.eventID)` was already used for a `\(seenType)` event of case `\(seenCase)`")
       }
       // A principal's retry is a duplicate; another principal's use of the id is not theirs.
-      if let principal, (seen["actor"] as String) != principal.role || (seen["person"] as String?) != principal.person {
+      if let principal,
+        (lookup["seen_actor"] as String) != principal.role
+          || (lookup["seen_person"] as String?) != principal.person
+      {
         throw StoreError.invalidEvent(
           "event id `\(event.eventID)` was already used by someone other than \(principal)")
       }
@@ -132,7 +145,7 @@ extension CaseStore {
     var c: CaseState
     if let row = found[0].first {
       guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
-      c = CaseState(row: row, party: found[1].first)
+      c = CaseState(row: row, party: lookup)
     } else {
       guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
       c = CaseState()
@@ -175,14 +188,17 @@ extension CaseStore {
     let newLevel = rules.levels[decision.level].id
     if newLevel != level { c.lifecycle.levelSince = event.at }
     c.version += 1
-    // Persist: event, snapshot, party, decision, outbox.
+    // Persist: event, snapshot, party, decision, outbox, the other cases of the issue. These
+    // writes each touch a row of their own and need no read between them: on PostgreSQL
+    // they go as one statement (one round trip) when flushed.
+    let writes = DeferredWrites(db)
     // Event payloads keep no identity either.
     let payload = StoreJSON.string(.object(Self.redacted(event.fields)))
     // Deadline alerts due by now are written; the next one brings the next review forward.
     var nextReview = decision.nextReviewAt
     if let alertAt = try await writeDeadlineAlerts(
       caseID: event.caseID, unresolved: facts.resolvedAt == nil && c.state == "open", decision: decision,
-      at: event.at, in: db), alertAt < (nextReview ?? .max)
+      at: event.at, in: writes), alertAt < (nextReview ?? .max)
     {
       nextReview = alertAt
     }
@@ -190,8 +206,7 @@ extension CaseStore {
     let decisionJSON = renderDecision(decision, facts: facts)
     let decisionStatement = decisionInsert(
       decision, facts: facts, eventID: event.eventID, at: event.at, json: decisionJSON)
-    // The event, the case, its party and the decision: one round trip on PostgreSQL.
-    try await db.executeAll([
+    try await writes.executeAll([
       SQLStatement(
         "INSERT INTO events (event_id, case_id, seq, type, actor, person, at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [event.eventID, event.caseID, c.version, event.kind.rawValue, event.actor, event.person, event.at, payload]),
@@ -213,24 +228,25 @@ extension CaseStore {
     ])
     try await writeOutbox(
       caseID: event.caseID, previous: level, decision: decision, closing: event.kind == .closed, at: event.at,
-      round: c.lifecycle.round ?? 1, in: db)
+      round: c.lifecycle.round ?? 1, in: writes)
     if event.kind == .updated {
       try await writeChangeNotices(
         caseID: event.caseID, eventID: event.eventID, before: effects.factsBefore, after: c.snapshot,
-        decision: decision, at: event.at, in: db)
+        decision: decision, at: event.at, in: writes)
     }
     if let who = approvalAsked {
       try await writeApprovalRequest(
-        caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: db)
+        caseID: event.caseID, eventID: event.eventID, approver: who, decision: decision, at: event.at, in: writes)
     }
     // Re-evaluate the other open cases of the issue, counting this case as now written.
     if reevaluatesIssue, let issue, !issue.others.isEmpty {
       issue.history.update(id: event.caseID, issue: facts.issueKey, time: facts.receivedAt, who: complainantKey)
       for row in issue.others {
         try await reevaluate(
-          row, complainant: row["party_complainant_id"], at: event.at, history: issue.history, in: db)
+          row, complainant: row["party_complainant_id"], at: event.at, history: issue.history, in: writes)
       }
     }
+    try await writes.flush()
     if Self.faultCountdown.fire() {
       // Everything written so far reaches the database, uncommitted, before the kill.
       _ = try await db.fetchAll("SELECT 1")

@@ -194,3 +194,47 @@ extension StoreBackend {
     }
   }
 }
+
+/// Writes held back and sent together — with the next read, lock or `flush()` — through
+/// `executeAll`: on PostgreSQL one statement of data-modifying `WITH` clauses, one round trip
+/// instead of one each; SQLite holds its writes until the next read anyway.
+///
+/// Only for writes that touch different rows: PostgreSQL carries out one statement's
+/// modifications of the same row once. A state change's writes after its reads (the event,
+/// the case, its party, the decision, the outbox rows, the other cases of the issue) each
+/// touch a row of their own.
+final class DeferredWrites: SQLExecutor {
+  let base: any SQLExecutor
+  private var pending: [SQLStatement] = []
+
+  init(_ base: any SQLExecutor) { self.base = base }
+
+  var forUpdate: String { base.forUpdate }
+  var skipLocked: String { base.skipLocked }
+
+  func execute(_ statement: SQLStatement) async throws { pending.append(statement) }
+  func executeAll(_ statements: [SQLStatement]) async throws { pending += statements }
+
+  func fetchAll(_ statement: SQLStatement) async throws -> [SQLRow] {
+    try await flush()
+    return try await base.fetchAll(statement)
+  }
+
+  func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
+    try await flush()
+    return try await base.fetchEach(statements)
+  }
+
+  func lock(key: String) async throws {
+    try await flush()
+    try await base.lock(key: key)
+  }
+
+  /// Sends what is held.
+  func flush() async throws {
+    guard !pending.isEmpty else { return }
+    let statements = pending
+    pending = []
+    try await base.executeAll(statements)
+  }
+}
