@@ -7,7 +7,8 @@ import OmbudsStore
 // Full state changes per second on the store (event + snapshot + evaluation + decision +
 // outbox, one transaction each), beside the same database's raw insert rate for the same
 // rows (one transaction each too), in one run.
-// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL] [--tasks N | --batch N]
+// Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL [--postgres-rows URL]]
+//   [--tasks N | --batch N]
 // With --tasks N (default 1), N tasks apply the events at once (event i by task i % N), as a
 // service's concurrent requests would; the raw rate is measured one transaction at a time.
 // With --postgres (an empty database's URL), both run on PostgreSQL through the store's own
@@ -131,6 +132,17 @@ nonisolated func rawPostgres(_ url: String, _ events: [CaseEvent]) async throws 
     return Date().timeIntervalSince(start)
   }
 }
+/// GRDB's arguments for the store's values.
+nonisolated func arguments(_ values: [SQLValue]) -> StatementArguments {
+  StatementArguments(
+    values.map { v -> (any DatabaseValueConvertible)? in
+      switch v {
+      case .null: nil
+      case .integer(let i): i
+      case .text(let t): t
+      }
+    })
+}
 var start = Date()
 var rawSeconds: TimeInterval = 0
 if let postgres {
@@ -145,25 +157,142 @@ if let postgres {
   start = Date()
   for (i, e) in events.enumerated() {
     let statements = rows(i, e)
-    try raw.write { db in
-      for s in statements {
-        try db.execute(
-          sql: s.sql,
-          arguments: StatementArguments(
-            s.arguments.map { v -> (any DatabaseValueConvertible)? in
-              switch v {
-              case .null: nil
-              case .integer(let i): i
-              case .text(let t): t
-              }
-            }))
-      }
-    }
+    try raw.write { db in for s in statements { try db.execute(sql: s.sql, arguments: arguments(s.arguments)) } }
   }
 }
 if postgres == nil { rawSeconds = Date().timeIntervalSince(start) }
+
+// The rows the store itself wrote (events, cases, parties, decisions, outbox, and an UPDATE of
+// a case for each re-evaluation's decision), inserted raw into a fresh store's tables (the
+// same indexes), spread over as many transactions as there were events (table by table, in
+// the order they were written): what the database alone costs for what the state changes
+// wrote, without the logic that decided it. SQLite: GRDB's synchronous writes on this thread
+// with its statement cache; PostgreSQL (`--postgres-rows URL`, another empty database): each
+// transaction's rows as one statement (`executeAll`), as the store sends its writes.
+/// The store's tables and whether their key is an auto-numbered `id` (left out: the raw
+/// inserts number their own).
+nonisolated let rowTables = [
+  ("events", false), ("cases", false), ("parties", false), ("decisions", true), ("outbox", true),
+]
+/// Spreads each table's rows over `count` transactions.
+nonisolated func spread(_ tables: [(String, [String], [[SQLValue]])], count: Int) -> [[SQLStatement]] {
+  var transactions = [[SQLStatement]](repeating: [], count: count)
+  for (table, columns, rows) in tables {
+    let sql =
+      "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+    let eventColumn = columns.firstIndex(of: "event_id")
+    for (j, values) in rows.enumerated() {
+      let k = j * count / rows.count
+      transactions[k].append(SQLStatement(sql, values))
+      if table == "decisions", let e = eventColumn, values[e] == .null,
+        let level = columns.firstIndex(of: "level"), let at = columns.firstIndex(of: "decided_at"),
+        let id = columns.firstIndex(of: "case_id")
+      {
+        // A re-evaluation also updated its case.
+        transactions[k].append(
+          SQLStatement(
+            "UPDATE cases SET level = ?, next_review_at = ?, lifecycle = ?, due_at = ?, version = version + 1 WHERE id = ?",
+            [values[level], values[at], SQLValue.text("{}"), values[at], values[id]]))
+      }
+    }
+  }
+  return transactions
+}
+/// The store's rows on SQLite, in the order they were written.
+nonisolated func sqliteRows(_ path: String) throws -> [(String, [String], [[SQLValue]])] {
+  let store = try DatabaseQueue(path: path)
+  defer { try? store.close() }
+  return try store.read { db in
+    try rowTables.map { table, serial in
+      let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY \(serial ? "id" : "rowid")")
+      let columns = (rows.first?.columnNames.map { $0 } ?? []).filter { !(serial && $0 == "id") }
+      return (
+        table, columns,
+        rows.map { row in
+          columns.map { c -> SQLValue in
+            switch (row[c] as DatabaseValue).storage {
+            case .null: .null
+            case .int64(let i): .integer(i)
+            case .double(let d): .integer(Int64(d))
+            case .string(let t): .text(t)
+            case .blob(let b): .text(String(decoding: b, as: UTF8.self))
+            }
+          }
+        }
+      )
+    }
+  }
+}
+/// The store's rows on PostgreSQL, in the order they lie in each table.
+nonisolated func postgresRows(_ backend: PostgresBackend) async throws -> [(String, [String], [[SQLValue]])] {
+  try await backend.read { db in
+    var out: [(String, [String], [[SQLValue]])] = []
+    for (table, serial) in rowTables {
+      let described = try await db.fetchAll(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table])
+      let columns = described.map { $0["column_name"] as String }.filter { !(serial && $0 == "id") }
+      let integers = Set(
+        described.filter { ["bigint", "integer", "smallint"].contains($0["data_type"] as String) }.map {
+          $0["column_name"] as String
+        })
+      // In the order they were written: an updated row moves to another place (`ctid`) in
+      // PostgreSQL's table, so cases and parties follow their case's `received` event.
+      let order =
+        serial
+        ? "FROM \(table) t ORDER BY t.id"
+        : table == "events"
+          ? "FROM events t ORDER BY t.ctid"
+          : "FROM \(table) t JOIN events e ON e.case_id = t.\(table == "cases" ? "id" : "case_id") AND e.type = 'received' ORDER BY e.ctid"
+      let rows = try await db.fetchAll(
+        "SELECT \(columns.map { "t.\($0)" }.joined(separator: ", ")) \(order)")
+      out.append(
+        (
+          table, columns,
+          rows.map { row in
+            columns.map { c in
+              integers.contains(c)
+                ? ((row[c] as Int64?).map(SQLValue.integer) ?? .null)
+                : ((row[c] as String?).map(SQLValue.text) ?? .null)
+            }
+          }
+        ))
+    }
+    return out
+  }
+}
+var sameRowsRate: Double?
+if postgres == nil {
+  let transactions = spread(try sqliteRows(dir.appendingPathComponent("store.sqlite").path), count: count)
+  let path = dir.appendingPathComponent("raw-store-rows.sqlite").path
+  _ = try SQLiteBackend(path: path)
+  let raw = try DatabasePool(path: path)
+  let begin = Date()
+  for statements in transactions {
+    try raw.write { db in
+      for s in statements { try db.cachedStatement(sql: s.sql).execute(arguments: arguments(s.arguments)) }
+    }
+  }
+  sameRowsRate = Double(count) / Date().timeIntervalSince(begin)
+} else if let rowsURL = argument("--postgres-rows"), let postgres {
+  // A client of its own: the store's ran its pool once already.
+  let store = try PostgresBackend(url: postgres)
+  let tables = try await store.withRunning { try await postgresRows(store) }
+  let transactions = spread(tables, count: count)
+  let raw = try PostgresBackend(url: rowsURL)
+  sameRowsRate = try await raw.withRunning {
+    _ = try await CaseStore(backend: raw, rules: rules)
+    let begin = Date()
+    for statements in transactions { try await raw.write { db in try await db.executeAll(statements) } }
+    return Double(count) / Date().timeIntervalSince(begin)
+  }
+}
 let storeRate = Double(count) / storeSeconds
 let rawRate = Double(count) / rawSeconds
+let sameRows =
+  sameRowsRate.map {
+    ",\"raw_store_rows_per_s\":\(Int($0)),\"ratio_store_rows\":\(String(format: "%.2f", storeRate / $0))"
+  } ?? ""
 print(
-  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"tasks\":\(tasks),\"batch\":\(batch),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))}"
+  "{\"backend\":\"\(postgres == nil ? "sqlite" : "postgres")\",\"events\":\(count),\"tasks\":\(tasks),\"batch\":\(batch),\"store_changes_per_s\":\(Int(storeRate)),\"raw_inserts_per_s\":\(Int(rawRate)),\"ratio\":\(String(format: "%.2f", storeRate / rawRate))\(sameRows)}"
 )
