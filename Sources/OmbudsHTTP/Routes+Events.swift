@@ -19,26 +19,40 @@ extension OmbudsAPI {
   }
 
   /// `POST /v1/events`: a batch, as a JSON array or JSON Lines; each event names its `case`.
-  /// Applied in order, each in its own transaction; one result per event.
+  /// Applied in order, each in its own transaction (on SQLite all in one visit to the
+  /// writer); one result per event. A failure of the server itself (`internal`, `busy`,
+  /// `timeout`) answers the whole request with its error; the events are idempotent by
+  /// `event_id`, so the batch can be sent again.
   func postEvents(_ request: Request, _ context: APIContext) async throws -> Response {
     let bytes = try await body(request)
     let items = try Self.batchItems(bytes, limit: configuration.maxBatch)
     let store = stores.store
-    var results: [String] = []
-    results.reserveCapacity(items.count)
-    for (index, item) in items.enumerated() {
-      do {
+    guard let token = context.token else { throw AuthMiddleware.unauthorized("no token") }
+    // Each item's event, or what is wrong with it; the events go to the store together.
+    let prepared: [Result<CaseEvent, any Error>] = items.map { item in
+      Result {
         let object = try item.get()
         guard let caseID = object["case"]?.string, !caseID.isEmpty else {
           throw APIError(.invalidEvent, "field `case` is required (a string)", field: "case")
         }
-        let event = try makeEvent(object, caseID: caseID, ifMatch: nil, context, store)
-        let answer = try await apply(event, context, store)
+        return try makeEvent(object, caseID: caseID, ifMatch: nil, context, store)
+      }
+    }
+    let events = prepared.compactMap { try? $0.get() }
+    var applied = await store.applyAnswering(contentsOf: events, by: token.principal).makeIterator()
+    var results: [String] = []
+    results.reserveCapacity(items.count)
+    for (index, (item, event)) in zip(items, prepared).enumerated() {
+      do {
+        _ = try event.get()
+        guard let outcome = applied.next() else { throw CancellationError() }
+        let (answer, replayed) = try outcome.get()
+        if !replayed, let level = answer.level { metrics.decision(level: level) }
         results.append(
           J.object([
-            ("index", "\(index)"), ("status", "201"), ("event_id", J.str(answer.eventID)),
+            ("index", "\(index)"), ("status", "201"), ("event_id", J.str(try event.get().eventID)),
             ("case", J.str(answer.caseID)),
-            ("version", "\(answer.version)"), ("level", J.str(answer.level)), ("replayed", J.bool(answer.replayed)),
+            ("version", "\(answer.version)"), ("level", J.str(answer.level ?? "")), ("replayed", J.bool(replayed)),
           ]))
       } catch {
         let e = Self.apiError(error)

@@ -74,12 +74,7 @@ extension CaseStore {
   public func applyAnswering(_ event: CaseEvent, by principal: Principal?) async throws -> (
     answer: AppliedEvent, replayed: Bool
   ) {
-    var stamped = event
-    if let principal {
-      stamped.actor = principal.role
-      stamped.person = principal.person
-    }
-    let event = stamped
+    let event = Self.stamped(event, by: principal)
     var tries = 0
     while true {
       do {
@@ -89,6 +84,37 @@ extension CaseStore {
         if tries >= 5 { throw StoreError.retry(why) }
       }
     }
+  }
+
+  /// `applyAnswering(_:by:)` for each of `events`, in order, each in its own transaction; on
+  /// SQLite in one visit to the writer's queue (see `apply(contentsOf:)`). A refused event
+  /// does not stop the ones after it.
+  public func applyAnswering(contentsOf events: [CaseEvent], by principal: Principal?) async -> [Result<
+    (answer: AppliedEvent, replayed: Bool), any Error
+  >] {
+    guard let sqlite = backend as? SQLiteBackend else {
+      var results: [Result<(answer: AppliedEvent, replayed: Bool), any Error>] = []
+      results.reserveCapacity(events.count)
+      for event in events {
+        do { results.append(.success(try await applyAnswering(event, by: principal))) } catch {
+          results.append(.failure(error))
+        }
+      }
+      return results
+    }
+    let stamped = events.map { Self.stamped($0, by: principal) }
+    return await sqlite.writeEach(stamped.count) { i, db in try await self.answering(stamped[i], by: principal, in: db)
+    }
+    .map { $0.mapError(Self.storeError) }
+  }
+
+  /// The event as `principal`'s: its actor the principal's role, its person the principal's.
+  static func stamped(_ event: CaseEvent, by principal: Principal?) -> CaseEvent {
+    guard let principal else { return event }
+    var event = event
+    event.actor = principal.role
+    event.person = principal.person
+    return event
   }
 
   /// `applyAnswering`'s transaction.

@@ -106,6 +106,39 @@ import Testing
     await s.stop()
   }
 
+  /// A batch whose lines fail in different ways — a line the server cannot read as an event,
+  /// an event the store refuses — answers each line in order, and every other line is
+  /// applied in its own transaction as if sent alone.
+  @Test func aBatchAnswersEveryLineInOrderWhateverFails() async throws {
+    let s = try await LiveServer()
+    let token = try s.token(role: "customer_service_center", name: "王芳")
+    func line(_ id: String, _ extra: String = "") -> String {
+      Self.received(id, Self.t0, extra).replacingOccurrences(
+        of: "{\"event_id\"", with: "{\"case\":\"\(id)\",\"event_id\"")
+    }
+    let lines = [
+      line("A"), #"{"event_id":"no-case","type":"received","at":"2025-10-13T09:00:00+08:00"}"#,
+      line("B", #","media":"exposed""#), line("A"), #"{"case":"Z","event_id":"z1","type":"resolved"}"#,
+      line("C"),
+    ]
+    let batch = try await s.call(.POST, "/v1/events", token: token, body: "[" + lines.joined(separator: ",") + "]")
+    #expect(batch.status == 200, "\(batch.text)")
+    let results = try #require(batch.json?["results"] as? [[String: Any]])
+    #expect(results.map { $0["status"] as? Int } == [201, 422, 201, 201, 404, 201])
+    #expect(results.map { $0["event_id"] as? String } == ["A-r", "no-case", "B-r", "A-r", "z1", "C-r"])
+    #expect(((results[1]["error"] as? [String: Any])?["field"] as? String) == "case")
+    #expect(results[2]["level"] as? String == "major")
+    // The same event again in one batch: the second answers the first's answer.
+    #expect(results[3]["replayed"] as? Bool == true)
+    #expect(results[3]["version"] as? Int == 1)
+    #expect(((results[4]["error"] as? [String: Any])?["code"] as? String) == "case_not_found")
+    #expect(results[5]["version"] as? Int == 1)
+    let listed = try await s.call(.GET, "/v1/cases", token: token)
+    #expect(
+      (listed.json?["cases"] as? [[String: Any]])?.compactMap { $0["id"] as? String }.sorted() == ["A", "B", "C"])
+    await s.stop()
+  }
+
   @Test func batchesListsFiltersAndPages() async throws {
     let s = try await LiveServer()
     let token = try s.token(role: "customer_service_center", name: "王芳")
