@@ -84,11 +84,12 @@ public struct RulesWatcher: Service {
     var files: [String] = []
     for p in paths { files += (try? RuleSetLoader.ruleFiles(at: p)) ?? [p] }
     files += extra
+    // `stat` alone: `FileManager.attributesOfItem` also looks up the owner's and group's names,
+    // reading /etc/passwd and /etc/group for every file every second.
     return files.sorted().map { f in
-      let attrs = try? FileManager.default.attributesOfItem(atPath: f)
-      let size = (attrs?[.size] as? NSNumber)?.int64Value ?? -1
-      let mtime = (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
-      return "\(f)\t\(size)\t\(mtime)"
+      var info = stat()
+      guard stat(f, &info) == 0 else { return "\(f)\t-1\t-1" }
+      return "\(f)\t\(info.st_size)\t\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
   }
 
