@@ -110,7 +110,8 @@ public final class SQLiteBackend: StoreBackend {
         case .null: out[name] = .null
         case .int64(let i): out[name] = .integer(i)
         case .string(let s): out[name] = .text(s)
-        case .double(let d): out[name] = .integer(Int64(d))
+        // A REAL (an aggregate's average) reads as its integer part; one no Int64 holds, as NULL.
+        case .double(let d): out[name] = Int64(exactly: d.rounded(.towardZero)).map(SQLValue.integer) ?? .null
         case .blob(let b): out[name] = .text(String(decoding: b, as: UTF8.self))
         }
       }

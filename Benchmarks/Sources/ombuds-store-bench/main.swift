@@ -213,7 +213,7 @@ nonisolated func sqliteRows(_ path: String) throws -> [(String, [String], [[SQLV
             switch (row[c] as DatabaseValue).storage {
             case .null: .null
             case .int64(let i): .integer(i)
-            case .double(let d): .integer(Int64(d))
+            case .double(let d): Int64(exactly: d.rounded(.towardZero)).map(SQLValue.integer) ?? .null
             case .string(let t): .text(t)
             case .blob(let b): .text(String(decoding: b, as: UTF8.self))
             }
