@@ -104,6 +104,8 @@ public final class PostgresBackend: StoreBackend {
       try await execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
     }
 
+    var keyLockColumn: String? { "(SELECT 1 FROM pg_advisory_xact_lock(hashtext(?)))" }
+
     /// `?` placeholders become `$1`, `$2`, … with their bindings.
     static func query(_ statement: SQLStatement) -> PostgresQuery {
       var text = ""

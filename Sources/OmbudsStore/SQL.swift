@@ -119,9 +119,15 @@ public protocol SQLExecutor {
   /// two instances counting the same issue do not each miss the other's case). A no-op where
   /// write transactions are already serialized (SQLite).
   func lock(key: String) async throws
+  /// A select-list column that takes `lock(key:)`'s lock on the key given as its one `?`
+  /// argument, so that a query can take it in the same round trip; nil where `lock(key:)` is a
+  /// no-op (SQLite).
+  var keyLockColumn: String? { get }
 }
 
 extension SQLExecutor {
+  public var keyLockColumn: String? { nil }
+
   public func executeAll(_ statements: [SQLStatement]) async throws {
     for s in statements { try await execute(s) }
   }
@@ -211,6 +217,7 @@ final class DeferredWrites: SQLExecutor {
 
   var forUpdate: String { base.forUpdate }
   var skipLocked: String { base.skipLocked }
+  var keyLockColumn: String? { base.keyLockColumn }
 
   func execute(_ statement: SQLStatement) async throws { pending.append(statement) }
   func executeAll(_ statements: [SQLStatement]) async throws { pending += statements }
