@@ -18,13 +18,16 @@ extension CaseStore {
     """
 
   /// A case's party (its columns NULL when it has none) and an event id's use (the `seen_`
-  /// columns NULL when unused), as one row; with `lock` (`SQLExecutor.keyLockColumn`), a key's
-  /// lock taken in the same statement.
-  static func partyAndEventQuery(locking lock: String?) -> String {
+  /// columns NULL when unused), as one row. With `existence`, also whether the case exists
+  /// (`existing_case`, its id or NULL; arguments: the case id first); with `lock`
+  /// (`SQLExecutor.keyLockColumn`), a key's lock taken in the same statement (its key the
+  /// first argument). Then the case id and the event id.
+  static func lookupQuery(existence: Bool, locking lock: String?) -> String {
     """
     SELECT p.complainant_id, p.contact, p.respondent,
-      e.case_id AS seen_case_id, e.type AS seen_type, e.actor AS seen_actor, e.person AS seen_person\(lock.map { ", \($0) AS locked" } ?? "")
-    FROM (SELECT 1 AS one) AS o LEFT JOIN parties p ON p.case_id = ? LEFT JOIN events e ON e.event_id = ?
+      e.case_id AS seen_case_id, e.type AS seen_type, e.actor AS seen_actor, e.person AS seen_person\(lock.map { ", \($0) AS locked" } ?? "")\(existence ? ", c.id AS existing_case" : "")
+    FROM (SELECT 1 AS one) AS o\(existence ? " LEFT JOIN cases c ON c.id = ?" : "")
+      LEFT JOIN parties p ON p.case_id = ? LEFT JOIN events e ON e.event_id = ?
     """
   }
 
@@ -149,17 +152,23 @@ extension CaseStore {
     // event id is looked up last: once the case's lock is held, a concurrent transaction that
     // applied the same event (and created or changed the case) has committed, and is seen.
     // The party and the event id come in one statement (one row, whether or not either
-    // exists): one round trip fewer on PostgreSQL. A new case's issue is known before any
-    // read: its lock (below) comes with them, one more round trip fewer.
-    let earlyLock = event.kind == .received ? event.fields["issue_key"]?.string.map { "issue:\($0)" } : nil
+    // exists): one round trip fewer on PostgreSQL. A `received` event needs no lock on its
+    // case — a case that exists refuses it, and two instances inserting the same new case
+    // collide on its key (a retry) — so whether the case exists comes in that statement too,
+    // with the lock of the new case's issue (its key is known before any read): two round
+    // trips fewer.
+    let received = event.kind == .received
+    let earlyLock = received ? event.fields["issue_key"]?.string.map { "issue:\($0)" } : nil
     let lockColumn = earlyLock == nil ? nil : db.keyLockColumn
-    let found = try await db.fetchEach([
-      SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]),
-      SQLStatement(
-        Self.partyAndEventQuery(locking: lockColumn),
-        (lockColumn == nil ? [] : [earlyLock ?? ""]) + [event.caseID, event.eventID]),
-    ])
-    let lookup = found[1].first
+    let lookupArguments: [any SQLArgument] =
+      (lockColumn == nil ? [] : [earlyLock ?? ""]) + (received ? [event.caseID] : []) + [event.caseID, event.eventID]
+    let lookupStatement = SQLStatement(
+      Self.lookupQuery(existence: received, locking: lockColumn), lookupArguments)
+    let found = try await db.fetchEach(
+      received
+        ? [lookupStatement]
+        : [SQLStatement("SELECT * FROM cases WHERE id = ? \(db.forUpdate)", [event.caseID]), lookupStatement])
+    let lookup = found.last?.first
     if let lookup, let seenCase: String = lookup["seen_case_id"] {
       let seenType: String = lookup["seen_type"]
       guard seenCase == event.caseID, seenType == event.kind.rawValue else {
@@ -177,12 +186,13 @@ extension CaseStore {
       return (.duplicate, nil)
     }
     var c: CaseState
-    if let row = found[0].first {
-      guard event.kind != .received else { throw StoreError.caseExists(event.caseID) }
+    if received {
+      guard (lookup?["existing_case"] as String?) == nil else { throw StoreError.caseExists(event.caseID) }
+      c = CaseState()
+    } else if let row = found[0].first {
       c = CaseState(row: row, party: lookup)
     } else {
-      guard event.kind == .received else { throw StoreError.unknownCase(event.caseID) }
-      c = CaseState()
+      throw StoreError.unknownCase(event.caseID)
     }
     if let principal { try checkPermission(event, by: principal, on: c) }
     if let expected = event.expectedVersion, expected != c.version {
