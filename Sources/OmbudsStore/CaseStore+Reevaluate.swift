@@ -46,26 +46,40 @@ extension CaseStore {
     let notSettled = settled.isEmpty ? "" : "AND c.level NOT IN (\(settled.map { _ in "?" }.joined(separator: ", ")))"
     let condition = "c.issue_key = ? AND c.id != ? AND c.state = 'open' \(notSettled)"
     let conditionArguments: [any SQLArgument] = [key, facts.id] + settled.map { $0 as any SQLArgument }
+    let t = facts.receivedAt
+    if others, let reach {
+      // Both in one statement (one round trip on PostgreSQL): the other cases, locked, in a
+      // `WITH` clause (a locking clause may not stand beside UNION), then the receipts from
+      // `reach` before the earliest of them (and of this case) to `reach` after the latest:
+      // every window containing one of them lies inside. The bounds are computed once by the
+      // database (scalar subqueries), so that the issue's index is scanned over one range.
+      let sql = """
+        WITH o AS (\(Self.caseRows(condition, lock: db.forUpdate)))
+        SELECT 1 AS part, o.id, o.received_at, o.complainant_key, o.snapshot, o.lifecycle, o.level, o.override_level,
+          o.state, o.next_review_at, o.party_complainant_id FROM o
+        UNION ALL
+        SELECT 2, id, received_at, complainant_key, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM cases
+        WHERE issue_key = ? AND received_at <= ?
+          AND received_at >= (SELECT MIN(t) FROM (SELECT CAST(? AS BIGINT) AS t UNION ALL SELECT received_at FROM o) AS s) - ?
+          AND received_at < (SELECT MAX(t) FROM (SELECT CAST(? AS BIGINT) AS t UNION ALL SELECT received_at FROM o) AS s) + ?
+        ORDER BY part, received_at
+        """
+      let found = try await db.fetchAll(SQLStatement(sql, conditionArguments + [key, at, t, reach, t, reach]))
+      let rows = found.filter { ($0["part"] as Int) == 1 }
+      let times = rows.map { $0["received_at"] as Millis } + [t]
+      history.install(
+        issue: key, from: (times.min() ?? t) - reach, to: (times.max() ?? t) + reach,
+        rows: found.filter { ($0["part"] as Int) == 2 }.map { ($0["id"], $0["received_at"], $0["complainant_key"]) })
+      return IssueRead(history: history, others: rows)
+    }
     var statements: [SQLStatement] = []
     if others { statements.append(SQLStatement(Self.caseRows(condition, lock: db.forUpdate), conditionArguments)) }
-    let t = facts.receivedAt
     if let reach {
-      // The receipts from `reach` before the earliest of these cases to `reach` after the
-      // latest: every window containing one of them lies inside.
-      var sql = "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at <= ?"
-      var arguments: [any SQLArgument] = [key, at]
-      if others {
-        // Bounds computed once by the database (scalar subqueries), so that the issue's index
-        // is scanned over one range.
-        let span = "SELECT CAST(? AS BIGINT) AS t UNION ALL SELECT c.received_at FROM cases c WHERE \(condition)"
-        sql += " AND received_at >= (SELECT MIN(t) FROM (\(span)) AS s) - ?"
-        sql += " AND received_at < (SELECT MAX(t) FROM (\(span)) AS s) + ?"
-        arguments += [t] + conditionArguments + [reach, t] + conditionArguments + [reach]
-      } else {
-        sql += " AND received_at >= ? AND received_at < ?"
-        arguments += [t - reach, t + reach]
-      }
-      statements.append(SQLStatement(sql + " ORDER BY received_at", arguments))
+      // The receipts every window around the case's receipt can reach.
+      statements.append(
+        SQLStatement(
+          "SELECT id, received_at, complainant_key FROM cases WHERE issue_key = ? AND received_at <= ? AND received_at >= ? AND received_at < ? ORDER BY received_at",
+          [key, at, t - reach, t + reach]))
     }
     let found = try await db.fetchEach(statements)
     let rows = others ? found[0] : []
