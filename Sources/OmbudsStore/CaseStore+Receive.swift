@@ -60,14 +60,7 @@ extension CaseStore {
   /// the caller's task two thread hand-offs an event; on PostgreSQL they are `apply(_:)` one
   /// by one (with its retries).
   public func apply(contentsOf events: [CaseEvent]) async -> [Result<ApplyOutcome, any Error>] {
-    guard let sqlite = backend as? SQLiteBackend else {
-      var results: [Result<ApplyOutcome, any Error>] = []
-      results.reserveCapacity(events.count)
-      for event in events {
-        do { results.append(.success(try await apply(event))) } catch { results.append(.failure(error)) }
-      }
-      return results
-    }
+    guard let sqlite = backend as? SQLiteBackend else { return await Self.each(events) { try await self.apply($0) } }
     return await sqlite.writeEach(events.count) { i, db in try await self.apply(events[i], in: db) }.map {
       $0.mapError(Self.storeError)
     }
@@ -99,19 +92,22 @@ extension CaseStore {
     (answer: AppliedEvent, replayed: Bool), any Error
   >] {
     guard let sqlite = backend as? SQLiteBackend else {
-      var results: [Result<(answer: AppliedEvent, replayed: Bool), any Error>] = []
-      results.reserveCapacity(events.count)
-      for event in events {
-        do { results.append(.success(try await applyAnswering(event, by: principal))) } catch {
-          results.append(.failure(error))
-        }
-      }
-      return results
+      return await Self.each(events) { try await self.applyAnswering($0, by: principal) }
     }
     let stamped = events.map { Self.stamped($0, by: principal) }
     return await sqlite.writeEach(stamped.count) { i, db in try await self.answering(stamped[i], by: principal, in: db)
     }
     .map { $0.mapError(Self.storeError) }
+  }
+
+  /// `one` for each of `events`, in order: each one's outcome or error.
+  static func each<T>(_ events: [CaseEvent], _ one: (CaseEvent) async throws -> T) async -> [Result<T, any Error>] {
+    var results: [Result<T, any Error>] = []
+    results.reserveCapacity(events.count)
+    for event in events {
+      do { results.append(.success(try await one(event))) } catch { results.append(.failure(error)) }
+    }
+    return results
   }
 
   /// The event as `principal`'s: its actor the principal's role, its person the principal's.

@@ -13,14 +13,14 @@ import Synchronization
 ///   logic (written once, `async`, for both backends) runs there, and its statements go to
 ///   GRDB's writer connection with GRDB's synchronous access, which runs them on that same
 ///   thread. SQLite's I/O, and a wait for another process's lock (`busyMode = .timeout(10)`),
-///   hold that queue's thread only. The logic stays on the queue whatever isolation the
-///   compiler infers for it: `NonisolatedNonsendingByDefault` keeps nonisolated functions on
-///   the actor, and the queue is also the transaction's preferred task executor, so a
-///   closure or function inferred `@concurrent` runs there too (a closure with a capture list
-///   handed to `CaseStore.writing` was, and every statement of the HTTP API's events took two
-///   trips to GRDB's queue: half the events per second). Should the logic still run
-///   elsewhere, the statements take GRDB's `async` access instead (a trip each, counted in
-///   `offQueueAccesses`), so a cooperative thread is never the one that waits.
+///   hold that queue's thread only. `NonisolatedNonsendingByDefault` keeps the logic's
+///   nonisolated functions on the actor, but not a closure the compiler infers `@concurrent`:
+///   one with a capture list handed to `CaseStore.writing` was, and every statement of the
+///   HTTP API's events took two trips to GRDB's queue (half the events per second). Should
+///   the logic run elsewhere, the statements take GRDB's `async` access instead (a trip each),
+///   so a cooperative thread is never the one that waits; `offQueueAccesses` counts them and
+///   the tests keep it at zero. (Making the queue the transactions' preferred task executor
+///   would bring such logic back, but cost 15% of the library's changes per second.)
 /// - A transaction spans several accesses, so it is opened and closed by hand
 ///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); an
 ///   `AsyncMutex` keeps two transactions from interleaving on the one writer connection.

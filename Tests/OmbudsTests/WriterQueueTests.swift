@@ -41,6 +41,13 @@ import Testing
     let again = try await store.applyAnswering(Self.received("C", 3), by: csc)
     #expect(again.replayed == true)
     #expect(again.answer.version == 1)
+    // The batch forms: a replay and a new case.
+    let batch = await store.applyAnswering(contentsOf: [Self.received("C", 3), Self.received("D", 4)], by: csc)
+    #expect(batch.map { (try? $0.get())?.replayed } == [true, false])
+    #expect(
+      await store.apply(contentsOf: [Self.received("E", 5)]).map { try? $0.get() } == [
+        .applied(version: 1, level: "hot")
+      ])
     // Due re-evaluations, the outbox's claims and deliveries, tokens.
     _ = try await store.runDue(at: Support.time("2025-11-30T10:00:00+08:00"))
     let claimed = try await store.claimOutbox(
