@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// A throwaway PostgreSQL cluster for the tests, started from the installed server binaries
-/// on 127.0.0.1 and a private socket directory, and stopped when the test process exits.
+/// on 127.0.0.1 and a private socket directory, stopped and deleted when the test process
+/// exits. Clusters left by test processes that died (killed, crashed) are deleted when the
+/// next one starts.
 /// As root (CI), the binaries run as the `postgres` system user: initdb refuses root.
 /// Under `CI=true` missing binaries are a failure, never a skip.
 final class PostgresServer: @unchecked Sendable {
@@ -82,7 +84,8 @@ final class PostgresServer: @unchecked Sendable {
         description: "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install -y postgresql")
     }
     self.bin = bin
-    directory = URL(fileURLWithPath: "/tmp/ombuds-pg-\(getpid())-\(UUID().uuidString.prefix(8))")
+    Self.removeStale()
+    directory = URL(fileURLWithPath: "\(Self.parent)/\(Self.prefix)\(getpid())-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if Self.isRoot {
       let chown = Process()
@@ -103,6 +106,7 @@ final class PostgresServer: @unchecked Sendable {
     PostgresServer.stopAtExit = (bin, data)
     atexit {
       guard let (bin, data) = PostgresServer.stopAtExit else { return }
+      defer { try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent) }
       let p = Process()
       if PostgresServer.isRoot {
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
@@ -117,6 +121,31 @@ final class PostgresServer: @unchecked Sendable {
   }
 
   nonisolated(unsafe) static var stopAtExit: (String, String)?
+
+  static let parent = "/tmp"
+  static let prefix = "ombuds-pg-"
+
+  /// Deletes the clusters (`ombuds-pg-<pid>-<id>` in `directory`) whose test process is gone,
+  /// stopping a server still running in one; returns their names. Each is 250–800 MB: before
+  /// this, every test run left its cluster behind.
+  @discardableResult
+  static func removeStale(in directory: String = parent) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    var removed: [String] = []
+    for name in names where name.hasPrefix(prefix) {
+      let owner = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
+      guard let owner, owner > 0, kill(owner, 0) != 0, errno == ESRCH else { continue }
+      let path = "\(directory)/\(name)"
+      let pidFile = "\(path)/data/postmaster.pid"
+      if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+        let server = text.split(separator: "\n").first.flatMap({ pid_t($0) }), server > 0
+      {
+        kill(server, SIGQUIT)  // immediate shutdown of an orphaned server
+      }
+      if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
+    }
+    return removed
+  }
 
   /// A new, empty database on the server, as a store URL.
   func newDatabase() throws -> String {
@@ -139,6 +168,30 @@ final class PostgresServer: @unchecked Sendable {
       if ProcessInfo.processInfo.environment["CI"] == "true" { throw error }
       try Test.cancel("skipped: \(error) (under CI=true this fails)")
     }
+  }
+}
+
+/// The harness cleans up after test processes that died: their clusters are deleted, a live
+/// process's cluster is kept.
+@Suite struct PostgresHarnessTests {
+  @Test func clustersOfDeadTestProcessesAreDeleted() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("pg-stale-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    // A pid that is not running: a child that has exited and been reaped.
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/true")
+    try child.run()
+    child.waitUntilExit()
+    let dead = child.processIdentifier
+    let names = ["ombuds-pg-\(dead)-AAAAAAAA", "ombuds-pg-\(getpid())-BBBBBBBB", "other-\(dead)"]
+    for name in names {
+      let data = root.appendingPathComponent(name).appendingPathComponent("data")
+      try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+      try Data("x".utf8).write(to: data.appendingPathComponent("PG_VERSION"))
+    }
+    #expect(PostgresServer.removeStale(in: root.path) == ["ombuds-pg-\(dead)-AAAAAAAA"])
+    let left = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
+    #expect(left == ["ombuds-pg-\(getpid())-BBBBBBBB", "other-\(dead)"])
   }
 }
 
