@@ -1,28 +1,46 @@
 #!/usr/bin/env python3
-"""Generate the list of ordinary words that screening's homophone mode consults (issue 12):
+"""Generate the lists of ordinary words that screening's homophone mode consults (issue 12):
 
-  Sources/OmbudsScreening/CommonWords.swift   Chinese words of 2 to 4 characters
+  Sources/OmbudsScreening/CommonWords.swift    a dictionary's words of 2 to 4 characters
+  Sources/OmbudsScreening/WrittenWords.swift   words of 2 to 4 characters people write that
+                                               the dictionary lacks
 
-    pip install pypinyin-dict==0.9.0
+    pip install pypinyin-dict==0.9.0 wordfreq==3.1.1
     python3 Benchmarks/screening/gen_words.py            # from the repository root
     python3 Benchmarks/screening/gen_words.py --check    # exit 1 if the committed file differs
 
 Why: a homophone is no disguise when the characters it put in the keyword's place make an
 ordinary word with the text around them (凶煞 is not 凶杀 disguised, 巴符州 holds no 符咒). The
-disguise matcher drops such a match (Documentation/RuleLanguage.md, `match:`).
+disguise matcher drops such a match (Documentation/RuleLanguage.md, `match:`): for a
+dictionary word, any word covering a replaced character; for a written word, only one that
+holds the whole match (东邪西毒 and 西毒 hold 西毒, so no 吸毒 there; but 有炸, a fragment
+wordfreq counts, does not clear 炸骗 in 平台上有炸骗) — a frequency list counts fragments and
+names that a dictionary would not call words, so it clears only where the whole disguised
+keyword is itself something people write.
 
-Source and licence (stated again in the generated file's header): CC-CEDICT
-(https://www.mdbg.net/chinese/dictionary?page=cedict), Creative Commons
-Attribution-ShareAlike 4.0, as packaged by pypinyin-dict (PyPI,
-https://github.com/mozillazg/pypinyin-dict, MIT) in
-`pypinyin_dict.phrase_pinyin_data.cc_cedict`. The generated word list is CC BY-SA 4.0 data
-("Word list derived from CC-CEDICT, CC BY-SA 4.0").
+Sources and licences (stated again in the generated file's header), both CC BY-SA 4.0:
+
+- CC-CEDICT (https://www.mdbg.net/chinese/dictionary?page=cedict), Creative Commons
+  Attribution-ShareAlike 4.0, as packaged by pypinyin-dict (PyPI,
+  https://github.com/mozillazg/pypinyin-dict, MIT) in
+  `pypinyin_dict.phrase_pinyin_data.cc_cedict`: a dictionary's headwords.
+- wordfreq 3.1.1 (PyPI, https://github.com/rspeer/wordfreq; code Apache-2.0, data Creative
+  Commons Attribution-ShareAlike 4.0): its `large` Chinese list, the words that occur in
+  running text (Wikipedia, subtitles, books, web and social text) often enough to be counted
+  in several of its sources. Rare words a dictionary lacks but people write (西毒 in 东邪西毒,
+  宝力 as a place name, 私财) come from here.
+
+The generated word lists are CC BY-SA 4.0 data ("Word list derived from CC-CEDICT, CC BY-SA
+4.0"; "Word list derived from wordfreq, CC BY-SA 4.0").
 
 Rules applied: every entry of 2 to 4 characters, each in CJK Unified Ideographs or
 Extension A; simplified and traditional entries both kept (the matcher folds them as it folds
-text); sorted by code point, deduplicated. Not jieba's dictionary: that one is the clean
-corpus the false positives are measured on (Benchmarks/screening/evasion.py), and the list
-must not be tuned on it.
+text); sorted by code point, deduplicated; the written list holds only what the dictionary
+lacks. Not jieba's dictionary:
+that one is the clean corpus the false positives are measured on
+(Benchmarks/screening/evasion.py), and the list must not be tuned on it. wordfreq segments
+Chinese text with jieba, so many of its words are also jieba's; evasion.py therefore reports
+the false positives on the jieba words that neither source holds apart (the held-out figure).
 
 Encoding: one raw string literal, words separated by spaces, 40 to a line.
 """
@@ -38,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_pinyin import swift_literal, write_or_check  # noqa: E402  (the shared file writing)
 
 OUT = "Sources/OmbudsScreening/CommonWords.swift"
+WRITTEN = "Sources/OmbudsScreening/WrittenWords.swift"
 
 
 def han(ch: str) -> bool:
@@ -45,12 +64,22 @@ def han(ch: str) -> bool:
     return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF
 
 
-def words() -> list[str]:
+def ordinary(w: str) -> bool:
+    return 2 <= len(w) <= 4 and all(han(c) for c in w)
+
+
+def words() -> tuple[list[str], list[str]]:
     from pypinyin_dict.phrase_pinyin_data import cc_cedict
-    return sorted({w for w in cc_cedict.phrases_dict if 2 <= len(w) <= 4 and all(han(c) for c in w)})
+    try:
+        import wordfreq
+    except ImportError:
+        sys.exit("gen_words.py: wordfreq is not installed (pip install wordfreq==3.1.1)")
+    cedict = {w for w in cc_cedict.phrases_dict if ordinary(w)}
+    written = {w for w in wordfreq.iter_wordlist("zh", wordlist="large") if ordinary(w)}
+    return sorted(cedict), sorted(written - cedict)
 
 
-def render(ws: list[str]) -> str:
+def render_dictionary(ws: list[str]) -> str:
     version = importlib.metadata.version("pypinyin-dict")
     body = "\n".join("  " + " ".join(ws[i:i + 40]) for i in range(0, len(ws), 40))
     header = (f"Generated by Benchmarks/screening/gen_words.py from pypinyin-dict {version} (MIT), "
@@ -61,11 +90,25 @@ def render(ws: list[str]) -> str:
     return swift_literal("CommonWords", doc, header, body)
 
 
+def render_written(ws: list[str]) -> str:
+    version = importlib.metadata.version("wordfreq")
+    body = "\n".join("  " + " ".join(ws[i:i + 40]) for i in range(0, len(ws), 40))
+    header = (f"Generated by Benchmarks/screening/gen_words.py from wordfreq {version} "
+              f"(https://github.com/rspeer/wordfreq; code Apache-2.0, data CC BY-SA 4.0), its large "
+              f"Chinese list less the words of CommonWords.swift: word list derived from wordfreq, "
+              f"CC BY-SA 4.0. {len(ws)} words.")
+    doc = ("/// Chinese words of 2 to 4 characters that people write and the dictionary lacks, separated\n"
+           "/// by spaces: a homophone match that lies wholly inside one of them is no disguise.\n")
+    return swift_literal("WrittenWords", doc, header, body)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if the committed file differs")
     args = ap.parse_args()
-    return write_or_check("gen_words.py", {OUT: render(words())}, args.check)
+    dictionary, written = words()
+    return write_or_check("gen_words.py", {OUT: render_dictionary(dictionary), WRITTEN: render_written(written)},
+                          args.check)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -412,7 +412,7 @@ final class DisguiseMatcher: @unchecked Sendable {
         let end = units[to - 1].origin + 1
         for q in out where next.anchored || lengths[Int(q)] >= 3 {
           if next.kind.isSubset(of: [.homophone, .lookalike]),
-            makesOrdinaryWord(units, Int(st.start), to, folded[Int(q)])
+            makesOrdinaryWord(units, Int(st.start), to, folded[Int(q)], written: next.kind == .homophone)
           {
             continue
           }
@@ -424,15 +424,27 @@ final class DisguiseMatcher: @unchecked Sendable {
 
   /// Whether a character the match put in the keyword's place (a homophone or look-alike, one
   /// unit per keyword character) makes an ordinary word with the units around it, within
-  /// its line: then it is no disguise.
-  func makesOrdinaryWord(_ units: [Unit], _ start: Int, _ end: Int, _ keyword: [UInt32]) -> Bool {
+  /// its line: then it is no disguise. A dictionary word clears the match when it covers a
+  /// replaced character (化验血细胞 holds no 血洗); a written word, consulted when `written`
+  /// (homophones only), when it holds the whole match (东邪西毒 holds no 吸毒, but 有炸 does
+  /// not clear 炸骗). Not for look-alikes: text is full of them as typos (未日 for 末日), so a
+  /// frequency list counts them as words.
+  func makesOrdinaryWord(_ units: [Unit], _ start: Int, _ end: Int, _ keyword: [UInt32], written: Bool) -> Bool {
     guard end - start == keyword.count else { return false }
+    func unbroken(_ a: Int, _ length: Int) -> Bool {
+      a + length <= units.count && !(a + 1..<a + length).contains(where: { units[$0].lineStart })
+    }
     for p in start..<end where units[p].scalar != keyword[p - start] {
       for length in OrdinaryWords.shortest...OrdinaryWords.longest {
-        for a in max(0, p - length + 1)...p where a + length <= units.count {
-          if (a + 1..<a + length).contains(where: { units[$0].lineStart }) { continue }
+        for a in max(0, p - length + 1)...p where unbroken(a, length) {
           if OrdinaryWords.isWord(units[a..<a + length].lazy.map(\.scalar)) { return true }
         }
+      }
+    }
+    guard written, end - start <= OrdinaryWords.longest else { return false }
+    for length in max(OrdinaryWords.shortest, end - start)...OrdinaryWords.longest {
+      for a in max(0, end - length)...start where unbroken(a, length) {
+        if OrdinaryWords.isWrittenWord(units[a..<a + length].lazy.map(\.scalar)) { return true }
       }
     }
     return false

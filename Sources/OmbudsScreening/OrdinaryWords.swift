@@ -1,19 +1,31 @@
-/// Ordinary Chinese words (`CommonWords`, from CC-CEDICT): a homophone or look-alike that makes
-/// one of them with the characters around it is no disguise — 凶煞 is a word, not 凶杀 written
-/// with another 煞; 巴符州 is a place, not 符咒.
+/// Ordinary Chinese words: a homophone or look-alike that makes one of them with the
+/// characters around it is no disguise — 凶煞 is a word, not 凶杀 written with another 煞;
+/// 巴符州 is a place, not 符咒. Two lists:
+///
+/// - `CommonWords`, a dictionary's headwords (CC-CEDICT): any of them that covers a replaced
+///   character clears the match.
+/// - `WrittenWords`, what people write that the dictionary lacks (wordfreq's Chinese list:
+///   西毒 in 东邪西毒, 宝力 the place, 私财): a frequency list also counts fragments of
+///   segmentation (有炸, 他入), so one of these clears a homophone match only when it holds the
+///   whole of it; and typos (未日 for 末日), so it never clears a look-alike.
 enum OrdinaryWords {
   static let shortest = 2
   static let longest = 4
 
-  /// The words' hashes, folded as text is (traditional entries read as simplified), sorted
-  /// and unique. Parsed once per process, at the first homophone match.
-  static let hashes: [UInt64] = {
+  /// The dictionary's words' hashes, folded as text is (traditional entries read as
+  /// simplified), sorted and unique. Parsed once per process, at the first homophone match.
+  static let hashes: [UInt64] = parse(CommonWords.data, capacity: 110_000)
+
+  /// The written words' hashes, as `hashes`.
+  static let writtenHashes: [UInt64] = parse(WrittenWords.data, capacity: 220_000)
+
+  static func parse(_ data: String, capacity: Int) -> [UInt64] {
     var out: [UInt64] = []
-    out.reserveCapacity(110_000)
+    out.reserveCapacity(capacity)
     let table = Normalizer.tables.bmp
     var h = seed
     var count = 0
-    for s in CommonWords.data.unicodeScalars {
+    for s in data.unicodeScalars {
       if s == " " || s == "\n" {
         if count >= shortest && count <= longest { out.append(h) }
         h = seed
@@ -31,7 +43,7 @@ enum OrdinaryWords {
     unique.reserveCapacity(out.count)
     for h in out where unique.last != h { unique.append(h) }
     return unique
-  }()
+  }
 
   static let seed: UInt64 = 0xCBF2_9CE4_8422_2325
 
@@ -46,7 +58,7 @@ enum OrdinaryWords {
     return h
   }
 
-  static func contains(_ h: UInt64) -> Bool {
+  static func contains(_ h: UInt64, in hashes: [UInt64]) -> Bool {
     var lo = 0
     var hi = hashes.count
     while lo < hi {
@@ -56,8 +68,15 @@ enum OrdinaryWords {
     return lo < hashes.count && hashes[lo] == h
   }
 
-  /// Whether the characters `scalars[a ..< b]` (no line break among them) are an ordinary word.
+  /// Whether `scalars` (no line break among them) are a dictionary word.
   static func isWord(_ scalars: some Collection<UInt32>) -> Bool {
-    scalars.count >= shortest && scalars.count <= longest && contains(hash(scalars))
+    scalars.count >= shortest && scalars.count <= longest && contains(hash(scalars), in: hashes)
+  }
+
+  /// Whether `scalars` (no line break among them) are a dictionary or a written word.
+  static func isWrittenWord(_ scalars: some Collection<UInt32>) -> Bool {
+    guard scalars.count >= shortest && scalars.count <= longest else { return false }
+    let h = hash(scalars)
+    return contains(h, in: hashes) || contains(h, in: writtenHashes)
   }
 }

@@ -207,6 +207,21 @@ import Testing
     #expect(Self.describe(a, "大麻") == ["大麻@0-2:-"])  // the keyword itself
   }
 
+  /// A word people write that the dictionary lacks (wordfreq's list) clears a homophone match
+  /// only when it holds the whole match: frequency lists also count fragments such as 有炸 and
+  /// 他入, which must not clear 炸骗 or 他人, and typos such as 未日, which must not clear the
+  /// look-alike of 末日 (`lookalikesNeedTheirMode`).
+  @Test func writtenWordsClearOnlyAWholeMatch() {
+    let a = Self.automaton(["吸毒", "私彩", "诈骗", "侮辱他人", "六合彩"], modes: .all)
+    #expect(Self.describe(a, "西毒").isEmpty)  // a name (东邪西毒), not 吸毒
+    #expect(Self.describe(a, "东邪西毒").isEmpty)
+    #expect(Self.describe(a, "私财").isEmpty)
+    #expect(Self.describe(a, "六合采").isEmpty)
+    #expect(Self.describe(a, "平台上有炸骗的事情") == ["诈骗@4-6:homophone"])  // 有炸 clears nothing
+    #expect(Self.describe(a, "听说侮辱他入网站") == ["侮辱他人@2-6:lookalike"])  // nor does 他入
+    #expect(Self.describe(a, "六和睬") == ["六合彩@0-3:homophone"])  // no word at all
+  }
+
   @Test func lookalikesNeedTheirMode() {
     let latin = Self.automaton(["vpn翻墙"], modes: [.lookalike])
     #expect(Self.describe(latin, "用vрn翻墙") == ["vpn翻墙@1-6:lookalike"])  // Cyrillic р
