@@ -12,37 +12,91 @@ enum OrdinaryWords {
   static let shortest = 2
   static let longest = 4
 
-  /// The dictionary's words' hashes, folded as text is (traditional entries read as
-  /// simplified), sorted and unique. Parsed once per process, at the first homophone match.
-  static let hashes: [UInt64] = parse(CommonWords.data, capacity: 110_000)
+  /// The dictionary's words, folded as text is (traditional entries read as simplified).
+  /// Parsed once per process, at the first homophone match.
+  static let dictionary = WordSet(parsing: CommonWords.data)
 
-  /// The written words' hashes, as `hashes`.
-  static let writtenHashes: [UInt64] = parse(WrittenWords.data, capacity: 220_000)
+  /// The written words, as `dictionary`.
+  static let written = WordSet(parsing: WrittenWords.data)
 
-  static func parse(_ data: String, capacity: Int) -> [UInt64] {
-    var out: [UInt64] = []
-    out.reserveCapacity(capacity)
-    let table = Normalizer.tables.bmp
-    var h = seed
-    var count = 0
-    for s in data.unicodeScalars {
-      if s == " " || s == "\n" {
-        if count >= shortest && count <= longest { out.append(h) }
-        h = seed
-        count = 0
-        continue
+  /// Words by their hashes, in an open-addressing table (linear probing, at most half full):
+  /// built in one pass over the text, without sorting, and found in about one probe.
+  struct WordSet: Sendable {
+    let slots: [UInt64]
+    let shift: UInt64
+
+    /// The words of `data` (separated by spaces and line breaks; words outside
+    /// `shortest ... longest` characters are left out).
+    init(parsing data: String) {
+      var hashes: [UInt64] = []
+      hashes.reserveCapacity(data.utf8.count / 8)
+      let table = Normalizer.tables.bmp
+      var text = data
+      text.withUTF8 { bytes in
+        var h = seed
+        var count = 0
+        var i = 0
+        while i < bytes.count {
+          // Valid UTF-8 (a Swift string): decode one scalar.
+          let b0 = UInt32(bytes[i])
+          let v: UInt32
+          if b0 < 0x80 {
+            v = b0
+            i += 1
+          } else if b0 < 0xE0 {
+            v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+            i += 2
+          } else if b0 < 0xF0 {
+            v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+            i += 3
+          } else {
+            v =
+              (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
+              | UInt32(bytes[i + 3] & 0x3F)
+            i += 4
+          }
+          if v == 0x20 || v == 0x0A {
+            if count >= shortest && count <= longest { hashes.append(h) }
+            h = seed
+            count = 0
+            continue
+          }
+          // Words are CJK characters: each folds to one scalar (traditional to simplified).
+          let code = v < 0x10000 ? table[Int(v)] : v
+          h = step(h, code & Normalizer.expansionFlag == 0 ? code : v)
+          count += 1
+        }
+        if count >= shortest && count <= longest { hashes.append(h) }
       }
-      // Words are CJK characters: each folds to one scalar (traditional to simplified).
-      let code = s.value < 0x10000 ? table[Int(s.value)] : s.value
-      h = step(h, code & Normalizer.expansionFlag == 0 ? code : s.value)
-      count += 1
+      var bits: UInt64 = 4
+      while (1 << bits) < 2 * hashes.count { bits += 1 }
+      shift = 64 - bits
+      var slots = [UInt64](repeating: 0, count: 1 << bits)
+      let mask = slots.count - 1
+      for h in hashes {
+        let key = h == 0 ? 1 : h  // 0 marks an empty slot
+        var i = Self.index(key, shift)
+        while slots[i] != 0 && slots[i] != key { i = (i + 1) & mask }
+        slots[i] = key
+      }
+      self.slots = slots
     }
-    if count >= shortest && count <= longest { out.append(h) }
-    out.sort()
-    var unique: [UInt64] = []
-    unique.reserveCapacity(out.count)
-    for h in out where unique.last != h { unique.append(h) }
-    return unique
+
+    @inline(__always)
+    static func index(_ key: UInt64, _ shift: UInt64) -> Int {
+      Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)  // Fibonacci hashing
+    }
+
+    func contains(_ h: UInt64) -> Bool {
+      let key = h == 0 ? 1 : h
+      let mask = slots.count - 1
+      var i = Self.index(key, shift)
+      while slots[i] != 0 {
+        if slots[i] == key { return true }
+        i = (i + 1) & mask
+      }
+      return false
+    }
   }
 
   static let seed: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -58,25 +112,15 @@ enum OrdinaryWords {
     return h
   }
 
-  static func contains(_ h: UInt64, in hashes: [UInt64]) -> Bool {
-    var lo = 0
-    var hi = hashes.count
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if hashes[mid] < h { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < hashes.count && hashes[lo] == h
-  }
-
   /// Whether `scalars` (no line break among them) are a dictionary word.
   static func isWord(_ scalars: some Collection<UInt32>) -> Bool {
-    scalars.count >= shortest && scalars.count <= longest && contains(hash(scalars), in: hashes)
+    scalars.count >= shortest && scalars.count <= longest && dictionary.contains(hash(scalars))
   }
 
   /// Whether `scalars` (no line break among them) are a dictionary or a written word.
   static func isWrittenWord(_ scalars: some Collection<UInt32>) -> Bool {
     guard scalars.count >= shortest && scalars.count <= longest else { return false }
     let h = hash(scalars)
-    return contains(h, in: hashes) || contains(h, in: writtenHashes)
+    return dictionary.contains(h) || written.contains(h)
   }
 }
