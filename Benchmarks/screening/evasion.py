@@ -5,6 +5,8 @@
     swift build -c release --product ombuds
     python3 Benchmarks/screening/evasion.py             # from the repository root
     python3 Benchmarks/screening/evasion.py --out-dir /tmp/ev --json /tmp/ev/results.json
+    python3 Benchmarks/screening/evasion.py --goals     # exit 1 when a goal is missed (CI,
+                                                        # .ci/screening.sh, on the debug build)
 
 The keywords are the shipped rule set's (rules/categories.yaml and its keyword lists). Three
 corpora are generated (deterministically, --seed) into --out-dir:
@@ -316,6 +318,10 @@ def main() -> int:
     ap.add_argument("--out-dir", default="/tmp/ombuds-evasion")
     ap.add_argument("--seed", type=int, default=20251130)
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--goals", action="store_true",
+                    help="exit 1 unless issue 12's goals hold: recall >= 95 %% with every mode, and "
+                         "<= 1 false positive per 100,000 characters of each Chinese clean corpus "
+                         "with the shipped rules (CI runs this)")
     args = ap.parse_args()
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -417,6 +423,22 @@ def main() -> int:
     results["false_positives_per_category"] = per_cat
     if args.json:
         Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.goals:
+        missed = []
+        if results["recall"]["all"]["all"] < 0.95:
+            missed.append(f"recall with every mode {100 * results['recall']['all']['all']:.1f} % < 95 %")
+        for corpus in ("clean_sentences", "clean_words"):
+            fp = results["false_positives"]["shipped rules"][corpus]
+            if fp["per_100k"] > 1.0:
+                missed.append(f"shipped rules on {corpus}: {fp['per_100k']:.2f} false positives per "
+                              f"100,000 characters > 1 ({', '.join(fp['examples'])})")
+        print()
+        for m in missed:
+            print(f"goal missed: {m}", file=sys.stderr)
+        if missed:
+            return 1
+        print("goals: recall >= 95 % with every mode, <= 1 false positive per 100,000 characters "
+              "with the shipped rules: met")
     return 0
 
 

@@ -121,9 +121,19 @@ def render(mapping: dict[str, str], version: str) -> str:
         "enum TraditionalChinese {",
         "  static let pairs: [(UInt32, UInt32)] = [",
     ]
-    for i in range(0, len(pairs), PAIRS_PER_LINE):
-        chunk = pairs[i:i + PAIRS_PER_LINE]
-        out.append("    " + " ".join(f"(0x{t:04X}, 0x{s:04X})," for t, s in chunk))
+    # Up to PAIRS_PER_LINE pairs a line, within swift format's 120 columns (pairs beyond the
+    # BMP are wider), so that formatting the sources leaves the file byte for byte.
+    line = ""
+    count = 0
+    for t, s in pairs:
+        item = f"(0x{t:04X}, 0x{s:04X}),"
+        if line and (count == PAIRS_PER_LINE or len(line) + 1 + len(item) > 120):
+            out.append(line)
+            line, count = "", 0
+        line = (line + " " + item) if line else "    " + item
+        count += 1
+    if line:
+        out.append(line)
     out += ["  ]", "}", ""]
     return "\n".join(out)
 
