@@ -39,12 +39,26 @@ final class PostgresServer: @unchecked Sendable {
     let argv = (Self.isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + ["\(bin)/\(tool)"] + arguments
     // Output goes to a file, not a pipe: the server that pg_ctl starts would hold a pipe open.
     let log = directory.appendingPathComponent("\(tool)-\(UUID().uuidString).out").path
+    let (exited, text) = try Self.spawn(argv, log: log)
+    guard exited else {
+      throw Unavailable(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(text)")
+    }
+    return text
+  }
+
+  /// Runs `argv` with standard input from /dev/null and its output in `log`, and waits for it:
+  /// whether it exited with 0, and its output. The child gets no other descriptor of this
+  /// process: the server pg_ctl starts lives as long as the tests, and a pipe of another
+  /// test's child that it inherited (spawned at the same moment on another thread) would
+  /// never reach end-of-file — that test hung until the process exited.
+  static func spawn(_ argv: [String], log: String) throws -> (exited: Bool, output: String) {
     var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    closeFrom3(&actions)
     var cargs = argv.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
     var pid: pid_t = 0
@@ -53,11 +67,20 @@ final class PostgresServer: @unchecked Sendable {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0, errno == EINTR {}
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-    let exited = status & 0x7F == 0 && (status >> 8) & 0xFF == 0
-    guard exited else {
-      throw Unavailable(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(text)")
+    return (status & 0x7F == 0 && (status >> 8) & 0xFF == 0, text)
+  }
+
+  /// Adds "close every descriptor from 3 on" to `actions`: glibc's
+  /// `posix_spawn_file_actions_addclosefrom_np` (2.34 on; looked up at run time, since Swift's
+  /// Glibc module does not declare it), else a close for each descriptor open now.
+  static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+      _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+      return
     }
-    return text
+    let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    for fd in open.compactMap({ Int32($0) }) where fd >= 3 { posix_spawn_file_actions_addclose(&actions, fd) }
   }
 
   static func freePort() -> Int {
@@ -192,6 +215,23 @@ final class PostgresServer: @unchecked Sendable {
     #expect(PostgresServer.removeStale(in: root.path) == ["ombuds-pg-\(dead)-AAAAAAAA"])
     let left = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
     #expect(left == ["ombuds-pg-\(getpid())-BBBBBBBB", "other-\(dead)"])
+  }
+
+  /// The server binaries are spawned without this process's descriptors: a pipe open here
+  /// (another test reading a child's output) does not reach them.
+  @Test func serverBinariesInheritNoDescriptors() throws {
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)  // not close-on-exec, as a plain pipe(2) is
+    defer {
+      close(ends[0])
+      close(ends[1])
+    }
+    let log = FileManager.default.temporaryDirectory.appendingPathComponent("fds-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: log) }
+    // `ls` lists its own descriptors: 0, 1, 2 and the directory it reads.
+    let (exited, output) = try PostgresServer.spawn(["/bin/ls", "/proc/self/fd"], log: log)
+    #expect(exited)
+    #expect(output.split(separator: "\n") == ["0", "1", "2", "3"])
   }
 }
 
