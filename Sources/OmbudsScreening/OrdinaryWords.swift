@@ -31,43 +31,21 @@ enum OrdinaryWords {
       var hashes: [UInt64] = []
       hashes.reserveCapacity(data.utf8.count / 8)
       let table = Normalizer.tables.bmp
-      var text = data
-      text.withUTF8 { bytes in
-        var h = seed
-        var count = 0
-        var i = 0
-        while i < bytes.count {
-          // Valid UTF-8 (a Swift string): decode one scalar.
-          let b0 = UInt32(bytes[i])
-          let v: UInt32
-          if b0 < 0x80 {
-            v = b0
-            i += 1
-          } else if b0 < 0xE0 {
-            v = (b0 & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
-            i += 2
-          } else if b0 < 0xF0 {
-            v = (b0 & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
-            i += 3
-          } else {
-            v =
-              (b0 & 0x07) << 18 | UInt32(bytes[i + 1] & 0x3F) << 12 | UInt32(bytes[i + 2] & 0x3F) << 6
-              | UInt32(bytes[i + 3] & 0x3F)
-            i += 4
-          }
-          if v == 0x20 || v == 0x0A {
-            if count >= shortest && count <= longest { hashes.append(h) }
-            h = seed
-            count = 0
-            continue
-          }
-          // Words are CJK characters: each folds to one scalar (traditional to simplified).
-          let code = v < 0x10000 ? table[Int(v)] : v
-          h = step(h, code & Normalizer.expansionFlag == 0 ? code : v)
-          count += 1
+      var h = seed
+      var count = 0
+      for s in data.unicodeScalars {
+        if s == " " || s == "\n" {
+          if count >= shortest && count <= longest { hashes.append(h) }
+          h = seed
+          count = 0
+          continue
         }
-        if count >= shortest && count <= longest { hashes.append(h) }
+        // Words are CJK characters: each folds to one scalar (traditional to simplified).
+        let code = s.value < 0x10000 ? table[Int(s.value)] : s.value
+        h = step(h, code & Normalizer.expansionFlag == 0 ? code : s.value)
+        count += 1
       }
+      if count >= shortest && count <= longest { hashes.append(h) }
       var bits: UInt64 = 4
       while (1 << bits) < 2 * hashes.count { bits += 1 }
       shift = 64 - bits
