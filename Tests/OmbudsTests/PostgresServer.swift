@@ -161,9 +161,14 @@ final class PostgresServer: @unchecked Sendable {
       let path = "\(directory)/\(name)"
       let pidFile = "\(path)/data/postmaster.pid"
       if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-        let server = text.split(separator: "\n").first.flatMap({ pid_t($0) }), server > 0
+        let server = text.split(separator: "\n").first.flatMap({ pid_t($0) }), server > 0,
+        // Still this cluster's server, not a process that got its number since.
+        let command = try? String(contentsOfFile: "/proc/\(server)/cmdline", encoding: .utf8),
+        command.contains(path)
       {
-        kill(server, SIGQUIT)  // immediate shutdown of an orphaned server
+        // Immediate shutdown of an orphaned server; its files can go once it has exited.
+        kill(server, SIGQUIT)
+        for _ in 0..<200 where kill(server, 0) == 0 { usleep(50_000) }
       }
       if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
     }
