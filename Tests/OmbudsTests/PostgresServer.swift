@@ -107,7 +107,7 @@ final class PostgresServer: @unchecked Sendable {
         description: "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install -y postgresql")
     }
     self.bin = bin
-    Self.removeStale()
+    Self.removeStale(bin: bin)
     directory = URL(fileURLWithPath: "\(Self.parent)/\(Self.prefix)\(getpid())-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if Self.isRoot {
@@ -129,18 +129,20 @@ final class PostgresServer: @unchecked Sendable {
     PostgresServer.stopAtExit = (bin, data)
     atexit {
       guard let (bin, data) = PostgresServer.stopAtExit else { return }
-      defer { try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent) }
-      let p = Process()
-      if PostgresServer.isRoot {
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        p.arguments = ["-u", "postgres", "--", "\(bin)/pg_ctl", "-D", data, "-m", "immediate", "stop"]
-      } else {
-        p.executableURL = URL(fileURLWithPath: "\(bin)/pg_ctl")
-        p.arguments = ["-D", data, "-m", "immediate", "stop"]
-      }
-      try? p.run()
-      p.waitUntilExit()
+      PostgresServer.stop(bin: bin, data: data)
+      try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent)
     }
+  }
+
+  /// Stops the server of the cluster in `data` at once (`pg_ctl stop -m immediate`, which waits
+  /// for it to exit and checks that the pid in its pid file is that cluster's server); nothing
+  /// when none runs.
+  static func stop(bin: String, data: String) {
+    let argv =
+      (isRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + [
+        "\(bin)/pg_ctl", "-D", data, "-m", "immediate", "stop",
+      ]
+    _ = try? spawn(argv, log: "/dev/null")
   }
 
   nonisolated(unsafe) static var stopAtExit: (String, String)?
@@ -149,26 +151,18 @@ final class PostgresServer: @unchecked Sendable {
   static let prefix = "ombuds-pg-"
 
   /// Deletes the clusters (`ombuds-pg-<pid>-<id>` in `directory`) whose test process is gone,
-  /// stopping a server still running in one; returns their names. Each is 250–800 MB: before
-  /// this, every test run left its cluster behind.
+  /// stopping first a server still running in one (with `bin`'s pg_ctl); returns their names.
+  /// Each is 250–800 MB: before this, every test run left its cluster behind.
   @discardableResult
-  static func removeStale(in directory: String = parent) -> [String] {
+  static func removeStale(in directory: String = parent, bin: String?) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
     var removed: [String] = []
     for name in names where name.hasPrefix(prefix) {
       let owner = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
       guard let owner, owner > 0, kill(owner, 0) != 0, errno == ESRCH else { continue }
       let path = "\(directory)/\(name)"
-      let pidFile = "\(path)/data/postmaster.pid"
-      if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-        let server = text.split(separator: "\n").first.flatMap({ pid_t($0) }), server > 0,
-        // Still this cluster's server, not a process that got its number since.
-        let command = try? String(contentsOfFile: "/proc/\(server)/cmdline", encoding: .utf8),
-        command.contains(path)
-      {
-        // Immediate shutdown of an orphaned server; its files can go once it has exited.
-        kill(server, SIGQUIT)
-        for _ in 0..<200 where kill(server, 0) == 0 { usleep(50_000) }
+      if let bin, FileManager.default.fileExists(atPath: "\(path)/data/postmaster.pid") {
+        stop(bin: bin, data: "\(path)/data")
       }
       if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
     }
@@ -217,7 +211,7 @@ final class PostgresServer: @unchecked Sendable {
       try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
       try Data("x".utf8).write(to: data.appendingPathComponent("PG_VERSION"))
     }
-    #expect(PostgresServer.removeStale(in: root.path) == ["ombuds-pg-\(dead)-AAAAAAAA"])
+    #expect(PostgresServer.removeStale(in: root.path, bin: nil) == ["ombuds-pg-\(dead)-AAAAAAAA"])
     let left = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
     #expect(left == ["ombuds-pg-\(getpid())-BBBBBBBB", "other-\(dead)"])
   }
