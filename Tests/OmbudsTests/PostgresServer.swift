@@ -155,18 +155,11 @@ final class PostgresServer: @unchecked Sendable {
   /// Each is 250–800 MB: before this, every test run left its cluster behind.
   @discardableResult
   static func removeStale(in directory: String = parent, bin: String?) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    var removed: [String] = []
-    for name in names where name.hasPrefix(prefix) {
-      let owner = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
-      guard let owner, owner > 0, kill(owner, 0) != 0, errno == ESRCH else { continue }
-      let path = "\(directory)/\(name)"
+    Support.removeStale(prefix: prefix, in: directory) { path in
       if let bin, FileManager.default.fileExists(atPath: "\(path)/data/postmaster.pid") {
         stop(bin: bin, data: "\(path)/data")
       }
-      if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
     }
-    return removed
   }
 
   /// A new, empty database on the server, as a store URL.

@@ -43,7 +43,6 @@ enum Support {
     t.map { RFC3339.format($0, offsetSeconds: 8 * 3600) }
   }
 
-  /// A fresh temporary directory.
   /// A fresh store of `kind` for the command-line tests: a SQLite file in `dir`, or a new
   /// PostgreSQL database; nil when PostgreSQL is not installed and this is not CI.
   static func storeLocation(_ kind: StoreKind, in dir: URL) throws -> String? {
@@ -53,10 +52,47 @@ enum Support {
     }
   }
 
+  /// A fresh temporary directory, inside this test process's scratch directory (deleted when
+  /// the process exits).
   static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ombuds-test-\(UUID().uuidString)")
+    let url = try scratch.get().appendingPathComponent(UUID().uuidString)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+  }
+
+  /// This test process's scratch directory, `/tmp/ombuds-tests-<pid>-<id>`: deleted at exit,
+  /// and those of test processes that died (killed, crashed) are deleted when the next one
+  /// starts. Before, every run left its few thousand directories behind (15,386, 5.6 GB, on
+  /// one machine).
+  static let scratch: Result<URL, any Error> = Result {
+    removeStale(prefix: scratchPrefix)
+    let url = URL(fileURLWithPath: "/tmp/\(scratchPrefix)\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    scratchAtExit = url.path
+    atexit {
+      if let path = Support.scratchAtExit { try? FileManager.default.removeItem(atPath: path) }
+    }
+    return url
+  }
+  static let scratchPrefix = "ombuds-tests-"
+  nonisolated(unsafe) static var scratchAtExit: String?
+
+  /// Deletes the entries `<prefix><pid>-…` of `directory` whose process `pid` is gone, calling
+  /// `before` with each one's path first; returns their names. A live process's are kept.
+  @discardableResult
+  static func removeStale(prefix: String, in directory: String = "/tmp", before: (String) -> Void = { _ in })
+    -> [String]
+  {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    var removed: [String] = []
+    for name in names where name.hasPrefix(prefix) {
+      let owner = name.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
+      guard let owner, owner > 0, kill(owner, 0) != 0, errno == ESRCH else { continue }
+      let path = "\(directory)/\(name)"
+      before(path)
+      if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
+    }
+    return removed
   }
 
   /// The directory holding the built executables.
