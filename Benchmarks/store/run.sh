@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The case store's full state changes per second beside two raw insert rates of the same
+# The case store's full state changes per second beside raw insert rates of the same
 # database, on SQLite and on PostgreSQL, in one run: `raw_inserts_per_s`, five rows of 300
-# bytes per transaction (event, case, party, decision, one outbox row), and
+# bytes per transaction (event, case, party, decision, one outbox row), on SQLite also
+# `raw_inserts_async_per_s`, the same rows through GRDB's `async` write (the hand-off to the
+# writer queue and back that a caller who may not block pays), and
 # `raw_store_rows_per_s`, the very rows the store wrote (its tables and indexes, its decisions
 # and every outbox row), spread over as many transactions.
 #
