@@ -6,22 +6,37 @@ public enum JSONText {
   /// (the case store relies on writing the same text).
   public static func appendString(_ s: String, to out: inout [UInt8]) {
     out.append(0x22)
-    for b in s.utf8 {
-      switch b {
-      case 0x22: out.append(contentsOf: [0x5C, 0x22])
-      case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-      case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
-      case 0x0D: out.append(contentsOf: [0x5C, 0x72])
-      case 0x09: out.append(contentsOf: [0x5C, 0x74])
-      case 0x08: out.append(contentsOf: [0x5C, 0x62])
-      case 0x0C: out.append(contentsOf: [0x5C, 0x66])
-      case 0..<0x20:
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-      default: out.append(b)
+    var s = s
+    // Runs of bytes that need no escape are copied whole.
+    s.withUTF8 { bytes in
+      var start = 0
+      for i in bytes.indices {
+        let b = bytes[i]
+        guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i]))
+        appendEscape(b, to: &out)
+        start = i + 1
       }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
     }
     out.append(0x22)
+  }
+
+  /// The escape of a byte that a JSON string cannot hold as it is.
+  static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
+    out.append(0x5C)
+    switch b {
+    case 0x22: out.append(0x22)
+    case 0x5C: out.append(0x5C)
+    case 0x0A: out.append(0x6E)
+    case 0x0D: out.append(0x72)
+    case 0x09: out.append(0x74)
+    case 0x08: out.append(0x62)
+    case 0x0C: out.append(0x66)
+    default:
+      let hex: StaticString = "0123456789abcdef"
+      out.append(contentsOf: [0x75, 0x30, 0x30, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 0xF)]])
+    }
   }
 
   public static func quoted(_ s: String) -> String {

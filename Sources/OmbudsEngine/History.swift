@@ -88,15 +88,30 @@ public enum SameIssue {
   public static func count(
     receipts: [(time: Millis, who: String?)], at t: Millis, window: RuleDuration, calendar: BusinessCalendar
   ) -> Int {
+    // Each complainant as a small number, hashed once: the windows below count marks, not
+    // strings (a pseudonym is 64 characters, and each window would hash it again).
+    var numbers: [String: Int] = [:]
+    let who = receipts.map { r -> Int in
+      guard let w = r.who else { return -1 }
+      if let n = numbers[w] { return n }
+      numbers[w] = numbers.count
+      return numbers.count - 1
+    }
+    // `seen[n] == s`: complainant n counted in the window starting at receipt s.
+    var seen = [Int](repeating: -1, count: numbers.count)
     var best = 0
-    for start in receipts where start.time <= t {
+    for (s, start) in receipts.enumerated() where start.time <= t {
       let end = window.added(to: start.time, calendar: calendar)
       guard end > t else { continue }
-      var seen = Set<String>()
-      for r in receipts where r.time >= start.time && r.time < end {
-        if let w = r.who { seen.insert(w) }
+      var distinct = 0
+      for (j, r) in receipts.enumerated() where r.time >= start.time && r.time < end {
+        let n = who[j]
+        if n >= 0, seen[n] != s {
+          seen[n] = s
+          distinct += 1
+        }
       }
-      best = max(best, seen.count)
+      best = max(best, distinct)
     }
     return best
   }

@@ -85,36 +85,100 @@ public struct NotificationBody: Sendable, Equatable, Codable {
     case complainant
   }
 
-  /// The body as a JSON value: what `encode(to:)` writes.
-  var jsonValue: JSONValue {
-    var o: [String: JSONValue] = [
-      "case": .string(caseID), "level": .string(level), "level_label": .string(levelLabel), "on": .string(on),
-      "kind": .string(kind), "caused_at": .string(causedAt), "due_at": .string(dueAt), "when": .string(when),
-      "rule_set": .string(ruleSet),
-      "reasons": .array(
-        reasons.map {
-          .object(["level": .string($0.level), "condition": .string($0.condition), "source": .string($0.source)])
-        }),
-      "summary": .string(summary), "key": .string(key), "recipient": .string(recipient),
-      "recipient_label": .string(recipientLabel),
-    ]
-    func put(_ k: String, _ v: String?) { if let v { o[k] = .string(v) } }
-    func put(_ k: String, _ v: [String]?) { if let v { o[k] = .array(v.map(JSONValue.string)) } }
-    put("report", report)
-    put("report_label", reportLabel)
-    put("parts", parts)
-    put("previous_level", previousLevel)
-    put("categories", categories)
-    put("changed", changed)
-    put("approver", approver)
-    put("deadline", deadline)
-    put("deadline_at", deadlineAt)
-    if let complainant { o["complainant"] = .object(complainant.mapValues(JSONValue.string)) }
-    return .object(o)
+  /// The stored text (the hot path's writer: the same text as `StoreJSON.encode(self)`).
+  public var json: String {
+    var out: [UInt8] = []
+    out.reserveCapacity(768)
+    write(to: &out)
+    return String(decoding: out, as: UTF8.self)
   }
 
-  /// The stored text (the hot path's writer: the same text as `StoreJSON.encode(self)`).
-  public var json: String { StoreJSON.string(jsonValue) }
+  /// Appends the stored text to `out`: the members in sorted key order, absent ones left
+  /// out, as `StoreJSON.encode(self)` writes them, without building a dictionary to sort
+  /// (every outbox row of a state change is written here). `reasons`: the `reasons` member's
+  /// value already written (the same for every recipient of a notice), or nil to write it.
+  func write(to out: inout [UInt8], reasons written: [UInt8]? = nil) {
+    var first = true
+    func key(_ k: StaticString) {
+      out.append(first ? 0x7B : 0x2C)
+      first = false
+      out.append(0x22)
+      out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+      out.append(0x22)
+      out.append(0x3A)
+    }
+    func string(_ k: StaticString, _ v: String?) {
+      guard let v else { return }
+      key(k)
+      JSONText.appendString(v, to: &out)
+    }
+    func strings(_ k: StaticString, _ v: [String]?) {
+      guard let v else { return }
+      key(k)
+      out.append(0x5B)
+      for (i, s) in v.enumerated() {
+        if i > 0 { out.append(0x2C) }
+        JSONText.appendString(s, to: &out)
+      }
+      out.append(0x5D)
+    }
+    string("approver", approver)
+    string("case", caseID)
+    strings("categories", categories)
+    string("caused_at", causedAt)
+    strings("changed", changed)
+    if let complainant {
+      key("complainant")
+      out.append(0x7B)
+      for (i, k) in complainant.keys.sorted().enumerated() {
+        if i > 0 { out.append(0x2C) }
+        JSONText.appendString(k, to: &out)
+        out.append(0x3A)
+        JSONText.appendString(complainant[k] ?? "", to: &out)
+      }
+      out.append(0x7D)
+    }
+    string("deadline", deadline)
+    string("deadline_at", deadlineAt)
+    string("due_at", dueAt)
+    string("key", self.key)
+    string("kind", kind)
+    string("level", level)
+    string("level_label", levelLabel)
+    string("on", on)
+    strings("parts", parts)
+    string("previous_level", previousLevel)
+    key("reasons")
+    if let written {
+      out.append(contentsOf: written)
+    } else {
+      Self.write(reasons, to: &out)
+    }
+    string("recipient", recipient)
+    string("recipient_label", recipientLabel)
+    string("report", report)
+    string("report_label", reportLabel)
+    string("rule_set", ruleSet)
+    string("summary", summary)
+    string("when", when)
+    out.append(0x7D)
+  }
+
+  /// `reasons` as the body's `reasons` member holds them.
+  static func write(_ reasons: [Reason], to out: inout [UInt8]) {
+    out.append(0x5B)
+    for (i, r) in reasons.enumerated() {
+      if i > 0 { out.append(0x2C) }
+      out.append(contentsOf: #"{"condition":"#.utf8)
+      JSONText.appendString(r.condition, to: &out)
+      out.append(contentsOf: #","level":"#.utf8)
+      JSONText.appendString(r.level, to: &out)
+      out.append(contentsOf: #","source":"#.utf8)
+      JSONText.appendString(r.source, to: &out)
+      out.append(0x7D)
+    }
+    out.append(0x5D)
+  }
 
   /// Reads a stored body.
   public static func read(_ text: String) throws -> NotificationBody {
@@ -152,6 +216,9 @@ extension CaseStore {
     // Every recipient and channel in one statement (one round trip on PostgreSQL).
     var values: [any SQLArgument] = []
     var tuples = 0
+    var reasonsJSON: [UInt8] = []
+    NotificationBody.write(reasons, to: &reasonsJSON)
+    var text: [UInt8] = []
     for recipient in recipients ?? duty.notify {
       guard let role = rules.ruleSet.roles.first(where: { $0.id == recipient }) else { continue }
       for channel in role.channels {
@@ -160,8 +227,11 @@ extension CaseStore {
         one.key = key
         one.recipient = recipient
         one.recipientLabel = role.label ?? recipient
+        text.removeAll(keepingCapacity: true)
+        one.write(to: &text, reasons: reasonsJSON)
         values += [
-          key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", one.json, due, recipient, channel, due,
+          key, caseID, cause.kind, "[\(JSONText.quoted(recipient))]", String(decoding: text, as: UTF8.self), due,
+          recipient, channel, due,
           duty.includeIdentity ? 1 : 0,
         ]
         tuples += 1

@@ -89,12 +89,13 @@ public final class SQLiteBackend: StoreBackend {
   public func run() async throws {}
 
   static func arguments(_ values: [SQLValue]) -> StatementArguments {
+    // Database values, not existentials: no boxing of each argument.
     StatementArguments(
-      values.map { v -> (any DatabaseValueConvertible)? in
+      values.map { v -> DatabaseValue in
         switch v {
-        case .null: nil
-        case .integer(let i): i
-        case .text(let s): s
+        case .null: .null
+        case .integer(let i): i.databaseValue
+        case .text(let s): s.databaseValue
         }
       })
   }

@@ -83,6 +83,10 @@ import Testing
     body.deadlineAt = "2025-10-10T10:00:00+08:00"
     body.complainant = ["complainant_id": "张三", "contact": "139"]
     #expect(body.json == StoreJSON.encode(body))
+    // Every escape, between and around runs that need none.
+    body.summary = "\"C/1\" \\ \u{1}\u{1F}\t\r\u{8}\u{C}末\n"
+    body.reasons.append(.init(level: "", condition: "\\", source: "\u{0}"))
+    #expect(body.json == StoreJSON.encode(body))
     #expect(try NotificationBody.read(body.json) == body)
     var life = CaseLifecycle()
     #expect(life.json == StoreJSON.encode(life))

@@ -8,7 +8,7 @@ import OmbudsStore
 // outbox, one transaction each), beside the same database's raw insert rate for the same
 // rows (one transaction each too), in one run.
 // Usage: ombuds-store-bench [--rules DIR] [--events N] [--postgres URL [--postgres-rows URL]]
-//   [--tasks N | --batch N]
+//   [--tasks N | --batch N] [--store-only]
 // With --tasks N (default 1), N tasks apply the events at once (event i by task i % N), as a
 // service's concurrent requests would; the raw rate is measured one transaction at a time.
 // With --postgres (an empty database's URL), both run on PostgreSQL through the store's own
@@ -94,6 +94,11 @@ nonisolated func runStore(
   }
 }
 let storeSeconds = try await runStore(backend, rules, events, tasks: tasks, batch: batch)
+// --store-only: the store's changes per second alone, no baselines (for profiling the store).
+if CommandLine.arguments.contains("--store-only") {
+  print(Int(Double(count) / storeSeconds))
+  exit(0)
+}
 
 // Raw: the same rows (event, case, party, decision, outbox) inserted directly, one transaction each.
 nonisolated let payload = String(repeating: "x", count: 300)
