@@ -12,7 +12,7 @@ extension CaseStore {
       let due = try await db.strings(
         "SELECT id FROM cases WHERE next_review_at IS NOT NULL AND next_review_at <= ? ORDER BY next_review_at \(db.skipLocked)",
         [at])
-      for id in due { try await reevaluate(id, at: at, in: db) }
+      for id in due { try await self.reevaluate(id, at: at, in: db) }
       return due.count
     }
   }
@@ -102,6 +102,7 @@ extension CaseStore {
     var summary = RuleChangeReevaluation(ruleSet: rules.contentHash)
     var after = ""
     while true {
+      let from = after
       let (done, last) = try await writing { db -> ([(String, String, String, String?)], String?) in
         // Each case with the rule set of its latest decision, read with it.
         let rows = try await db.fetchAll(
@@ -110,12 +111,12 @@ extension CaseStore {
             columns:
               ", (SELECT d.rule_set FROM decisions d WHERE d.case_id = c.id ORDER BY d.id DESC LIMIT 1) AS last_rule_set"
           ),
-          [after])
+          [from])
         var done: [(String, String, String, String?)] = []
         for row in rows {
           let id: String = row["id"]
           let before: String? = row["last_rule_set"]
-          let (from, to) = try await reevaluate(
+          let (from, to) = try await self.reevaluate(
             row, complainant: row["party_complainant_id"], at: at, history: nil, rulesChanged: true,
             previousRuleSet: before, in: db)
           done.append((id, from, to, before))

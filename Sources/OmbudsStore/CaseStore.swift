@@ -138,7 +138,7 @@ public final class CaseStore: Sendable {
   }
 
   /// Runs a write transaction, with every error a `StoreError` (or a cancellation).
-  func writing<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
+  func writing<T: Sendable>(_ body: sending @escaping (any SQLExecutor) async throws -> T) async throws -> T {
     do {
       return try await backend.write(body)
     } catch {

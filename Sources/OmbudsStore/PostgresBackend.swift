@@ -184,7 +184,7 @@ public final class PostgresBackend: StoreBackend {
     return error
   }
 
-  public func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ body: sending @escaping (any SQLExecutor) async throws -> T) async throws -> T {
     try await transaction(body)
   }
 

@@ -170,7 +170,7 @@ extension SQLExecutor {
 public protocol StoreBackend: Sendable {
   /// Runs `body` in one write transaction: committed when it returns, rolled back when it
   /// throws. Transactions of one backend never interleave their writes.
-  func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T
+  func write<T: Sendable>(_ body: sending @escaping (any SQLExecutor) async throws -> T) async throws -> T
   /// Runs `body` over committed data.
   func read<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T
   /// Creates or upgrades the tables and returns the store's pseudonym key.

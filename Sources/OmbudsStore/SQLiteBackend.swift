@@ -22,9 +22,11 @@ import Synchronization
 ///   the tests keep it at zero. (Making the queue the transactions' preferred task executor
 ///   would bring such logic back, but cost 15% of the library's changes per second.)
 /// - A transaction spans several accesses, so it is opened and closed by hand
-///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); an
-///   `AsyncMutex` keeps two transactions from interleaving on the one writer connection.
-///   Writes wait in the transaction and go with its next read or with the commit.
+///   (`BEGIN IMMEDIATE` … `COMMIT`, which GRDB allows with `allowsUnsafeTransactions`); the
+///   writer's queue of jobs keeps two transactions from interleaving on the one writer
+///   connection, and commits together the transactions that waited for it together, each in a
+///   savepoint of its own (group commit: see `Writer`). Writes wait in the transaction and go
+///   with its next read or with its end.
 public final class SQLiteBackend: StoreBackend {
   let pool: DatabasePool
   let writer: Writer
@@ -67,6 +69,9 @@ public final class SQLiteBackend: StoreBackend {
         }
       } else {
         try Schema.migrator.migrate(pool)
+        // A change after the first of a group runs in a savepoint, whose journal of the
+        // pages it changes is then kept in memory, not in a temporary file.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
       }
     } catch let e as StoreError {
       throw e
@@ -79,6 +84,10 @@ public final class SQLiteBackend: StoreBackend {
   /// queue (GRDB's `async` access, a trip each): zero unless some transaction logic escaped
   /// the writer's executor. Tests check it stays zero.
   var offQueueAccesses: Int { writer.offQueue.value.load(ordering: .relaxed) }
+
+  /// The write transactions committed so far (a group of changes is one): tests see the
+  /// changes that waited together share one commit.
+  var commits: Int { writer.commits.value.load(ordering: .relaxed) }
 
   /// A counter shared by reference.
   final class Count: Sendable {
@@ -124,19 +133,27 @@ public final class SQLiteBackend: StoreBackend {
     for s in statements { try db.cachedStatement(sql: s.sql).execute(arguments: arguments(s.arguments)) }
   }
 
-  /// One write transaction: writes wait in `pending` until the next read or the commit.
+  /// One write transaction of a group (see `Writer`): the group's SQLite transaction itself
+  /// when it is the first change in it (`BEGIN IMMEDIATE`), a savepoint of it otherwise.
+  /// Writes wait in `pending` until the next read or the end of the change.
   final class Transaction: SQLExecutor {
+    /// The savepoint a change after the first runs in (released before the next begins).
+    static let savepoint = "ombuds_change"
     let pool: DatabasePool
     let executor: QueueExecutor
     let offQueue: Count
+    /// The group's first change: it begins the SQLite transaction; undoing it rolls it back.
+    let first: Bool
     var pending: [SQLStatement]
+    /// Its opening statement (`BEGIN IMMEDIATE` or `SAVEPOINT`) has been sent.
+    var begun = false
 
-    init(pool: DatabasePool, executor: QueueExecutor, offQueue: Count) {
+    init(pool: DatabasePool, executor: QueueExecutor, offQueue: Count, first: Bool) {
       self.pool = pool
       self.executor = executor
       self.offQueue = offQueue
-      // A transaction left open by a task that died mid-way is rolled back first.
-      pending = [SQLStatement("BEGIN IMMEDIATE")]
+      self.first = first
+      pending = [SQLStatement(first ? "BEGIN IMMEDIATE" : "SAVEPOINT \(Self.savepoint)")]
     }
 
     var forUpdate: String { "" }
@@ -153,6 +170,7 @@ public final class SQLiteBackend: StoreBackend {
     func fetchEach(_ statements: [SQLStatement]) async throws -> [[SQLRow]] {
       let writes = pending
       pending = []
+      begun = true
       let access: @Sendable (Database) throws -> [[SQLRow]] = { db in
         try SQLiteBackend.begin(db, writes)
         return try statements.map { try SQLiteBackend.fetch(db, $0) }
@@ -162,30 +180,37 @@ public final class SQLiteBackend: StoreBackend {
       return try await pool.writeWithoutTransaction(access)
     }
 
-    /// Sends what is pending, then COMMIT: one access.
-    func commit() async throws {
-      let writes = pending
+    /// Sends what is pending (and releases the savepoint): the change is part of its group's
+    /// transaction, to be committed with it. Called on the writer's queue.
+    func finish() throws {
+      let writes = pending + (first ? [] : [SQLStatement("RELEASE \(Self.savepoint)")])
       pending = []
-      let access: @Sendable (Database) throws -> Void = { db in
-        try SQLiteBackend.begin(db, writes)
-        try db.execute(sql: "COMMIT")
-      }
-      if executor.isCurrent { return try SQLiteBackend.writeNow(pool, access) }
-      offQueue.value.add(1, ordering: .relaxed)
-      try await pool.writeWithoutTransaction(access)
+      begun = true
+      try SQLiteBackend.writeNow(pool) { db in try SQLiteBackend.begin(db, writes) }
     }
 
-    /// Rolls back whatever was begun, even from a cancelled task.
-    func rollback() async {
-      let access: @Sendable (Database) throws -> Void = { db in
-        if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+    /// Undoes this change alone: the group's first change rolls the transaction back; a later
+    /// one goes back to its savepoint. False when the changes before it in the group are lost
+    /// too: the transaction is gone (SQLite rolls a whole transaction back on some errors, such
+    /// as a full disk) or the savepoint could not be undone. Called on the writer's queue.
+    func undo() -> Bool {
+      pending = []
+      do {
+        return try SQLiteBackend.writeNow(pool) { db in
+          if first {
+            if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") }
+            return true
+          }
+          guard db.isInsideTransaction else { return false }
+          if begun {
+            try db.execute(sql: "ROLLBACK TO \(Self.savepoint)")
+            try db.execute(sql: "RELEASE \(Self.savepoint)")
+          }
+          return true
+        }
+      } catch {
+        return false
       }
-      if executor.isCurrent {
-        try? SQLiteBackend.writeNow(pool, access)
-        return
-      }
-      let pool = self.pool
-      await Task.detached { try? await pool.writeWithoutTransaction(access) }.value
     }
   }
 
@@ -201,76 +226,257 @@ public final class SQLiteBackend: StoreBackend {
     try run(db, writes)
   }
 
-  public func write<T: Sendable>(_ body: sending (any SQLExecutor) async throws -> T) async throws -> T {
-    try await writer.transaction(pool: pool, body)
+  public func write<T: Sendable>(_ body: sending @escaping (any SQLExecutor) async throws -> T) async throws -> T {
+    writer.arriving.value.add(1, ordering: .relaxed)
+    return try await writer.transaction(pool: pool, body)
   }
 
   /// Runs `count` write transactions one after the other, `body(i, db)` the i-th, each
-  /// committed (or rolled back) on its own, in one visit to the writer's queue: a caller that
-  /// writes many changes in a row (`ombuds replay`, a batch of events) does not hop to the
-  /// writer and back for each. Other writers take their turns in between.
+  /// committed (or rolled back) on its own terms, in one visit to the writer's queue: a caller
+  /// that writes many changes in a row (`ombuds replay`, a batch of events) does not hop to
+  /// the writer and back for each, and they share commits (see `Writer`). Other writers take
+  /// their turns in between. Once the calling task is cancelled, those not yet begun fail with
+  /// `CancellationError`.
   public func writeEach<T: Sendable>(
-    _ count: Int, _ body: sending (Int, any SQLExecutor) async throws -> T
+    _ count: Int, _ body: sending @escaping (Int, any SQLExecutor) async throws -> T
   ) async -> [Result<T, any Error>] {
-    await writer.transactions(pool: pool, count: count, body)
+    writer.arriving.value.add(1, ordering: .relaxed)
+    return await writer.transactions(pool: pool, count: count, body)
   }
 
-  /// Runs write transactions, one at a time, on a queue of its own.
+  /// Runs write transactions, one at a time, on a queue of its own — and commits together
+  /// the transactions that were waiting for it together (group commit).
+  ///
+  /// A transaction is queued as a job; one drain at a time takes every job waiting (up to
+  /// `groupLimit`) and runs them in order inside one SQLite transaction, each in a savepoint
+  /// of its own: a job that throws is rolled back to its savepoint alone, the others go on.
+  /// Then one COMMIT — one write of the WAL's pages and one sync for the whole group — and
+  /// only then is each caller resumed with its result: a change is never reported before it
+  /// is durable. Each job still sees the changes of the jobs before it, as it would have
+  /// after their commits one by one, so the outcome is the one the jobs would have had run
+  /// one after the other. Should SQLite abandon the group's transaction (a full disk or an
+  /// I/O error rolls a whole transaction back), or the COMMIT fail, every job of the group
+  /// that was not refused on its own fails with that error, nothing of it committed. A caller
+  /// alone on the writer gets a group of one: its transaction as before.
   actor Writer {
     let executor: QueueExecutor
-    /// One write transaction at a time on the writer connection (the actor alone would let a
-    /// second one start while the first waits for a statement).
-    let turn = AsyncMutex()
     /// See `SQLiteBackend.offQueueAccesses`.
     let offQueue = Count()
+    /// See `SQLiteBackend.commits`.
+    let commits = Count()
+    /// Callers on their way to the writer's queue (counted before the hop, uncounted on
+    /// arrival): a drain that sees none commits at once instead of letting others in.
+    let arriving = Count()
+    /// Jobs waiting for the writer, first come, first served.
+    private var waiting: [Job] = []
+    /// A drain is running; it takes every job that waits.
+    private var draining = false
+    /// The most jobs one commit carries (a long group holds back its callers' answers).
+    static let groupLimit = 64
 
     init(queue: DispatchQueue) { executor = QueueExecutor(queue: queue) }
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    func transaction<T: Sendable>(pool: DatabasePool, _ body: sending (any SQLExecutor) async throws -> T) async throws
-      -> T
-    {
-      try await one(pool: pool, body)
+    /// One transaction waiting for, or run by, the writer. Touched on the writer only.
+    final class Job {
+      var run: ((any SQLExecutor) async throws -> Void)?
+      /// Set when the caller that queued the job is cancelled: not begun then.
+      let cancelled: Count?
+      var error: (any Error)?
+      /// Who waits for it (nil once it has finished).
+      var caller: Caller?
+
+      init(cancelled: Count?, _ run: @escaping (any SQLExecutor) async throws -> Void) {
+        self.cancelled = cancelled
+        self.run = run
+      }
     }
 
-    /// `count` transactions in a row; after every 32 the writer lets other jobs on its queue
-    /// run (a long batch does not hold back the others' turns). Once the calling task is
-    /// cancelled, the rest fail with `CancellationError` without being begun.
+    /// A caller waiting for its jobs, or draining the queue. Touched on the writer only.
+    final class Caller {
+      var unfinished: Int
+      /// It runs the drain now (or is to, once resumed).
+      var leads = false
+      var waiter: CheckedContinuation<Void, Never>?
+
+      init(unfinished: Int) { self.unfinished = unfinished }
+
+      func resume() {
+        waiter?.resume()
+        waiter = nil
+      }
+    }
+
+    /// A job's value, set when its body returns.
+    final class Box<T> {
+      var value: T?
+    }
+
+    func transaction<T: Sendable>(pool: DatabasePool, _ body: sending @escaping (any SQLExecutor) async throws -> T)
+      async throws -> T
+    {
+      let box = Box<T>()
+      let cancelled = Count()
+      let job = Job(cancelled: cancelled) { db in box.value = try await body(db) }
+      // As in `transactions`: the job stays on the writer.
+      nonisolated(unsafe) let queued = job
+      await withTaskCancellationHandler {
+        await submit([queued], pool: pool)
+      } onCancel: {
+        cancelled.value.store(1, ordering: .relaxed)
+      }
+      if let error = job.error { throw error }
+      guard let value = box.value else {
+        // A job that finished without an error has set its value.
+        throw StoreError.database("a write transaction ended without its result")
+      }
+      return value
+    }
+
+    /// `count` transactions, queued at once in order: `body(i, db)` the i-th.
     func transactions<T: Sendable>(
-      pool: DatabasePool, count: Int, _ body: sending (Int, any SQLExecutor) async throws -> T
+      pool: DatabasePool, count: Int, _ body: sending @escaping (Int, any SQLExecutor) async throws -> T
     ) async -> [Result<T, any Error>] {
-      var results: [Result<T, any Error>] = []
-      results.reserveCapacity(count)
-      for i in 0..<count {
-        if i > 0, i % 32 == 0 { await Task.yield() }
-        // A cancelled caller (a request past its timeout, an interrupted import) begins no
-        // further transaction; those not begun say so.
-        if Task.isCancelled {
-          results.append(.failure(CancellationError()))
-          continue
+      let cancelled = Count()
+      let boxes = (0..<count).map { _ in Box<T>() }
+      let jobs = (0..<count).map { i in Job(cancelled: cancelled) { db in boxes[i].value = try await body(i, db) } }
+      // The operation runs here, on the writer (the handler's isolation is the caller's):
+      // the jobs never leave it.
+      nonisolated(unsafe) let queued = jobs
+      await withTaskCancellationHandler {
+        await submit(queued, pool: pool)
+      } onCancel: {
+        cancelled.value.store(1, ordering: .relaxed)
+      }
+      return zip(jobs, boxes).map { job, box in
+        if let error = job.error { return .failure(error) }
+        guard let value = box.value else {
+          return .failure(StoreError.database("a write transaction ended without its result"))
         }
-        do {
-          results.append(.success(try await one(pool: pool) { db in try await body(i, db) }))
-        } catch {
-          results.append(.failure(error))
+        return .success(value)
+      }
+    }
+
+    /// Queues `jobs` and waits until each has finished (committed, refused or failed). The
+    /// caller that finds the writer idle drains the queue itself — no task is started, no
+    /// thread woken — until its own jobs have finished, then hands the drain to the caller of
+    /// the next job waiting.
+    private func submit(_ jobs: [Job], pool: DatabasePool) async {
+      arriving.value.subtract(1, ordering: .relaxed)
+      guard !jobs.isEmpty else { return }
+      let caller = Caller(unfinished: jobs.count)
+      for job in jobs { job.caller = caller }
+      waiting += jobs
+      if !draining {
+        draining = true
+        caller.leads = true
+      }
+      while caller.unfinished > 0 {
+        if caller.leads {
+          await drain(for: caller, pool: pool)
+          return
+        }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in caller.waiter = c }
+      }
+    }
+
+    /// Runs groups of waiting jobs until `caller`'s have finished, then hands the drain on.
+    ///
+    /// A group grows while callers keep arriving: after each round of jobs the drain lets the
+    /// callers already on the writer's queue in (a trip through the queue, no thread woken), runs
+    /// their jobs in the same transaction, and commits once none is left (or `groupLimit` is
+    /// reached). A caller alone on the writer gets a group of one.
+    private func drain(for caller: Caller, pool: DatabasePool) async {
+      while caller.unfinished > 0 {
+        var group = Group()
+        while group.jobs.count < Self.groupLimit {
+          let round = Array(waiting.prefix(Self.groupLimit - group.jobs.count))
+          waiting.removeFirst(round.count)
+          for job in round { await group.run(job, writer: self, pool: pool) }
+          guard group.jobs.count < Self.groupLimit else { break }
+          // Callers on their way join this commit; with none, it goes at once.
+          if waiting.isEmpty {
+            guard arriving.value.load(ordering: .relaxed) > 0 else { break }
+            await letOthersIn()
+            if waiting.isEmpty { break }
+          }
+        }
+        group.commit(writer: self, pool: pool)
+        for job in group.jobs {
+          // The body goes before its caller resumes: nothing of the caller's outlives the call.
+          job.run = nil
+          guard let owner = job.caller else { continue }
+          job.caller = nil
+          owner.unfinished -= 1
+          if owner.unfinished == 0, owner !== caller { owner.resume() }
         }
       }
-      return results
+      caller.leads = false
+      if let next = waiting.first?.caller {
+        next.leads = true
+        next.resume()
+      } else {
+        draining = false
+      }
     }
 
-    /// One transaction: the writer's turn, BEGIN IMMEDIATE, `body`, COMMIT (or ROLLBACK).
-    private func one<T: Sendable>(pool: DatabasePool, _ body: (any SQLExecutor) async throws -> T) async throws -> T {
-      await turn.lock()
-      defer { turn.unlock() }
-      let transaction = Transaction(pool: pool, executor: executor, offQueue: offQueue)
-      do {
-        let value = try await body(transaction)
-        try await transaction.commit()
-        return value
-      } catch {
-        await transaction.rollback()
-        throw error
+    /// Lets the jobs already on the writer's queue run (callers queueing their transactions),
+    /// then goes on: a trip through the queue itself. (`Task.yield()` would go through the
+    /// cooperative pool and back, waking two threads.)
+    private func letOthersIn() async {
+      let queue = executor.queue
+      await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in queue.async { c.resume() } }
+    }
+
+    /// The jobs of one commit: the first change begins the SQLite transaction, each one after it
+    /// runs in a savepoint, then one COMMIT. A first change that fails rolls the transaction
+    /// back, and the next one begins it anew.
+    struct Group {
+      var jobs: [Job] = []
+      /// The changes in the open transaction, to be committed.
+      var kept: [Job] = []
+      /// A transaction is open (begun by a change of this group that was kept).
+      var open = false
+
+      mutating func run(_ job: Job, writer: isolated Writer, pool: DatabasePool) async {
+        jobs.append(job)
+        if job.cancelled?.value.load(ordering: .relaxed) == 1 {
+          job.error = CancellationError()
+          return
+        }
+        let transaction = Transaction(pool: pool, executor: writer.executor, offQueue: writer.offQueue, first: !open)
+        do {
+          try await job.run?(transaction)
+          try transaction.finish()
+          kept.append(job)
+          open = true
+        } catch {
+          job.error = error
+          if !transaction.undo() {
+            // The group's transaction is gone: so are the changes kept in it.
+            for other in kept {
+              other.error = StoreError.database("rolled back with the other changes of its commit: \(error)")
+            }
+            kept = []
+            try? SQLiteBackend.writeNow(pool) { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+            open = false
+          } else if transaction.first {
+            open = false
+          }
+        }
+      }
+
+      /// Commits the kept changes; should the COMMIT fail, none of them is committed.
+      func commit(writer: isolated Writer, pool: DatabasePool) {
+        guard open else { return }
+        do {
+          try SQLiteBackend.writeNow(pool) { db in try db.execute(sql: "COMMIT") }
+          writer.commits.value.add(1, ordering: .relaxed)
+        } catch {
+          try? SQLiteBackend.writeNow(pool) { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+          for job in kept { job.error = error }
+        }
       }
     }
   }
