@@ -248,8 +248,9 @@ public final class SQLiteBackend: StoreBackend {
   /// the transactions that were waiting for it together (group commit).
   ///
   /// A transaction is queued as a job; one drain at a time takes every job waiting (up to
-  /// `groupLimit`) and runs them in order inside one SQLite transaction, each in a savepoint
-  /// of its own: a job that throws is rolled back to its savepoint alone, the others go on.
+  /// `groupLimit`) and runs them in order inside one SQLite transaction — the first begins
+  /// it, each later one runs in a savepoint of its own: a job that throws is undone alone,
+  /// the others go on.
   /// Then one COMMIT — one write of the WAL's pages and one sync for the whole group — and
   /// only then is each caller resumed with its result: a change is never reported before it
   /// is durable. Each job still sees the changes of the jobs before it, as it would have
@@ -282,12 +283,12 @@ public final class SQLiteBackend: StoreBackend {
     final class Job {
       var run: ((any SQLExecutor) async throws -> Void)?
       /// Set when the caller that queued the job is cancelled: not begun then.
-      let cancelled: Count?
+      let cancelled: Count
       var error: (any Error)?
       /// Who waits for it (nil once it has finished).
       var caller: Caller?
 
-      init(cancelled: Count?, _ run: @escaping (any SQLExecutor) async throws -> Void) {
+      init(cancelled: Count, _ run: @escaping (any SQLExecutor) async throws -> Void) {
         self.cancelled = cancelled
         self.run = run
       }
@@ -437,7 +438,7 @@ public final class SQLiteBackend: StoreBackend {
 
       mutating func run(_ job: Job, writer: isolated Writer, pool: DatabasePool) async {
         jobs.append(job)
-        if job.cancelled?.value.load(ordering: .relaxed) == 1 {
+        if job.cancelled.value.load(ordering: .relaxed) == 1 {
           job.error = CancellationError()
           return
         }
