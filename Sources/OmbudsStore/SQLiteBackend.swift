@@ -214,6 +214,12 @@ public final class SQLiteBackend: StoreBackend {
     }
   }
 
+  /// Rolls back the writer connection's open transaction, if any; an error doing so is left
+  /// for the next `BEGIN IMMEDIATE`, which rolls back first. On the `Writer`'s queue only.
+  static func rollBack(_ pool: DatabasePool) {
+    try? writeNow(pool) { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+  }
+
   /// GRDB's synchronous access to the writer connection: called on the `Writer`'s queue only.
   static func writeNow<T>(_ pool: DatabasePool, _ access: (Database) throws -> T) throws -> T {
     try pool.writeWithoutTransaction(access)
@@ -232,10 +238,11 @@ public final class SQLiteBackend: StoreBackend {
   }
 
   /// Runs `count` write transactions one after the other, `body(i, db)` the i-th, each
-  /// committed (or rolled back) on its own terms, in one visit to the writer's queue: a caller
-  /// that writes many changes in a row (`ombuds replay`, a batch of events) does not hop to
-  /// the writer and back for each, and they share commits (see `Writer`). Other writers take
-  /// their turns in between. Once the calling task is cancelled, those not yet begun fail with
+  /// kept or refused on its own, in one visit to the writer's queue: a caller that writes
+  /// many changes in a row (`ombuds replay`, a batch of events) does not hop to the writer and
+  /// back for each, and they share commits (see `Writer`). They are queued together, first
+  /// come, first served: a writer arriving later waits for the whole batch (64 changes a
+  /// commit). Once the calling task is cancelled, those not yet begun fail with
   /// `CancellationError`.
   public func writeEach<T: Sendable>(
     _ count: Int, _ body: sending @escaping (Int, any SQLExecutor) async throws -> T
@@ -317,22 +324,7 @@ public final class SQLiteBackend: StoreBackend {
     func transaction<T: Sendable>(pool: DatabasePool, _ body: sending @escaping (any SQLExecutor) async throws -> T)
       async throws -> T
     {
-      let box = Box<T>()
-      let cancelled = Count()
-      let job = Job(cancelled: cancelled) { db in box.value = try await body(db) }
-      // As in `transactions`: the job stays on the writer.
-      nonisolated(unsafe) let queued = job
-      await withTaskCancellationHandler {
-        await submit([queued], pool: pool)
-      } onCancel: {
-        cancelled.value.store(1, ordering: .relaxed)
-      }
-      if let error = job.error { throw error }
-      guard let value = box.value else {
-        // A job that finished without an error has set its value.
-        throw StoreError.database("a write transaction ended without its result")
-      }
-      return value
+      try await transactions(pool: pool, count: 1) { _, db in try await body(db) }[0].get()
     }
 
     /// `count` transactions, queued at once in order: `body(i, db)` the i-th.
@@ -456,7 +448,7 @@ public final class SQLiteBackend: StoreBackend {
               other.error = StoreError.database("rolled back with the other changes of its commit: \(error)")
             }
             kept = []
-            try? SQLiteBackend.writeNow(pool) { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+            SQLiteBackend.rollBack(pool)
             open = false
           } else if transaction.first {
             open = false
@@ -471,7 +463,7 @@ public final class SQLiteBackend: StoreBackend {
           try SQLiteBackend.writeNow(pool) { db in try db.execute(sql: "COMMIT") }
           writer.commits.value.add(1, ordering: .relaxed)
         } catch {
-          try? SQLiteBackend.writeNow(pool) { db in if db.isInsideTransaction { try db.execute(sql: "ROLLBACK") } }
+          SQLiteBackend.rollBack(pool)
           for job in kept { job.error = error }
         }
       }
